@@ -1,0 +1,90 @@
+"""The engine interface: N rollouts per problem in one request, whatever serves the model.
+
+An engine receives a batch of :class:`GenerationRequest` (one per problem: the prompt text with
+``<image>`` placeholders, the decoded images and a per-problem seed) and returns, for each request, the
+``params.n`` completions in sample order. Engines always produce all N samples of a problem: a resumed run
+regenerates a partially written problem from its seed and keeps only the missing samples, which is what
+makes a resumed run identical to a clean one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Sampling settings. Defaults follow the seeds' Best-of-8 setting (T=0.7, top-p 0.95, 4096 tokens)."""
+
+    n: int = 8
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int | None = None
+    max_new_tokens: int = 4096
+    seed: int = 0
+    first_greedy: bool = False
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+        if self.temperature < 0:
+            raise ValueError("temperature must be >= 0")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("top_p must be in (0, 1]")
+        if self.max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be >= 1")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def is_greedy(self, sample_idx: int) -> bool:
+        return self.temperature == 0 or (self.first_greedy and sample_idx == 0)
+
+
+def problem_seed(run_seed: int, problem_id: str) -> int:
+    """A 31-bit seed per (run seed, problem): independent of batching, order and sharding."""
+    digest = hashlib.sha256(f"{run_seed}:{problem_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    problem_id: str
+    prompt: str
+    images: tuple[Any, ...] = ()  # PIL images, in placeholder order
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    sample_idx: int
+    text: str
+    finish_reason: str  # stop | length | error
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Engine(ABC):
+    """A policy model behind one batch-in, batch-out call."""
+
+    name: str = ""
+
+    def __init__(self, model: str) -> None:
+        self.model_id = model
+
+    @abstractmethod
+    def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
+        """For each request, ``params.n`` completions ordered by sample index."""
+
+    def info(self) -> dict[str, Any]:
+        """What to record in the run manifest about the model actually loaded."""
+        return {"model": self.model_id, "engine": self.name}
+
+    def close(self) -> None:
+        """Release the model (GPU memory) early; engines are also released when garbage-collected."""

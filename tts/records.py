@@ -1,0 +1,279 @@
+"""The five pipeline records and their JSON line formats: problem → rollout → step scores → selection → grade.
+
+Every stage of a run writes exactly one record type, one JSON object per line, and never edits a record
+written by another stage. Records are frozen dataclasses; sequences are stored as tuples so a record can
+not be changed after it is made. This module is the single place where the line formats are defined.
+
+Line formats (keys in order; ``?`` marks a key that may be ``null``):
+
+``problems.jsonl`` — :class:`Problem`
+    ``id, benchmark, split, question, images, choices, answer?, question_type, answer_type, precision?,
+    unit?, meta``. ``images`` are file paths relative to the run directory (or absolute); images are never
+    inlined. ``question_type`` is ``multi_choice|free_form``; ``answer_type`` is
+    ``text|integer|float|list|expression``. ``answer`` is a string, or a list of strings when several golds
+    are accepted (MMMU), or ``null`` when the split hides its answers.
+
+``rollouts.jsonl`` — :class:`Rollout`
+    ``problem_id, sample_idx, text, finish_reason, prompt_tokens, completion_tokens, seconds, model, engine,
+    seed?, flags``. ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
+    wall time of the engine call that produced it, so the sum over rollouts is the sampling wall time.
+    ``seed`` is the per-problem seed the engine was given. ``flags`` holds markers such as ``greedy`` or
+    ``repetition``.
+
+``scores/<critic>.jsonl`` — :class:`StepScores`
+    ``problem_id, sample_idx, critic, steps, scores, flags``. ``scores[i]`` is the critic's score of
+    ``steps[i]`` (for VisualPRM: P(+) at that step). An empty ``scores`` means unscored (flag
+    ``unscored``); every strategy ranks such a rollout last.
+
+``grades.jsonl`` — :class:`Grade`
+    ``problem_id, sample_idx, extracted?, correct, reason, scoring``. One line per rollout and scoring mode
+    (``strict`` or ``official``).
+
+``selections.jsonl`` — :class:`Selection`
+    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?``. The rollout a strategy chose
+    among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
+
+Example:
+    >>> r = Rollout(problem_id="p1", sample_idx=0, text="Answer: \\\\boxed{2}", finish_reason="stop",
+    ...             prompt_tokens=10, completion_tokens=5, seconds=0.1, model="m", engine="transformers")
+    >>> Rollout.from_json(r.to_json()) == r
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
+
+SCHEMA_VERSION = 1
+
+QuestionType = Literal["multi_choice", "free_form"]
+AnswerType = Literal["text", "integer", "float", "list", "expression"]
+FinishReason = Literal["stop", "length", "error"]
+Scoring = Literal["strict", "official"]
+
+QUESTION_TYPES: tuple[str, ...] = ("multi_choice", "free_form")
+ANSWER_TYPES: tuple[str, ...] = ("text", "integer", "float", "list", "expression")
+FINISH_REASONS: tuple[str, ...] = ("stop", "length", "error")
+
+R = TypeVar("R", bound="Record")
+
+
+class RecordError(ValueError):
+    """A JSON line does not describe a valid record (missing key, wrong type or value)."""
+
+
+def _as_tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)):
+        return (value,)
+    return tuple(value)
+
+
+def _to_plain(value: Any) -> Any:
+    """Tuples become lists and mappings become dicts, recursively, so ``json.dumps`` accepts them."""
+    if isinstance(value, tuple | list):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _to_plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Record:
+    """Base of the pipeline records: JSON conversion and the key that identifies a record in its file."""
+
+    STAGE: ClassVar[str] = ""
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._TUPLE_FIELDS:
+            object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`RecordError` when a field holds an impossible value."""
+
+    def key(self) -> tuple:
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_line(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls: type[R], data: Mapping[str, Any]) -> R:
+        if not isinstance(data, Mapping):
+            raise RecordError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        required = {
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
+        missing = required - data.keys()
+        if missing:
+            raise RecordError(f"{cls.__name__}: missing key(s) {sorted(missing)}")
+        try:
+            return cls(**{k: v for k, v in data.items() if k in names})
+        except (TypeError, ValueError) as exc:
+            raise RecordError(f"{cls.__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Problem(Record):
+    """One benchmark question, with everything grading needs and nothing model-specific."""
+
+    STAGE: ClassVar[str] = "problems"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("images", "choices")
+
+    id: str
+    benchmark: str
+    split: str
+    question: str
+    images: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    answer: str | tuple[str, ...] | None = None
+    question_type: QuestionType = "free_form"
+    answer_type: AnswerType = "expression"
+    precision: int | None = None
+    unit: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.answer, list):
+            object.__setattr__(self, "answer", tuple(self.answer))
+        if self.precision is not None:
+            object.__setattr__(self, "precision", int(self.precision))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if not self.id:
+            raise RecordError("Problem.id must not be empty")
+        if self.question_type not in QUESTION_TYPES:
+            raise RecordError(f"Problem.question_type {self.question_type!r} not in {QUESTION_TYPES}")
+        if self.answer_type not in ANSWER_TYPES:
+            raise RecordError(f"Problem.answer_type {self.answer_type!r} not in {ANSWER_TYPES}")
+
+    def key(self) -> tuple:
+        return (self.id,)
+
+    @property
+    def golds(self) -> tuple[str, ...]:
+        """Every accepted gold answer (one for most benchmarks, several for a few MMMU items)."""
+        if self.answer is None:
+            return ()
+        return self.answer if isinstance(self.answer, tuple) else (self.answer,)
+
+
+@dataclass(frozen=True)
+class Rollout(Record):
+    """One chain-of-thought sample of the policy for one problem."""
+
+    STAGE: ClassVar[str] = "rollouts"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
+
+    problem_id: str
+    sample_idx: int
+    text: str
+    finish_reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    model: str
+    engine: str
+    seed: int | None = None
+    flags: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        if self.sample_idx < 0:
+            raise RecordError("Rollout.sample_idx must be >= 0")
+        if self.finish_reason not in FINISH_REASONS:
+            raise RecordError(f"Rollout.finish_reason {self.finish_reason!r} not in {FINISH_REASONS}")
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.sample_idx)
+
+
+@dataclass(frozen=True)
+class StepScores(Record):
+    """A critic's score for every step of one rollout. Aggregation into one number happens later."""
+
+    STAGE: ClassVar[str] = "scores"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("steps", "scores", "flags")
+
+    problem_id: str
+    sample_idx: int
+    critic: str
+    steps: tuple[str, ...]
+    scores: tuple[float, ...]
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", tuple(float(s) for s in _as_tuple(self.scores)))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if self.scores and len(self.scores) != len(self.steps):
+            raise RecordError(
+                f"StepScores: {len(self.scores)} scores for {len(self.steps)} steps "
+                f"({self.problem_id}#{self.sample_idx})"
+            )
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.scores)
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.sample_idx)
+
+
+@dataclass(frozen=True)
+class Grade(Record):
+    """Whether one rollout's final answer is right, under one scoring mode."""
+
+    STAGE: ClassVar[str] = "grades"
+
+    problem_id: str
+    sample_idx: int
+    extracted: str | None
+    correct: bool
+    reason: str
+    scoring: Scoring = "strict"
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.sample_idx, self.scoring)
+
+
+@dataclass(frozen=True)
+class Selection(Record):
+    """The rollout a selection strategy picked among the first ``n`` samples of a problem."""
+
+    STAGE: ClassVar[str] = "selections"
+
+    problem_id: str
+    strategy: str
+    aggregation: str
+    n: int
+    critic: str | None
+    sample_idx: int | None
+    answer: str | None
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)
+
+
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.STAGE: cls for cls in (Problem, Rollout, StepScores, Grade, Selection)
+}
+
+
+def records_from_lines(cls: type[R], rows: Sequence[Mapping[str, Any]]) -> list[R]:
+    """Turn parsed JSON rows into records of ``cls``."""
+    return [cls.from_json(row) for row in rows]

@@ -1,0 +1,246 @@
+"""Tiny, randomly initialised checkpoints of the real architectures, built locally in seconds.
+
+Why: model weights cannot be downloaded on the development and CI machines, yet every code path that
+loads a hub id must run for real. These checkpoints use transformers' native InternVL classes (a 2-layer
+vision tower, a 2-layer Qwen2 text model), a byte-level BPE tokenizer trained here with InternVL's
+special tokens and chat template, and the real ``InternVLProcessor``. They are saved with
+``save_pretrained`` and loaded back through exactly the code that loads ``OpenGVLab/...`` ids. Their
+outputs are random text, so any accuracy measured with them is meaningless.
+
+Example:
+    >>> ckpts = tiny_checkpoints()          # doctest: +SKIP
+    >>> ckpts.policy, ckpts.critic          # doctest: +SKIP
+    (PosixPath('.../policy'), PosixPath('.../critic'))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# Bump when the recipe changes so stale caches are rebuilt.
+TINY_VERSION = 1
+
+IMAGE_TOKENS = {
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "context_image_token": "<IMG_CONTEXT>",
+    "video_token": "<video>",
+}
+CHATML_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+INTERNVL_TOKENS = ("<img>", "</img>", "<IMG_CONTEXT>", "<quad>", "</quad>", "<ref>", "</ref>", "<box>", "</box>", "<video>")
+
+# The chat template of transformers-native InternVL checkpoints (ChatML; an image item renders as
+# "<IMG_CONTEXT>\n", which the processor expands to <img><IMG_CONTEXT>×k</img>).
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<IMG_CONTEXT>\\n' }}"
+    "{% elif part['type'] == 'video' %}{{ '<video>\\n' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+# Qwen2's pre-tokenizer split pattern.
+_QWEN2_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+_CORPUS = [
+    "Let's think step by step.",
+    "First, we look at the figure.\n\nThe triangle has sides 3, 4 and 5.",
+    "The area is \\frac{1}{2} \\times 3 \\times 4 = 6.",
+    "Therefore the perimeter is 12 cm.",
+    "Answer: \\boxed{6}",
+    "Answer: \\boxed{B}",
+    "The answer is (C).",
+    "So x = 2 and y = -1, hence x + y = 1.",
+    "The angle is 45^\\circ, and \\sqrt{2} \\approx 1.414.",
+    "There are 7 blue cubes and 3 red spheres in the image.",
+    "### Question:\n### Solution Process:\n",
+    "+", "-", "0123456789", "ABCDE", "().,:;?!{}[]^_$%=<>/\\*|'\"",
+]
+
+
+@dataclass(frozen=True)
+class TinyCheckpoints:
+    policy: Path
+    critic: Path
+
+
+def _corpus() -> list[str]:
+    from tts.prompts import prompts_dir
+
+    texts = list(_CORPUS)
+    for p in sorted(prompts_dir().glob("*.txt")):
+        texts.append(p.read_text(encoding="utf-8"))
+    return texts * 4
+
+
+def build_tokenizer(vocab_size: int = 1024):
+    """A byte-level BPE tokenizer (Qwen2 pre-tokenization) with InternVL's and ChatML's special tokens."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import Qwen2Tokenizer
+
+    raw = Tokenizer(models.BPE())
+    raw.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(_QWEN2_SPLIT), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    raw.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    raw.train_from_iterator(_corpus(), trainer)
+    model = json.loads(raw.to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
+    tok = Qwen2Tokenizer(
+        vocab=model["vocab"],
+        merges=merges,  # transformers 5 wants tuples here
+        unk_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        extra_special_tokens=dict(IMAGE_TOKENS),
+    )
+    tok.add_special_tokens({"additional_special_tokens": list(CHATML_TOKENS + INTERNVL_TOKENS)})
+    tok.chat_template = CHAT_TEMPLATE
+    tok.model_max_length = 8192
+    return tok
+
+
+def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_heads: int, image_size: int):
+    from transformers import InternVLConfig, InternVLVisionConfig, Qwen2Config
+
+    vision = InternVLVisionConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        image_size=[image_size, image_size],
+        patch_size=[14, 14],
+        use_absolute_position_embeddings=True,
+    )
+    text = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=8192,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+    )
+    patches = (image_size // 14) ** 2
+    return InternVLConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        image_seq_length=int(patches * 0.25),
+        downsample_ratio=0.5,
+    )
+
+
+def build_internvl(
+    directory: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    hidden: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    kv_heads: int = 2,
+    image_size: int = 56,
+    max_tiles: int = 6,
+    tokenizer=None,
+) -> Path:
+    """Build one tiny ``InternVLForConditionalGeneration`` checkpoint with its processor into ``directory``."""
+    import torch
+    from transformers import (
+        GenerationConfig,
+        GotOcr2ImageProcessor,
+        InternVLForConditionalGeneration,
+        InternVLProcessor,
+        InternVLVideoProcessor,
+    )
+
+    directory = Path(directory)
+    tok = tokenizer if tokenizer is not None else build_tokenizer()
+    config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size)
+    torch.manual_seed(seed)
+    model = InternVLForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(
+        eos_token_id=config.text_config.eos_token_id, pad_token_id=config.text_config.pad_token_id
+    )
+    image_processor = GotOcr2ImageProcessor(
+        size={"height": image_size, "width": image_size},
+        crop_to_patches=True,
+        min_patches=1,
+        max_patches=max_tiles,
+        do_rescale=True,
+        rescale_factor=1 / 255,
+        do_normalize=True,
+        image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225],
+        do_convert_rgb=True,
+    )
+    video_processor = InternVLVideoProcessor(size={"height": image_size, "width": image_size})
+    processor = InternVLProcessor(
+        image_processor=image_processor,
+        tokenizer=tok,
+        video_processor=video_processor,
+        image_seq_length=config.image_seq_length,
+        chat_template=CHAT_TEMPLATE,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return directory
+
+
+def build_tiny(directory: str | os.PathLike[str], seed: int = 0) -> TinyCheckpoints:
+    """Build the tiny policy and critic into ``directory/policy`` and ``directory/critic``."""
+    directory = Path(directory)
+    tok = build_tokenizer()
+    policy = build_internvl(directory / "policy", seed=seed, tokenizer=tok)
+    critic = build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok)
+    (directory / "TINY.json").write_text(json.dumps({"version": TINY_VERSION, "seed": seed}) + "\n")
+    return TinyCheckpoints(policy=policy, critic=critic)
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("TTS_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ttscale")
+    return Path(root)
+
+
+def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int = 0) -> TinyCheckpoints:
+    """The tiny checkpoints, built once per cache directory (atomically, so parallel callers are safe)."""
+    import transformers
+
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    target = root / f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}"
+    if not (target / "TINY.json").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tiny-build-", dir=root))
+        try:
+            build_tiny(tmp, seed=seed)
+            try:
+                os.rename(tmp, target)
+            except OSError:
+                if not (target / "TINY.json").exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return TinyCheckpoints(policy=target / "policy", critic=target / "critic")
