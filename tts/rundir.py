@@ -20,10 +20,9 @@ Example:
     >>> import tempfile
     >>> run = RunDir.open(tempfile.mkdtemp() + "/demo")
     >>> run.bind("sampling", {"n": 8, "temperature": 0.7})
-    >>> run.bind("sampling", {"n": 4, "temperature": 0.7})
+    >>> run.bind("sampling", {"n": 4, "temperature": 0.7})  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
-    ...
-    tts.rundir.ConfigConflict: ... sampling.n: the run has 8, this command asks for 4 ...
+    ConfigConflict: ... sampling.n: the run has 8, this command asks for 4 ...
 """
 
 from __future__ import annotations

@@ -1,0 +1,34 @@
+"""The ``tts`` command line: a thin typer layer; every command calls one public Python function.
+
+Each command lives in its own module that exposes ``register(app)``; heavy imports (torch, transformers,
+vllm) happen inside the command functions so ``tts --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+COMMAND_MODULES = (
+    "tts.cli.demo",
+    "tts.cli.bestofn",
+    "tts.cli.tiny",
+)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="tts",
+        help="ttscale: test-time scaling for multimodal math reasoning (sample → score → select → grade).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(app)
+    return app
+
+
+def main() -> None:
+    build_app()()
