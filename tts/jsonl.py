@@ -89,7 +89,7 @@ class JsonlAppender:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
         >>> with JsonlAppender(p) as w:
-        ...     w.write_batch([{"a": 1}, {"a": 2}])
+        ...     n = w.write_batch([{"a": 1}, {"a": 2}])
         >>> read_jsonl(p)
         [{'a': 1}, {'a': 2}]
     """

@@ -6,7 +6,7 @@ vllm.
 
 Example:
     >>> reg = Registry("engine")
-    >>> reg.register("json", "json:dumps")
+    >>> _ = reg.register("json", "json:dumps")
     >>> reg.get("json")([1])
     '[1]'
     >>> reg.get("jsn")
