@@ -39,7 +39,7 @@ def prompts_dir() -> Path:
     raise FileNotFoundError(f"no prompts directory found (looked in {', '.join(map(str, _CANDIDATE_DIRS))})")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def prompt_text(name: str) -> str:
     """The text of ``prompts/<name>.txt``."""
     path = prompts_dir() / f"{name}.txt"

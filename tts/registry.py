@@ -12,7 +12,7 @@ Example:
     >>> reg.get("jsn")
     Traceback (most recent call last):
     ...
-    KeyError: "unknown engine 'jsn'; did you mean 'json'? Known: json"
+    KeyError: "unknown engine 'jsn' (did you mean 'json'?); known: json"
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Registry(Generic[T]):
     def _unknown(self, name: str) -> str:
         known = sorted(self._entries)
         close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown {self.kind} {name!r}{hint} Known: {', '.join(known)}"
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known)}"
 
     def names(self) -> list[str]:
         return sorted(self._entries)

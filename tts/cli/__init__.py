@@ -31,4 +31,15 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
-    build_app()()
+    """Run the CLI; expected failures (conflicting settings, bad paths, unknown names) print one clear line."""
+    import sys
+
+    from tts.rundir import ConfigConflict, RunDirError
+
+    try:
+        build_app()()
+    except (ConfigConflict, RunDirError, FileNotFoundError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+

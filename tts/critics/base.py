@@ -40,5 +40,9 @@ class Critic(ABC):
     def info(self) -> dict[str, Any]:
         return {"model": self.model_id, "critic": self.name, "label": self.label}
 
+    def identity(self) -> dict[str, Any]:
+        """The settings that change the scores; a resumed scoring pass must keep them."""
+        return {"critic": self.name, "model": self.model_id}
+
     def unscored(self, problem_id: str, sample_idx: int, steps: Sequence[str], reason: str) -> StepScores:
         return StepScores(problem_id, sample_idx, self.label, tuple(steps), (), ("unscored", reason))

@@ -87,6 +87,12 @@ class VisualPRM(Critic):
         return {**super().info(), **self.loaded.info(), "max_steps": self.max_steps,
                 "system_message": self.system_message}
 
+    def identity(self) -> dict[str, Any]:
+        from tts.prompts import text_hash
+
+        return {**super().identity(), "revision": self.loaded.revision, "max_steps": self.max_steps,
+                "system_message": text_hash(self.system_message)}
+
     # ------------------------------------------------------------------ tokenisation
     def expand_images(self, text: str, num_patches: Sequence[int]) -> str:
         """Replace each ``<image>`` by ``<img>`` + context tokens × (tokens per tile × tiles) + ``</img>``."""

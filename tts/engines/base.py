@@ -86,5 +86,9 @@ class Engine(ABC):
         """What to record in the run manifest about the model actually loaded."""
         return {"model": self.model_id, "engine": self.name}
 
+    def identity(self) -> dict[str, Any]:
+        """The settings that change what the engine generates; a resumed run must keep them."""
+        return {"model": self.model_id, "engine": self.name}
+
     def close(self) -> None:
         """Release the model (GPU memory) early; engines are also released when garbage-collected."""

@@ -64,6 +64,11 @@ class TransformersEngine(Engine):
     def info(self) -> dict[str, Any]:
         return {**self.loaded.info(), "engine": self.name, "system_message": self.system_message}
 
+    def identity(self) -> dict[str, Any]:
+        from tts.prompts import text_hash
+
+        return {**super().identity(), "revision": self.loaded.revision, "system_message": text_hash(self.system_message)}
+
     def render(self, request: GenerationRequest) -> str:
         messages: list[dict[str, Any]] = []
         if self.system_message:

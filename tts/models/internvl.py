@@ -66,7 +66,9 @@ def load_native(model_id: str, *, device: str | None = None, dtype: str = "auto"
                 device_map: str | None = None) -> LoadedInternVL:
     """Load a transformers-native InternVL checkpoint (hub id such as ``OpenGVLab/InternVL3-8B-hf`` or a path)."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # our stages show rich progress; hide per-shard loading bars
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
     processor = AutoProcessor.from_pretrained(model_id, revision=revision)

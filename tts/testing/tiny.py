@@ -174,7 +174,9 @@ def build_internvl(
         InternVLProcessor,
         InternVLVideoProcessor,
     )
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     directory = Path(directory)
     tok = tokenizer if tokenizer is not None else build_tokenizer()
     config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size)

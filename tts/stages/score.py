@@ -1,0 +1,69 @@
+"""Stage 2: critic step scores for every rollout, into ``scores/<critic label>.jsonl``.
+
+Rollouts are scored per problem (so a critic can encode the image once for all N). Resume: a problem whose
+rollouts are all scored is skipped; otherwise all its rollouts are scored again (same batch, same numbers)
+and only the missing records are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tts.critics.base import Critic, ScoringRequest
+from tts.images import BadImage
+from tts.progress import progress_bar
+from tts.prompts import build_prompt
+from tts.records import Problem, Rollout, StepScores
+from tts.rundir import RunDir
+from tts.stages.common import after_batch, by_problem, call_isolated, chunks, load_images, select_problems
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    rollouts: int
+    written: int
+    unscored: int
+    failed_problems: int
+
+
+def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None, *, batch_size: int = 4,
+          progress: bool = True) -> ScoreSummary:
+    """Score every rollout of ``problems`` (default: all) that has no score from this critic yet."""
+    run.bind(f"critics.{critic.label}", critic.identity())
+    run.set_model_info(f"critic:{critic.label}", critic.info())
+    prompt_cfg = run.config("prompt") or {}
+    prompt_set = prompt_cfg.get("set", "internvl_cot")
+    problems = select_problems(run, problems)
+    rollouts = by_problem(run.read(Rollout))
+    done = run.keys(StepScores, critic.label)
+    todo = [p for p in problems if any(r.key() not in done for r in rollouts.get(p.id, []))]
+    total = sum(len(rollouts[p.id]) for p in todo)
+    written = unscored = failed = 0
+    warnings: list[str] = []
+    with progress_bar(f"scoring ({critic.label})", total=total, unit="rollouts", enabled=progress) as advance:
+        for batch in chunks(todo, batch_size):
+            requests = []
+            for p in batch:
+                try:
+                    images = load_images(run, p)
+                except BadImage as exc:
+                    warnings.append(f"{p.id}: {exc}")
+                    failed += 1
+                    continue
+                responses = tuple((r.sample_idx, r.text) for r in rollouts[p.id])
+                requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses))
+            results = call_isolated(critic.score, requests, lambda r: r.problem_id, warnings)
+            records = []
+            for scored in results:
+                if scored is None:
+                    failed += 1
+                    continue
+                records += [s for s in scored if s.key() not in done]
+            unscored += sum(not s.scored for s in records)
+            written += run.append(records, critic=critic.label)
+            advance(sum(len(rollouts[p.id]) for p in batch))
+            after_batch()
+    run.add_warnings(f"score:{critic.label}", warnings)
+    run.update_stage(f"score:{critic.label}", scored=len(run.keys(StepScores, critic.label)))
+    return ScoreSummary(total, written, unscored, failed)
