@@ -53,10 +53,17 @@ def problem_seed(run_seed: int, problem_id: str) -> int:
 
 @dataclass(frozen=True)
 class GenerationRequest:
+    """One problem to sample: prompt text with ``<image>`` placeholders, its images and its seed.
+
+    ``assistant_prefix`` pre-fills the start of the assistant reply, which the model then continues
+    (DropoutNTP continues a truncated response this way); completions hold only the continuation.
+    """
+
     problem_id: str
     prompt: str
     images: tuple[Any, ...] = ()  # PIL images, in placeholder order
     seed: int = 0
+    assistant_prefix: str = ""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ class TransformersEngine(Engine):
         if self.system_message:
             messages.append({"role": "system", "content": self.system_message})
         messages.append({"role": "user", "content": content_parts(request.prompt, len(request.images))})
-        return self.loaded.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        text = self.loaded.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return text + request.assistant_prefix
 
     def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
         return [self._generate_one(r, params) for r in requests]

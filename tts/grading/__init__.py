@@ -74,3 +74,21 @@ def grade(response: str, problem: Problem, scoring: str = "strict", *, sample_id
 def grade_many(items: Sequence[tuple[str, Problem, int]], scoring: str = "strict", workers: int | None = None,
                progress: bool = False) -> list[Grade]:
     return [grade(text, problem, scoring, sample_idx=idx) for text, problem, idx in items]
+
+
+def cluster_answers(answers: Sequence[str | None], problem: Problem) -> list[int | None]:
+    """Cluster ids of extracted answers by equivalence (None stays None)."""
+    reps: list[str] = []
+    out: list[int | None] = []
+    for a in answers:
+        if a is None:
+            out.append(None)
+            continue
+        for i, r in enumerate(reps):
+            if equivalent(a, r, problem) or equivalent(r, a, problem):
+                out.append(i)
+                break
+        else:
+            reps.append(a)
+            out.append(len(reps) - 1)
+    return out
