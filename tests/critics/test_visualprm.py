@@ -14,9 +14,9 @@ RESPONSES = (
 )
 
 
-@pytest.fixture(scope="module")
-def critic(tiny):
-    return load_critic("visualprm", str(tiny.critic))
+@pytest.fixture(scope="module", params=["native", "remote"])
+def critic(tiny, request):
+    return load_critic("visualprm", str(tiny.critic if request.param == "native" else tiny.critic_remote))
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +25,21 @@ def image():
 
 
 def reference_incremental(critic, image, text):
-    """The reference's first method: one forward per step, history assistant turns filled with '+'."""
+    """The reference's first method: one full-model forward per step, history assistant turns filled with '+'."""
     steps = split_steps(text)
-    proc, model = critic.loaded.processor, critic.loaded.model
+    vlm = critic.vlm
+    pixel_values, tiles = vlm.pixel_values([image], None)
     scores = []
     for k in range(len(steps)):
         conv = conversation(critic.system_message, QUESTION, steps[: k + 1], 1)
         conv = conv[: -len("+<|im_end|>\n")]  # the conversation ends right before the k-th reply
-        inputs = proc(text=[conv.replace("<image>", "<IMG_CONTEXT>")], images=[image], return_tensors="pt")
+        input_ids = torch.tensor([vlm.encode(vlm.expand_images(conv, tiles))])
         with torch.no_grad():
-            logits = model(**inputs).logits[0, -1, critic.candidate_ids]
-        scores.append(torch.softmax(logits, -1)[0].item())
+            if vlm.style == "native":
+                logits = vlm.model(input_ids=input_ids, pixel_values=pixel_values).logits
+            else:
+                logits = vlm.model(pixel_values=pixel_values, input_ids=input_ids).logits
+        scores.append(torch.softmax(logits[0, -1, critic.candidate_ids], -1)[0].item())
     return scores
 
 
@@ -61,7 +65,8 @@ def test_batched_problems_equal_unbatched(critic, image):
 
 def test_image_encoded_once_per_problem(critic, image):
     calls = []
-    h = critic.loaded.model.model.vision_tower.register_forward_hook(lambda *a: calls.append(1))
+    tower = critic.vlm.model.model.vision_tower if critic.vlm.style == "native" else critic.vlm.model.vision_model
+    h = tower.register_forward_hook(lambda *a: calls.append(1))
     try:
         critic.score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])
     finally:
@@ -87,3 +92,11 @@ def test_injected_template_markers_are_not_scored(critic, image):
 ])
 def test_step_splitting_and_even_merging(text, max_steps, expected):
     assert split_steps(text, max_steps=max_steps) == expected
+
+
+def test_remote_code_and_native_checkpoints_give_the_same_scores(tiny, image):
+    native = load_critic("visualprm", str(tiny.critic)).score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])[0]
+    remote = load_critic("visualprm", str(tiny.critic_remote)).score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])[0]
+    for a, b in zip(native, remote):
+        assert a.steps == b.steps
+        assert a.scores == pytest.approx(b.scores, abs=1e-4)

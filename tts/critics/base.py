@@ -22,6 +22,7 @@ class ScoringRequest:
     question: str  # with <image> placeholders, as the policy saw it
     images: tuple[Any, ...]  # PIL images
     responses: tuple[tuple[int, str], ...]  # (sample_idx, rollout text)
+    max_tiles: int | None = None  # per-benchmark tiling cap (None: the checkpoint's default)
 
 
 class Critic(ABC):

@@ -55,86 +55,69 @@ def find_subsequence_ends(ids: Sequence[int], pattern: Sequence[int], offset: in
 
 
 class VisualPRM(Critic):
-    """VisualPRM-8B / -v1_1 style critic on a transformers-native InternVL checkpoint.
+    """VisualPRM-8B / -v1_1 style critic on an InternVL checkpoint (remote-code or transformers-native).
 
     Args:
-        model: hub id or local path.
+        model: hub id (``OpenGVLab/VisualPRM-8B-v1_1``) or local path.
         max_steps: merge steps evenly down to this many (12 as in the paper; ``None`` for no cap).
         system_message: override the system prompt.
+        checkpoint_style: ``auto`` (read the config), ``native`` or ``remote``.
     """
 
     name = "visualprm"
 
     def __init__(self, model: str, label: str | None = None, *, device: str | None = None, dtype: str = "auto",
-                 revision: str | None = None, max_steps: int | None = 12, system_message: str | None = None) -> None:
+                 revision: str | None = None, max_steps: int | None = 12, system_message: str | None = None,
+                 checkpoint_style: str = "auto") -> None:
         super().__init__(model, label)
-        from tts.models.internvl import load_native
+        from tts.models.internvl import load_internvl
 
-        self.loaded = load_native(model, device=device, dtype=dtype, revision=revision)
+        self.vlm = load_internvl(model, device=device, dtype=dtype, revision=revision, style=checkpoint_style)
         self.max_steps = max_steps
-        config_system = getattr(self.loaded.model.config, "system_message", None)
-        self.system_message = system_message or config_system or prompt_text("visualprm_system")
-        tok = self.loaded.tokenizer
+        self.system_message = system_message or self.vlm.config_system_message or prompt_text("visualprm_system")
+        tok = self.vlm.tokenizer
         ids = tok.convert_tokens_to_ids([PLACEHOLDER, "-"])
         unk = tok.unk_token_id
-        if any(i is None or (unk is not None and i == unk) for i in ids) or len(tok.encode(PLACEHOLDER, add_special_tokens=False)) != 1:
+        if any(i is None or (unk is not None and i == unk) for i in ids) or len(self.vlm.encode(PLACEHOLDER)) != 1:
             raise ValueError(f"{model}: tokenizer has no single '+'/'-' tokens; not a VisualPRM-format critic")
         self.candidate_ids = ids
-        self.bos = tok.encode(ROLE_ASSISTANT, add_special_tokens=False)
-        self.target = tok.encode(ROLE_ASSISTANT + PLACEHOLDER + SEP, add_special_tokens=False)
+        self.bos = self.vlm.encode(ROLE_ASSISTANT)
+        self.target = self.vlm.encode(ROLE_ASSISTANT + PLACEHOLDER + SEP)
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), **self.loaded.info(), "max_steps": self.max_steps,
-                "system_message": self.system_message}
+        return {**super().info(), **self.vlm.info(), "max_steps": self.max_steps, "system_message": self.system_message}
 
     def identity(self) -> dict[str, Any]:
         from tts.prompts import text_hash
 
-        return {**super().identity(), "revision": self.loaded.revision, "max_steps": self.max_steps,
+        return {**super().identity(), "revision": self.vlm.revision, "max_steps": self.max_steps,
                 "system_message": text_hash(self.system_message)}
-
-    # ------------------------------------------------------------------ tokenisation
-    def expand_images(self, text: str, num_patches: Sequence[int]) -> str:
-        """Replace each ``<image>`` by ``<img>`` + context tokens × (tokens per tile × tiles) + ``</img>``."""
-        proc = self.loaded.processor
-        pieces = text.split(IMAGE_PLACEHOLDER)
-        if len(pieces) - 1 != len(num_patches):
-            raise ValueError(f"{len(pieces) - 1} <image> placeholders for {len(num_patches)} images")
-        out = [pieces[0]]
-        for n, piece in zip(num_patches, pieces[1:]):
-            out.append(f"{proc.start_image_token}{proc.image_token * proc.image_seq_length * int(n)}{proc.end_image_token}")
-            out.append(piece)
-        return "".join(out)
 
     def reply_positions(self, ids: Sequence[int]) -> list[int]:
         """Positions whose next token is an assistant ``+`` (the last token of the assistant role prefix)."""
         return find_subsequence_ends(ids, self.target, len(self.bos) - 1)
 
-    # ------------------------------------------------------------------ scoring
     def score(self, requests: Sequence[ScoringRequest]) -> list[list[StepScores]]:
         return [self._score_problem(r) for r in requests]
 
     def _score_problem(self, request: ScoringRequest) -> list[StepScores]:
         import torch
 
-        from tts.models.internvl import image_features
-
-        tok = self.loaded.tokenizer
+        vlm = self.vlm
         results: dict[int, StepScores] = {}
         rows: list[tuple[int, list[str], list[int], list[int]]] = []
-        num_patches: list[int] = []
-        pixel_values = None
-        if request.images:
-            img = self.loaded.processor.image_processor(list(request.images), return_tensors="pt")
-            pixel_values = img["pixel_values"]
-            num_patches = [int(n) for n in img["num_patches"]]
+        features, tiles = None, []
+        with torch.no_grad():
+            if request.images:
+                pixel_values, tiles = vlm.pixel_values(request.images, request.max_tiles)
+                features = vlm.features(pixel_values)  # once for all N rollouts of the problem
         for sample_idx, text in request.responses:
             steps = split_steps(text, max_steps=self.max_steps)
             if not steps:
                 results[sample_idx] = self.unscored(request.problem_id, sample_idx, steps, "empty")
                 continue
-            conv = self.expand_images(conversation(self.system_message, request.question, steps, len(request.images)), num_patches)
-            ids = tok.encode(conv, add_special_tokens=False)
+            conv = conversation(self.system_message, request.question, steps, len(request.images))
+            ids = vlm.encode(vlm.expand_images(conv, tiles))
             positions = self.reply_positions(ids)
             if len(positions) != len(steps):
                 # A response containing chat-template markers would shift the turns; refuse to guess.
@@ -143,35 +126,23 @@ class VisualPRM(Critic):
             rows.append((sample_idx, steps, ids, positions))
 
         if rows:
-            model = self.loaded.model
-            device = self.loaded.device
+            width = max(len(r[2]) for r in rows)
+            pad = vlm.tokenizer.pad_token_id if vlm.tokenizer.pad_token_id is not None else 0
+            input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+            attention = torch.zeros((len(rows), width), dtype=torch.long)
+            for i, (_, _, ids, _) in enumerate(rows):  # right padding: real positions never see the pad
+                input_ids[i, : len(ids)] = torch.tensor(ids)
+                attention[i, : len(ids)] = 1
+            input_ids, attention = input_ids.to(vlm.device), attention.to(vlm.device)
             with torch.no_grad():
-                feats = None
-                if pixel_values is not None:
-                    feats = image_features(model, pixel_values.to(device)).reshape(-1, model.config.text_config.hidden_size)
-                width = max(len(r[2]) for r in rows)
-                pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-                input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
-                attention = torch.zeros((len(rows), width), dtype=torch.long)
-                for i, (_, _, ids, _) in enumerate(rows):
-                    input_ids[i, : len(ids)] = torch.tensor(ids)
-                    attention[i, : len(ids)] = 1
-                input_ids, attention = input_ids.to(device), attention.to(device)
-                embeds = model.get_input_embeddings()(input_ids)
-                if feats is not None:
-                    mask = (input_ids == self.loaded.image_token_id) & attention.bool()
-                    per_row = int(mask[0].sum())
-                    if per_row != feats.shape[0]:
-                        raise ValueError(f"{per_row} image slots for {feats.shape[0]} image features")
-                    embeds = embeds.masked_scatter(mask.unsqueeze(-1).expand_as(embeds), feats.to(embeds.dtype).repeat(len(rows), 1))
-                hidden = model.model(inputs_embeds=embeds, attention_mask=attention).last_hidden_state
-                head = model.get_output_embeddings()
-                weight = head.weight[self.candidate_ids]  # (2, H): only the "+" and "-" rows
-                bias = head.bias[self.candidate_ids] if getattr(head, "bias", None) is not None else None
+                hidden = vlm.backbone_hidden(vlm.embed(input_ids, features), attention)
+                head = vlm.language_model.get_output_embeddings()
+                weight = head.weight[self.candidate_ids].float()  # (2, H): only the "+" and "-" rows
+                bias = head.bias[self.candidate_ids].float() if getattr(head, "bias", None) is not None else None
                 for i, (sample_idx, steps, _, positions) in enumerate(rows):
-                    logits = hidden[i, positions].float() @ weight.float().T
+                    logits = hidden[i, positions].float() @ weight.T
                     if bias is not None:
-                        logits = logits + bias.float()
+                        logits = logits + bias
                     p_plus = torch.softmax(logits, dim=-1)[:, 0].tolist()
                     results[sample_idx] = StepScores(request.problem_id, sample_idx, self.label, tuple(steps), tuple(p_plus))
         return [results[idx] for idx, _ in request.responses]

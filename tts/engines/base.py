@@ -64,6 +64,7 @@ class GenerationRequest:
     images: tuple[Any, ...] = ()  # PIL images, in placeholder order
     seed: int = 0
     assistant_prefix: str = ""
+    max_tiles: int | None = None  # per-benchmark tiling cap (None: the checkpoint's default)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,30 @@
-"""Loading transformers-native InternVL checkpoints and running their vision tower once per problem.
+"""InternVL checkpoints behind one small adapter, for both checkpoint styles.
 
-Shared by the policy engine and the critic. The point of :func:`embed_with_images` is to compute the image
-features of a problem once and reuse the resulting input embeddings for every rollout (N sampled
-continuations, or N critic sequences), instead of letting ``generate``/``forward`` re-encode the image per
-sequence.
+* **native** — transformers' own InternVL classes (``OpenGVLab/InternVL3-8B-hf``):
+  ``AutoModelForImageTextToText`` + ``AutoProcessor`` (its image processor does the tiling).
+* **remote** — the original checkpoints (``OpenGVLab/InternVL3-8B``, ``OpenGVLab/VisualPRM-8B``) loaded with
+  ``trust_remote_code``: the model exposes ``extract_feature`` and ``language_model``; tiling is InternVL's
+  dynamic 448-px procedure (:mod:`tts.models.tiling`).
+
+Both styles are prompted the same way, as the reference ``model.chat`` does: the InternVL2.5 ChatML
+template rendered as text, each ``<image>`` placeholder replaced by ``<img>`` + ``<IMG_CONTEXT>`` ×
+(tokens per tile × tiles) + ``</img>``. The engine and the critic only talk to :class:`InternVLAdapter`,
+whose point is to run the vision tower once per problem (:meth:`features`) and reuse the features for every
+sequence of that problem (:meth:`embed`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+IMAGE_PLACEHOLDER = "<image>"
+IMG_START, IMG_END, IMG_CONTEXT = "<img>", "</img>", "<IMG_CONTEXT>"
+CHATML_TEMPLATES = ("internvl2_5", "Hermes-2", "internvl_zh")
 
 
 def pick_device(device: str | None = None) -> str:
@@ -36,81 +48,201 @@ def pick_dtype(dtype: str, device: str):
         raise ValueError(f"unknown dtype {dtype!r}; use auto, bf16, fp16 or fp32") from None
 
 
-@dataclass
-class LoadedInternVL:
-    """A native InternVL model with its processor, ready for inference."""
+def chatml(system: str | None, user: str, assistant_prefix: str = "") -> str:
+    """One user turn in InternVL2.5's ChatML template, ending where the assistant reply starts."""
+    head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
+    return f"{head}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant_prefix}"
 
-    model: Any
-    processor: Any
-    tokenizer: Any
-    device: str
-    model_id: str
-    revision: str | None
+
+class InternVLAdapter(ABC):
+    """A loaded InternVL model with what the engine and the critic need, independent of checkpoint style."""
+
+    style: str = ""
+
+    def __init__(self, model: Any, tokenizer: Any, *, device: str, model_id: str, revision: str | None,
+                 tokens_per_tile: int, default_max_tiles: int) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.model_id = model_id
+        self.revision = revision
+        self.tokens_per_tile = tokens_per_tile
+        self.default_max_tiles = default_max_tiles
+        self.image_token_id = int(tokenizer.convert_tokens_to_ids(IMG_CONTEXT))
+
+    # ------------------------------------------------------------------ checkpoint-specific
+    @abstractmethod
+    def pixel_values(self, images: Sequence[Any], max_tiles: int | None) -> tuple[Any, list[int]]:
+        """Tiles of every image, concatenated, and the tile count per image."""
+
+    @abstractmethod
+    def features(self, pixel_values: Any) -> Any:
+        """Vision tower + projector: (tiles, tokens_per_tile, hidden)."""
 
     @property
-    def image_token_id(self) -> int:
-        return int(self.model.config.image_token_id)
+    @abstractmethod
+    def language_model(self) -> Any:
+        """The causal LM (with ``generate``, ``get_input_embeddings``, ``get_output_embeddings``)."""
+
+    @abstractmethod
+    def backbone_hidden(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+        """Final hidden states of the LM body (before the LM head)."""
+
+    @property
+    def config_system_message(self) -> str | None:
+        return getattr(self.model.config, "system_message", None) or None
+
+    # ------------------------------------------------------------------ shared
+    def image_block(self, tiles: int) -> str:
+        return f"{IMG_START}{IMG_CONTEXT * (self.tokens_per_tile * tiles)}{IMG_END}"
+
+    def expand_images(self, text: str, tiles: Sequence[int]) -> str:
+        """Replace each ``<image>`` placeholder, in order, by its image-token block."""
+        pieces = text.split(IMAGE_PLACEHOLDER)
+        if len(pieces) - 1 != len(tiles):
+            raise ValueError(f"{len(pieces) - 1} <image> placeholders for {len(tiles)} images")
+        out = [pieces[0]]
+        for n, piece in zip(tiles, pieces[1:]):
+            out += [self.image_block(int(n)), piece]
+        return "".join(out)
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def embed(self, input_ids: Any, features: Any | None) -> Any:
+        """Token embeddings of (B, L) ids with the same image features scattered into every row's image slots."""
+        import torch
+
+        with torch.no_grad():
+            embeds = self.language_model.get_input_embeddings()(input_ids)
+            if features is None:
+                return embeds
+            flat = features.reshape(-1, features.shape[-1]).to(embeds.dtype)
+            mask = input_ids == self.image_token_id
+            per_row = mask.sum(dim=1)
+            if bool((per_row != flat.shape[0]).any()):
+                raise ValueError(f"rows have {per_row.tolist()} image-token slots for {flat.shape[0]} image features")
+            return embeds.masked_scatter(mask.unsqueeze(-1).expand_as(embeds), flat.repeat(input_ids.shape[0], 1))
 
     def info(self) -> dict[str, Any]:
         return {
             "model": self.model_id,
             "revision": self.revision,
+            "checkpoint_style": self.style,
             "architecture": type(self.model).__name__,
             "dtype": str(self.model.dtype).replace("torch.", ""),
             "device": self.device,
             "parameters": sum(p.numel() for p in self.model.parameters()),
+            "tokens_per_tile": self.tokens_per_tile,
+            "default_max_tiles": self.default_max_tiles,
         }
 
 
-def load_native(model_id: str, *, device: str | None = None, dtype: str = "auto", revision: str | None = None,
-                device_map: str | None = None) -> LoadedInternVL:
-    """Load a transformers-native InternVL checkpoint (hub id such as ``OpenGVLab/InternVL3-8B-hf`` or a path)."""
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+class NativeInternVL(InternVLAdapter):
+    style = "native"
+
+    def __init__(self, model: Any, processor: Any, **kw: Any) -> None:
+        super().__init__(model, processor.tokenizer, tokens_per_tile=int(processor.image_seq_length),
+                         default_max_tiles=int(getattr(processor.image_processor, "max_patches", 12)), **kw)
+        self.processor = processor
+
+    def pixel_values(self, images: Sequence[Any], max_tiles: int | None) -> tuple[Any, list[int]]:
+        kwargs = {"max_patches": max_tiles} if max_tiles else {}
+        out = self.processor.image_processor(list(images), return_tensors="pt", **kwargs)
+        return out["pixel_values"], [int(n) for n in out["num_patches"]]
+
+    def features(self, pixel_values: Any) -> Any:
+        cfg = self.model.config
+        out = self.model.model.get_image_features(
+            pixel_values=pixel_values.to(self.device),
+            vision_feature_layer=cfg.vision_feature_layer,
+            vision_feature_select_strategy=cfg.vision_feature_select_strategy,
+        )
+        return getattr(out, "pooler_output", out)  # transformers 5 wraps the projected features
+
+    @property
+    def language_model(self) -> Any:
+        return self.model
+
+    def backbone_hidden(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+        return self.model.model(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+
+
+class RemoteInternVL(InternVLAdapter):
+    style = "remote"
+
+    def __init__(self, model: Any, tokenizer: Any, **kw: Any) -> None:
+        cfg = model.config
+        template = getattr(cfg, "template", "internvl2_5")
+        if template not in CHATML_TEMPLATES:
+            raise ValueError(f"{kw.get('model_id')}: conversation template {template!r} is not supported "
+                             f"(supported: {', '.join(CHATML_TEMPLATES)})")
+        super().__init__(model, tokenizer, tokens_per_tile=int(model.num_image_token),
+                         default_max_tiles=int(getattr(cfg, "max_dynamic_patch", 12)), **kw)
+        model.img_context_token_id = self.image_token_id  # model.chat() sets this before generating
+        self.image_size = int(getattr(cfg, "force_image_size", None) or cfg.vision_config.image_size)
+        self.min_tiles = int(getattr(cfg, "min_dynamic_patch", 1))
+        self.use_thumbnail = bool(getattr(cfg, "use_thumbnail", True))
+        self.dynamic = bool(getattr(cfg, "dynamic_image_size", True))
+
+    def pixel_values(self, images: Sequence[Any], max_tiles: int | None) -> tuple[Any, list[int]]:
+        from tts.models.tiling import preprocess
+
+        return preprocess(list(images), image_size=self.image_size, max_num=max_tiles or self.default_max_tiles,
+                          min_num=self.min_tiles, use_thumbnail=self.use_thumbnail, dynamic=self.dynamic)
+
+    def features(self, pixel_values: Any) -> Any:
+        return self.model.extract_feature(pixel_values.to(self.device, self.model.dtype))
+
+    @property
+    def language_model(self) -> Any:
+        return self.model.language_model
+
+    def backbone_hidden(self, inputs_embeds: Any, attention_mask: Any) -> Any:
+        body = self.model.language_model.model
+        return body(inputs_embeds=inputs_embeds, attention_mask=attention_mask).last_hidden_state
+
+
+def checkpoint_style(model_id: str, revision: str | None = None) -> str:
+    """``remote`` for original InternVL-Chat checkpoints (``internvl_chat`` with auto_map), else ``native``."""
+    from transformers import PretrainedConfig
+
+    config, _ = PretrainedConfig.get_config_dict(model_id, revision=revision)
+    if config.get("model_type") == "internvl_chat" or "AutoModel" in (config.get("auto_map") or {}):
+        return "remote"
+    return "native"
+
+
+def load_internvl(model_id: str, *, device: str | None = None, dtype: str = "auto", revision: str | None = None,
+                  device_map: str | None = None, style: str = "auto") -> InternVLAdapter:
+    """Load an InternVL checkpoint (hub id or path) of either style; ``style="auto"`` reads its config."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our stages show rich progress; hide per-shard loading bars
     device = pick_device(device)
     torch_dtype = pick_dtype(dtype, device)
-    processor = AutoProcessor.from_pretrained(model_id, revision=revision)
-    if not hasattr(processor, "image_processor"):
-        raise ValueError(
-            f"{model_id}: AutoProcessor returned {type(processor).__name__}, not an image-text processor. "
-            "InternVL's processor needs torchvision installed (see README: install)."
-        )
+    style = checkpoint_style(model_id, revision) if style == "auto" else style
     kwargs: dict[str, Any] = {"dtype": torch_dtype, "revision": revision}
     if device_map:
         kwargs["device_map"] = device_map
-    model = AutoModelForImageTextToText.from_pretrained(model_id, **kwargs).eval()
+    if style == "remote":
+        from transformers import AutoModel, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision, trust_remote_code=True, use_fast=False)
+        model = AutoModel.from_pretrained(model_id, trust_remote_code=True, low_cpu_mem_usage=True, **kwargs).eval()
+        adapter_cls, extra = RemoteInternVL, {"tokenizer": tokenizer}
+    elif style == "native":
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(model_id, revision=revision)
+        if not hasattr(processor, "image_processor"):
+            raise ValueError(f"{model_id}: AutoProcessor returned {type(processor).__name__}, not an image-text "
+                             "processor; InternVL's processor needs torchvision installed (see README)")
+        model = AutoModelForImageTextToText.from_pretrained(model_id, **kwargs).eval()
+        adapter_cls, extra = NativeInternVL, {"processor": processor}
+    else:
+        raise ValueError(f"unknown checkpoint style {style!r}; use auto, native or remote")
     if not device_map:
         model = model.to(device)
     commit = getattr(model.config, "_commit_hash", None)
-    return LoadedInternVL(model, processor, processor.tokenizer, device, model_id, revision or commit)
-
-
-def image_features(model: Any, pixel_values: Any):
-    """Run the vision tower + projector; returns (num_tiles, tokens_per_tile, hidden)."""
-    cfg = model.config
-    out = model.model.get_image_features(
-        pixel_values=pixel_values,
-        vision_feature_layer=cfg.vision_feature_layer,
-        vision_feature_select_strategy=cfg.vision_feature_select_strategy,
-    )
-    # transformers 5 returns a model output whose pooler_output holds the projected features.
-    return getattr(out, "pooler_output", out)
-
-
-def embed_with_images(loaded: LoadedInternVL, input_ids: Any, pixel_values: Any | None):
-    """Input embeddings of ``input_ids`` (1, L) with image features scattered into the image-token slots."""
-    import torch
-
-    model = loaded.model
-    with torch.no_grad():
-        embeds = model.get_input_embeddings()(input_ids)
-        if pixel_values is None:
-            return embeds
-        feats = image_features(model, pixel_values.to(loaded.device)).to(embeds.dtype)
-        mask = input_ids == loaded.image_token_id
-        n_slots, n_feats = int(mask.sum()), feats.shape[0] * feats.shape[1]
-        if n_slots != n_feats:
-            raise ValueError(f"prompt has {n_slots} image-token slots but the images give {n_feats} features")
-        return embeds.masked_scatter(mask.unsqueeze(-1).expand_as(embeds), feats.reshape(-1, feats.shape[-1]))
+    return adapter_cls(model, device=device, model_id=model_id, revision=revision or commit, **extra)

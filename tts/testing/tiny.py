@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when the recipe changes so stale caches are rebuilt.
-TINY_VERSION = 1
+TINY_VERSION = 2
 
 IMAGE_TOKENS = {
     "start_image_token": "<img>",
@@ -73,8 +73,12 @@ _CORPUS = [
 
 @dataclass(frozen=True)
 class TinyCheckpoints:
+    """Transformers-native policy and critic, plus the same pair in the original remote-code layout."""
+
     policy: Path
     critic: Path
+    policy_remote: Path
+    critic_remote: Path
 
 
 def _corpus() -> list[str]:
@@ -212,14 +216,81 @@ def build_internvl(
     return directory
 
 
+def build_remote_internvl(
+    directory: str | os.PathLike[str], *, seed: int = 0, hidden: int = 64, layers: int = 2, heads: int = 4,
+    kv_heads: int = 2, image_size: int = 56, max_tiles: int = 6, tokenizer=None,
+    weights_from: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Build a tiny checkpoint in the original InternVL-Chat remote-code layout (``trust_remote_code``).
+
+    With ``weights_from`` (a native checkpoint built with the same sizes) the weights are copied over, so
+    both styles compute the same function and can be checked against each other.
+    """
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from tts.testing.remote_code.configuration_tiny_internvl_chat import TinyInternVLChatConfig
+    from tts.testing.remote_code.modeling_tiny_internvl_chat import TinyInternVLChatModel
+
+    hf_logging.disable_progress_bar()
+    directory = Path(directory)
+    tok = tokenizer if tokenizer is not None else build_tokenizer()
+    native = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size)
+    config = TinyInternVLChatConfig(
+        vision_config=native.vision_config.to_dict(), llm_config=native.text_config.to_dict(),
+        force_image_size=image_size, downsample_ratio=0.5, template="internvl2_5", max_dynamic_patch=max_tiles,
+        architectures=["TinyInternVLChatModel"],
+    )
+    TinyInternVLChatConfig.register_for_auto_class("AutoConfig")
+    TinyInternVLChatModel.register_for_auto_class("AutoModel")
+    torch.manual_seed(seed)
+    model = TinyInternVLChatModel(config).eval()
+    if weights_from is not None:
+        model.load_state_dict(_native_to_remote(weights_from), strict=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    tok.save_pretrained(directory)
+    return directory
+
+
+_NATIVE_TO_REMOTE = (
+    ("model.vision_tower.", "vision_model."),
+    ("model.multi_modal_projector.layer_norm.", "mlp1.0."),
+    ("model.multi_modal_projector.linear_1.", "mlp1.1."),
+    ("model.multi_modal_projector.linear_2.", "mlp1.3."),
+    ("model.language_model.", "language_model.model."),
+    ("lm_head.", "language_model.lm_head."),
+)
+
+
+def _native_to_remote(native_dir: str | os.PathLike[str]) -> dict:
+    from transformers import InternVLForConditionalGeneration
+
+    native = InternVLForConditionalGeneration.from_pretrained(native_dir)
+    out = {}
+    for key, value in native.state_dict().items():
+        for old, new in _NATIVE_TO_REMOTE:
+            if key.startswith(old):
+                out[new + key[len(old):]] = value
+                break
+        else:
+            raise KeyError(f"no remote-code name for native weight {key}")
+    return out
+
+
 def build_tiny(directory: str | os.PathLike[str], seed: int = 0) -> TinyCheckpoints:
-    """Build the tiny policy and critic into ``directory/policy`` and ``directory/critic``."""
+    """Build the tiny policy and critic (native under ``policy``/``critic``; the same weights in the
+    remote-code layout under ``policy-remote``/``critic-remote``)."""
     directory = Path(directory)
     tok = build_tokenizer()
-    policy = build_internvl(directory / "policy", seed=seed, tokenizer=tok)
-    critic = build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok)
+    out = TinyCheckpoints(
+        policy=build_internvl(directory / "policy", seed=seed, tokenizer=tok),
+        critic=build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok),
+        policy_remote=build_remote_internvl(directory / "policy-remote", tokenizer=tok, weights_from=directory / "policy"),
+        critic_remote=build_remote_internvl(directory / "critic-remote", tokenizer=tok, weights_from=directory / "critic"),
+    )
     (directory / "TINY.json").write_text(json.dumps({"version": TINY_VERSION, "seed": seed}) + "\n")
-    return TinyCheckpoints(policy=policy, critic=critic)
+    return out
 
 
 def default_cache_dir() -> Path:
@@ -245,4 +316,5 @@ def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int 
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return TinyCheckpoints(policy=target / "policy", critic=target / "critic")
+    return TinyCheckpoints(policy=target / "policy", critic=target / "critic",
+                           policy_remote=target / "policy-remote", critic_remote=target / "critic-remote")
