@@ -203,6 +203,8 @@ def test_reasoning7_group_loads_all_seven(reasoning7_root, tmp_path):
     assert [p.benchmark for p in loaded.problems] == list(REASONING7)
     with pytest.raises(BenchmarkError, match="takes no split"):
         expand_spec("reasoning7:test")
+    with pytest.raises(BenchmarkError, match="takes no subset"):
+        load("reasoning7", reasoning7_root, tmp_path, subset=["Math"])
 
 
 def test_data_dir_from_environment(reasoning7_root, tmp_path, monkeypatch):

@@ -111,6 +111,8 @@ def load_problems(spec: str, *, store: ImageStore, data_dir: str | Path | None =
     """
     members = expand_spec(spec)
     if len(members) > 1 or members[0] != spec:
+        if subset:
+            raise BenchmarkError(f"group {spec!r} takes no subset (got {', '.join(subset)})")
         problems, warnings = [], []
         for member in members:
             loaded = load_problems(member, store=store, data_dir=data_dir, limit=limit, ids=ids, strict=strict,

@@ -147,8 +147,9 @@ class HubBenchmark(Benchmark):
              ids: Collection[str] | None = None, strict: bool = False, subsets: Sequence[str] | None = None,
              progress: Progress | None = None) -> LoadedProblems:
         chosen = self.check_subsets(subsets)
-        location = self.location(data_root(data_dir))
-        base = Path(location) if data_root(data_dir) is not None else None
+        root = data_root(data_dir)
+        location = self.location(root)
+        base = Path(location) if root is not None else None  # resolves image paths of a local copy
         wanted = set(ids) if ids is not None else None
         problems: list[Problem] = []
         warnings: list[str] = []
