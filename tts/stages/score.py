@@ -16,7 +16,15 @@ from tts.progress import progress_bar
 from tts.prompts import build_prompt
 from tts.records import Problem, Rollout, StepScores
 from tts.rundir import RunDir
-from tts.stages.common import after_batch, by_problem, call_isolated, chunks, load_images, select_problems
+from tts.stages.common import (
+    after_batch,
+    by_problem,
+    call_isolated,
+    chunks,
+    load_images,
+    select_problems,
+    tiles_for,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None
                     failed += 1
                     continue
                 responses = tuple((r.sample_idx, r.text) for r in rollouts[p.id])
-                requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses))
+                requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses, max_tiles=tiles_for(p)))
             results = call_isolated(critic.score, requests, lambda r: r.problem_id, warnings)
             records = []
             for scored in results:
