@@ -27,6 +27,7 @@ def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
         console = logging.StreamHandler()  # stderr: warnings stay visible once a file handler exists
         console.setLevel(logging.WARNING)
         console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        console.addFilter(lambda record: not record.exc_info)  # tracebacks go to the file only
         root.addHandler(console)
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
