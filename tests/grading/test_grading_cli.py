@@ -115,3 +115,36 @@ def test_a_large_file_goes_through_the_worker_pool(tmp_path: Path) -> None:
     assert [row["id"] for row in out] == [f"p{i}" for i in range(450)]
     expected = sum(1 for i in range(450) if i % 3 or str(i % 5) == str(i % 17))
     assert report.counts["mathvista"] == [expected, 450]
+
+
+def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, monkeypatch) -> None:
+    from tts.grading import grader
+
+    src = _write(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"previous": true}\n')
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grader, "grade_many", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        grade_file(src, out=out)
+    assert out.read_text() == '{"previous": true}\n'
+    monkeypatch.undo()
+    grade_file(src, out=out)
+    assert len(out.read_text().splitlines()) == len(LINES)
+
+
+def test_pool_falls_back_in_process_when_no_worker_can_start(monkeypatch) -> None:
+    from conftest import make_problem
+
+    from tts.grading import grade_many, grader, sandbox
+
+    def cannot_start(self):
+        raise sandbox.WorkerError("no processes here")
+
+    monkeypatch.setattr(sandbox.Worker, "start", cannot_start)
+    monkeypatch.setattr(grader, "POOL_THRESHOLD", 2)
+    items = [("\\boxed{5}", make_problem("generic", "5"), i) for i in range(5)]
+    assert [g.correct for g in grade_many(items, workers=2)] == [True] * 5

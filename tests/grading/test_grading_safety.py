@@ -41,6 +41,7 @@ def quick_timeout(monkeypatch):
     monkeypatch.setattr(sandbox, "DEFAULT_TIMEOUT", 1.0)
     monkeypatch.setenv("TTS_GRADING_TIMEOUT", "1")
     symbolic.clear_caches()
+    sandbox.symbolic_pool().call("verify", ["1", "1"], timeout=30)  # start-up is not part of any bound below
     yield 1.0
     symbolic.clear_caches()
 
@@ -180,3 +181,18 @@ def test_latexish_strings_never_raise(quick_timeout, a: str, b: str, problem) ->
     _bounded(equivalent, a, b)
     _bounded(equivalent, a, b, problem)
     _bounded(cluster_answers, [a, b, a], problem)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        " " * 20000 + "x", "*" * 20000, "Answer:" * 3000, "\\boxed{" * 5000, "(" * 10000, "$" * 10000,
+        "A: " + " " * 20000 + "y", "1," * 10000, "\\frac{" * 3000 + "}" * 3000, "answer is " * 2000,
+    ],
+)
+def test_pathological_responses_finish_quickly(quick_timeout, response: str) -> None:
+    question = "Choices:\n" + "A: " + " " * 20000 + "y\nB: 2"
+    mc = make_problem("mathverse", "B", question_type="multi_choice", answer_type="text", question=question)
+    for problem in (GENERIC, mc, PROBLEMS[2]):
+        _bounded(grade, response, problem)
+        _bounded(grade, response, problem, "official")

@@ -31,7 +31,7 @@ _SINGLE = re.compile(
 _LEAD = re.compile(r"^[(\[]?(?P<l>[A-Z])(?:[)\]]\s*|[.:]\s+|\s+-\s+)(?P<rest>\S.*)$", re.DOTALL)
 _MULTI = re.compile(r"^[(\[]?[A-Z][)\]]?(?:\s*(?:,|;|/|&|\band\b|\s)\s*[(\[]?[A-Z][)\]]?)+$")
 _MULTI_LOWER = re.compile(r"^\(?[a-j]\)?(?:\s*(?:,|;|/|&|\band\b)\s*\(?[a-j]\)?)+$")
-_OPTION_LINE = re.compile(r"^\s*[(\[]?(?P<l>[A-Z])\s*[)\]]?\s*[:.)：]\s*(?P<text>.+?)\s*$")
+_OPTION_LINE = re.compile(r"^[ \t]*[(\[]?(?P<l>[A-Z])[ \t]*[)\]]?[ \t]*[:.)：][ \t]*(?P<text>\S.*)$")
 
 
 def option_count(problem_choices: Sequence[str], options: Sequence[str]) -> int:
@@ -62,7 +62,7 @@ def options_from_question(question: str) -> tuple[str, ...]:
             found = {}
             expected = "A"
         if letter == expected:
-            found[letter] = m.group("text")
+            found[letter] = m.group("text").strip()
     return tuple(found.values()) if len(found) >= 2 else ()
 
 

@@ -187,9 +187,13 @@ def judge(pred: str, gold: str, rule: Rule = GENERIC) -> Verdict:
 
 def clear_cache() -> None:
     """Forget cached verdicts (and symbolic results): benchmarks time cold runs with it."""
+    from tts.grading import numeric, text
+
     with _CACHE_LOCK:
         _CACHE.clear()
     symbolic.clear_caches()
+    for fn in (text.clean, text.squash, text.text_key, numeric.parse_number):
+        fn.cache_clear()
 
 
 def _judge(pred: str, gold: str, rule: Rule) -> Verdict:

@@ -59,13 +59,15 @@ _SENTENCE_END = re.compile(
 _LEADING_FILLER = re.compile(r"^(?:(?:is|be|that|then|therefore|thus|so)\b[\s:,]*)+", re.IGNORECASE)
 _LAST_IS = re.compile(r"(?i)^(?:[a-z][\w\s$\\{}^']{0,60}?)\s(?:is|equals|=|are)\s+(?P<v>\S.*)$")
 _LETTER_CUES = (
-    re.compile(r"(?i)\b(?:option|choice)\s*[:\s]\s*\(?(?P<l>[A-J])\)?(?![\w'])"),
-    re.compile(r"(?i)\b(?:option|choice)\s*\((?P<l>[A-J])\)"),
+    re.compile(r"(?i)\b(?:option|choice)\s*[:\s]\s*\(?(?P<l>(?-i:[A-J]))\)?(?![\w'])"),
+    re.compile(r"(?i)\b(?:option|choice)\s*\((?P<l>(?-i:[A-J]))\)"),
     re.compile(r"(?:^|\s)\((?P<l>[A-J])\)(?=[\s.,:;!]|$)"),
     re.compile(r"(?m)^\W{0,4}(?P<l>[A-J])\s*[.:)](?=\s|$)"),
-    re.compile(r"(?i)\b(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)\s*:?\s*\**\(?(?P<l>[A-J])\)?\**(?![\w'])"),
+    re.compile(
+        r"(?i)\b(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)\s*:?\s*\**\(?(?P<l>(?-i:[A-J]))\)?\**(?![\w'])"
+    ),
 )
-_LONE_LETTER = re.compile(r"(?<![\w'\\])(A(?![\w'])(?!\s+[a-z])|[B-J](?![\w']))")
+_LONE_LETTER = re.compile(r"(?<![\w'\\])(A(?![\w'])(?!\s+(?!or\b|and\b)[a-z])|[B-J](?![\w']))")
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*%)?")
 _LIST = re.compile(r"\[[^\[\]\n]{1,300}\]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -162,7 +164,7 @@ def _option_text(text: str, options: tuple[str, ...]) -> str | None:
         key = text_key(opt)
         if not key:
             continue
-        if len(key) < 2 and line.strip() != key:
+        if len(key) < 2 and not key.isdigit() and line.strip() != key:
             continue
         if f" {key} " in line:
             hits.append(opt)
@@ -212,6 +214,16 @@ def _last_number(text: str) -> str | None:
     return matches[-1].strip() if matches else None
 
 
+def _states_an_answer(span: str, problem: Problem) -> bool:
+    """Whether an answer statement written after the last box names an answer itself (then it wins)."""
+    s = clean(span)
+    if _is_multi_choice(problem):
+        return parse_letters(s, option_count(problem.choices, problem_options(problem))) is not None
+    if problem.answer_type == "text":
+        return len(s.split()) <= 6
+    return any(c.isdigit() or c == "\\" for c in s)
+
+
 def _refine(span: str, problem: Problem) -> str:
     """An answer statement that is a sentence ("The volume of $ABCD$ is 120") → its number or math."""
     if problem.answer_type == "text" or _is_multi_choice(problem) or len(_WORD.findall(clean(span))) < 3:
@@ -235,8 +247,10 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
     line = _answer_line(text)
     boxes = find_boxes(text)
     boxed = last_boxed(text)
-    if boxed is not None and clean(boxed) and (line is None or line[0] < boxes[-1][1] or "\\boxed" in line[1]):
-        return Extraction(boxed.strip(), "boxed")
+    if boxed is not None and clean(boxed):
+        later = line is not None and line[0] >= boxes[-1][1] and _states_an_answer(line[1], problem)
+        if not later:
+            return Extraction(boxed.strip(), "boxed")
     tags = _TAG.findall(text)
     if tags and clean(tags[-1]):
         return Extraction(tags[-1].strip(), "answer_tag")

@@ -173,7 +173,7 @@ def grade_many(
 def _grade_in_pool(items, rest: list[int], scoring: str, workers: int, results: list[Grade | None],
                    advance: Callable[[int], None]) -> None:
     from tts.grading import symbolic
-    from tts.grading.sandbox import DEFAULT_TIMEOUT, Worker
+    from tts.grading.sandbox import DEFAULT_TIMEOUT, Worker, WorkerError
 
     chunks = [[(k, items[k]) for k in rest[i : i + CHUNK]] for i in range(0, len(rest), CHUNK)]
     queue = list(reversed(chunks))
@@ -181,16 +181,26 @@ def _grade_in_pool(items, rest: list[int], scoring: str, workers: int, results: 
     per_item = (symbolic.BUDGET_FACTOR + 1) * DEFAULT_TIMEOUT + 10
 
     def run_worker() -> None:
-        worker = Worker()
+        worker: Worker | None = Worker()
+        try:
+            worker.start()
+        except WorkerError:
+            worker = None  # no subprocess possible here: grade this thread's share in-process
         try:
             while True:
                 with lock:
                     if not queue:
                         return
                     chunk = queue.pop()
-                _grade_chunk(worker, chunk, scoring, per_item, results, advance)
+                if worker is None:
+                    graded = _grade_in_process([it for _, it in chunk], scoring, random.Random(42), advance)
+                    for (k, _), g in zip(chunk, graded, strict=True):
+                        results[k] = g
+                else:
+                    _grade_chunk(worker, chunk, scoring, per_item, results, advance)
         finally:
-            worker.close()
+            if worker is not None:
+                worker.close()
 
     with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
         for future in [pool.submit(run_worker) for _ in range(min(workers, len(chunks)))]:

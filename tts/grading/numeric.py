@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from tts.grading.text import clean
 
@@ -159,6 +160,7 @@ def _core_number(s: str) -> Number | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def parse_number(s: str, *, cleaned: bool = False) -> Number | None:
     """The plain number ``s`` spells, or None when it is anything else (an expression, text, a list).
 

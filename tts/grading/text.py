@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: Control characters that a JSON/Python string escape produced out of a LaTeX command (``\f`` of ``\frac``,
 #: ``\b`` of ``\boxed``/``\beta``, ``\v`` of ``\vec``, ``\a`` of ``\alpha``/``\approx``).
@@ -74,49 +75,50 @@ def fix_unicode(s: str) -> str:
 def find_boxes(s: str) -> list[tuple[int, int, str]]:
     """Every balanced ``\\boxed{...}`` / ``\\fbox{...}`` in ``s`` as ``(start, end, content)``, in order.
 
-    Escaped braces (``\\{``) do not count; an unclosed box is ignored. Also accepts ``\\boxed 5``.
+    One pass with a brace stack (linear even for thousands of unclosed boxes); escaped braces (``\\{``) do
+    not count; an unclosed box is ignored; a box inside another box is part of the outer one. Also accepts
+    ``\\boxed 5``.
     """
-    out: list[tuple[int, int, str]] = []
-    pos = 0
-    n = len(s)
-    while True:
-        i = s.find("\\boxed", pos)
-        j = s.find("\\fbox", pos)
-        if i < 0 and j < 0:
-            return out
-        start = i if j < 0 or (0 <= i < j) else j
-        k = start + (6 if s.startswith("\\boxed", start) else 5)
-        while k < n and s[k] == " ":
-            k += 1
-        if k < n and s[k] == "{":
-            depth, m = 0, k
-            while m < n:
-                c = s[m]
-                if c == "\\":
-                    m += 2
-                    continue
-                if c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                m += 1
-            if m < n and depth == 0:
-                out.append((start, m + 1, s[k + 1 : m]))
-                pos = m + 1
+    found: list[tuple[int, int, str]] = []
+    stack: list[tuple[int, int]] = []  # (box start or -1 for a plain brace, content start)
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\":
+            name = 6 if s.startswith("\\boxed", i) else 5 if s.startswith("\\fbox", i) else 0
+            if not name:
+                i += 2
                 continue
-            pos = k + 1
+            j = i + name
+            while j < n and s[j] == " ":
+                j += 1
+            if j < n and s[j] == "{":
+                stack.append((i, j + 1))
+                i = j + 1
+                continue
+            if j > i + name and j < n and s[j] not in "\\$":  # "\boxed 5"
+                m = j
+                while m < n and not s[m].isspace() and s[m] not in "$.,;{}":
+                    m += 1
+                if m > j:
+                    found.append((i, m, s[j:m]))
+                i = max(m, j)
+                continue
+            i = j
             continue
-        if k > start + 6 and k < n and s[k] not in "\\$":  # "\boxed 5"
-            m = k
-            while m < n and not s[m].isspace() and s[m] not in "$.,;":
-                m += 1
-            if m > k:
-                out.append((start, m, s[k:m]))
-            pos = max(m, k + 1)
-            continue
-        pos = k if k > start else start + 1
+        if c == "{":
+            stack.append((-1, i + 1))
+        elif c == "}" and stack:
+            start, content = stack.pop()
+            if start >= 0:
+                found.append((start, i + 1, s[content:i]))
+        i += 1
+    found.sort()
+    out: list[tuple[int, int, str]] = []
+    for box in found:
+        if not out or box[0] >= out[-1][1]:
+            out.append(box)
+    return out
 
 
 # Text allowed between two boxes that belong to one final answer ("\boxed{1}, \boxed{2} and \boxed{3}").
@@ -209,6 +211,7 @@ _LATEX_THOUSANDS = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")
 _QUOTES = ("\"", "'", "`")
 
 
+@lru_cache(maxsize=65536)
 def clean(s: str) -> str:
     """Normalise one answer string (a pred after extraction, or a gold) into its canonical spelling.
 
@@ -239,6 +242,7 @@ def clean(s: str) -> str:
     return " ".join(s.split())
 
 
+@lru_cache(maxsize=65536)
 def squash(s: str) -> str:
     """``clean`` without any whitespace: the key for "same string" comparisons of math answers."""
     return "".join(clean(s).split())
@@ -247,6 +251,7 @@ def squash(s: str) -> str:
 _WORDY = re.compile(r"[^a-z0-9°%.\-+/]+")
 
 
+@lru_cache(maxsize=65536)
 def text_key(s: str) -> str:
     """Case- and punctuation-insensitive key for free-text answers ("Tampa" = "tampa."), digits kept."""
     return _WORDY.sub(" ", clean(s).lower()).strip()
