@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import make_problem
+from grading_helpers import make_problem
 
 from tts.grading import grade
 from tts.records import Problem
@@ -23,6 +23,8 @@ MV = {
                            choices=("Yes", "No"), question="Is the blue bar taller than the red bar?"),
     "mc_num": make_problem("mathvista", "6", question_type="multi_choice", answer_type="text",
                            choices=("2", "4", "6", "8"), question="How many edges?"),
+    "mc_dup": make_problem("mathvista", "2", question_type="multi_choice", answer_type="text",
+                           choices=("1", "2", "2", "3"), question="How many? (duplicated option text)"),
     "int2": make_problem("mathvista", "2", answer_type="integer", question="How many cats are there?"),
     "int1000": make_problem("mathvista", "1000", answer_type="integer", question="What is the population?"),
     "int5": make_problem("mathvista", "5", answer_type="integer", unit="years", question="How old is he?"),
@@ -50,6 +52,10 @@ MATHVISTA_CASES = [
     ("Counting the edges gives 6.\nAnswer: \\boxed{6}", "mc_num", True, True),
     ("Answer: \\boxed{C}", "mc_num", True, True),
     ("Answer: \\boxed{D}", "mc_num", False, False),
+    ("Answer: \\boxed{B}", "mc_dup", True, True),
+    ("Answer: \\boxed{C}", "mc_dup", True, True),
+    ("Answer: \\boxed{2}", "mc_dup", True, True),
+    ("Answer: \\boxed{D}", "mc_dup", False, False),
     ("Answer: \\boxed{2}", "int2", True, True),
     ("Answer: \\boxed{2.0}", "int2", True, True),
     # int() truncation: 2.9 is not 2, but the official scorer truncates it to "2".

@@ -137,7 +137,7 @@ def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, monkeypatch
 
 
 def test_pool_falls_back_in_process_when_no_worker_can_start(monkeypatch) -> None:
-    from conftest import make_problem
+    from grading_helpers import make_problem
 
     from tts.grading import grade_many, grader, sandbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import make_problem
+from grading_helpers import make_problem
 
 from tts.grading import cluster_answers, grade, grade_many, grader, sandbox
 from tts.records import Grade

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_problem
+from grading_helpers import make_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

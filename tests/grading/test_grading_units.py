@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from conftest import make_problem
+from grading_helpers import make_problem
 
 from tts.grading import equivalent, extract_answer
 from tts.grading.choice import options_from_question, parse_letters

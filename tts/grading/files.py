@@ -99,10 +99,11 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
     """The :class:`Problem` a foreign JSONL line describes (lenient about spellings of types)."""
     benchmark = str(row.get("benchmark") or "").strip().lower()
     choices = _as_choices(row.get("choices"))
+    raw_atype = str(row.get("answer_type") or "").strip().lower()
     qtype = _QUESTION_TYPES.get(str(row.get("question_type") or "").strip().lower())
     if qtype is None:
-        qtype = "multi_choice" if choices else "free_form"
-    atype = _ANSWER_TYPES.get(str(row.get("answer_type") or "").strip().lower(), "expression")
+        qtype = "multi_choice" if choices or raw_atype == "multiple choice" else "free_form"
+    atype = _ANSWER_TYPES.get(raw_atype, "expression")
     if not benchmark and row.get("answer_type") is None:
         atype = "expression"
     precision = row.get("precision")
@@ -122,7 +123,7 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
         answer_type=atype,  # type: ignore[arg-type]
         precision=precision,
         unit=None if unit is None else str(unit),
-        meta={k: row[k] for k in ("dynamath_answer_type",) if k in row},
+        meta={"dynamath_answer_type": row.get("dynamath_answer_type") or raw_atype} if benchmark == "dynamath" else {},
     )
 
 

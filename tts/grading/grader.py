@@ -120,10 +120,11 @@ def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], scor
         try:
             for reply in worker.request(message, len(pending), timeout):
                 pos, (_, problem, idx) = pending[done]
-                if "grade" in reply:
+                try:
                     results[pos] = Grade.from_json(reply["grade"])
-                else:
-                    results[pos] = Grade(problem.id, idx, None, False, f"error: {reply.get('error')}", scoring)
+                except Exception:  # noqa: BLE001 - an odd reply costs its item, the stream stays in step
+                    reason = f"error: {reply.get('error', 'malformed reply from the grading worker')}"
+                    results[pos] = Grade(problem.id, idx, None, False, reason, scoring)  # type: ignore[arg-type]
                 done += 1
                 advance(1)
             pending = []

@@ -1,8 +1,10 @@
-"""Helpers for the grading tests: problems in each benchmark's shape, as the loaders fill them."""
+"""Helpers for the grading tests: problems in each benchmark's shape, as the loaders fill them.
+
+A plain module (not a conftest) so that ``from grading_helpers import make_problem`` never collides with
+another directory's ``conftest``.
+"""
 
 from __future__ import annotations
-
-import pytest
 
 from tts.records import Problem
 
@@ -12,8 +14,3 @@ def make_problem(benchmark: str, answer, **kw) -> Problem:
               "question": kw.pop("question", "Question?"), "answer": answer}
     fields.update(kw)
     return Problem(**fields)
-
-
-@pytest.fixture()
-def problem():
-    return make_problem
