@@ -257,3 +257,11 @@ def test_not_too_complex(s: str) -> None:
 def test_equivalent_in_both_modes(pred: str, gold: str, problem, strict: bool, official: bool) -> None:
     assert equivalent(pred, gold, problem) is strict
     assert equivalent(pred, gold, problem, scoring="official") is official
+
+
+def test_find_boxes_ignores_other_commands_and_escaped_braces() -> None:
+    from tts.grading.text import find_boxes
+
+    text = "\\dfrac{1}{2} \\x \\{ \\boxed{\\dfrac{3}{4}} \\} \\\\boxed{5} \\boxed 7."
+    assert [c for _, _, c in find_boxes(text)] == ["\\dfrac{3}{4}", "5", "7"]
+    assert find_boxes("\\boxed{" * 3000) == []

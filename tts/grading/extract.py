@@ -244,13 +244,15 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
     if not isinstance(response, str) or not response.strip():
         return NO_ANSWER
     text = response[-MAX_RESPONSE_CHARS:]
-    line = _answer_line(text)
     boxes = find_boxes(text)
-    boxed = last_boxed(text)
+    boxed = last_boxed(text, boxes)
     if boxed is not None and clean(boxed):
-        later = line is not None and line[0] >= boxes[-1][1] and _states_an_answer(line[1], problem)
-        if not later:
+        after = boxes[-1][1]
+        later = _answer_line(text[after:])  # an answer statement written after the last box wins
+        if later is None or not _states_an_answer(later[1], problem):
             return Extraction(boxed.strip(), "boxed")
+        return Extraction(_refine(later[1], problem), "answer_line")
+    line = _answer_line(text)
     tags = _TAG.findall(text)
     if tags and clean(tags[-1]):
         return Extraction(tags[-1].strip(), "answer_tag")

@@ -72,47 +72,46 @@ def fix_unicode(s: str) -> str:
     return s
 
 
+# "\\+": over-escaped text ("\\\\boxed") still counts as a box.
+_BOX_TOKENS = re.compile(r"\\+(?:boxed|fbox)(?![A-Za-z])|\\.|[{}]", re.DOTALL)
+
+
 def find_boxes(s: str) -> list[tuple[int, int, str]]:
     """Every balanced ``\\boxed{...}`` / ``\\fbox{...}`` in ``s`` as ``(start, end, content)``, in order.
 
-    One pass with a brace stack (linear even for thousands of unclosed boxes); escaped braces (``\\{``) do
-    not count; an unclosed box is ignored; a box inside another box is part of the outer one. Also accepts
-    ``\\boxed 5``.
+    One regex-driven pass with a brace stack from the first box on (linear even for thousands of unclosed
+    boxes); escaped braces (``\\{``) do not count; an unclosed box is ignored; a box inside another box is
+    part of the outer one. Also accepts ``\\boxed 5``.
     """
+    first = min((i for i in (s.find("\\boxed"), s.find("\\fbox")) if i >= 0), default=-1)
+    if first < 0:
+        return []
     found: list[tuple[int, int, str]] = []
-    stack: list[tuple[int, int]] = []  # (box start or -1 for a plain brace, content start)
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        if c == "\\":
-            name = 6 if s.startswith("\\boxed", i) else 5 if s.startswith("\\fbox", i) else 0
-            if not name:
-                i += 2
-                continue
-            j = i + name
+    stack: list[tuple[int, int]] = []  # (box start, or -1 for a plain brace; content start)
+    pending_box = -1  # a box command waiting for its opening brace
+    n = len(s)
+    for m in _BOX_TOKENS.finditer(s, first):
+        token, at = m.group(), m.start()
+        if token.endswith(("boxed", "fbox")):
+            j = m.end()
             while j < n and s[j] == " ":
                 j += 1
             if j < n and s[j] == "{":
-                stack.append((i, j + 1))
-                i = j + 1
-                continue
-            if j > i + name and j < n and s[j] not in "\\$":  # "\boxed 5"
-                m = j
-                while m < n and not s[m].isspace() and s[m] not in "$.,;{}":
-                    m += 1
-                if m > j:
-                    found.append((i, m, s[j:m]))
-                i = max(m, j)
-                continue
-            i = j
+                pending_box = at
+            elif j > m.end() and j < n and s[j] not in "\\$":  # "\boxed 5"
+                k = j
+                while k < n and not s[k].isspace() and s[k] not in "$.,;{}":
+                    k += 1
+                if k > j:
+                    found.append((at, k, s[j:k]))
             continue
-        if c == "{":
-            stack.append((-1, i + 1))
-        elif c == "}" and stack:
+        if token == "{":
+            stack.append((pending_box, m.end()))
+            pending_box = -1
+        elif token == "}" and stack:
             start, content = stack.pop()
             if start >= 0:
-                found.append((start, i + 1, s[content:i]))
-        i += 1
+                found.append((start, m.end(), s[content:at]))
     found.sort()
     out: list[tuple[int, int, str]] = []
     for box in found:
@@ -136,12 +135,12 @@ def _joinable_gap(gap: str) -> bool:
     return len(words) <= 5 and bool(_BOX_GAP_JOIN.search(gap)) and not any(w.lower() == "answer" for w in words)
 
 
-def last_boxed(s: str) -> str | None:
+def last_boxed(s: str, boxes: list[tuple[int, int, str]] | None = None) -> str | None:
     """Content of the last box; boxes right before it joined by only "and", commas or spacing are included.
 
     ``"\\boxed{1}, \\boxed{2}"`` → ``"1, 2"``; an intermediate boxed result earlier in the text is not.
     """
-    boxes = find_boxes(s)
+    boxes = find_boxes(s) if boxes is None else boxes
     if not boxes:
         return None
     parts = [boxes[-1][2]]
@@ -182,6 +181,9 @@ def _balanced(s: str) -> bool:
 
 def strip_wrappers(s: str) -> str:
     """Remove what surrounds an answer: math delimiters, ``\\boxed{}``/``\\text{}``, markdown, final dot."""
+    s = s.strip()
+    if s[:1] not in ("$", "\\", "*") and s[-1:] not in (".", ";", ","):
+        return s  # every wrapper starts with one of these characters or ends with punctuation
     for _ in range(8):
         before = s
         s = s.strip()
