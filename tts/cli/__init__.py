@@ -14,14 +14,11 @@ COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
     "tts.cli.tiny",
-<<<<<<< HEAD
     "tts.cli.run",
     "tts.cli.stages",
     "tts.cli.merge",
     "tts.cli.problems",
-=======
     "tts.cli.grade",
->>>>>>> grading
 )
 
 
