@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
     "tts.cli.tiny",
+    "tts.cli.pairs",
 )
 
 
