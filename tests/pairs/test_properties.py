@@ -15,6 +15,7 @@ from tts.records import Grade, Problem
 
 GOLDS = ("1", "2", "12")
 ANSWERS = ("1", "2", "12", "21", "x", "2.0")
+QUIET = PairOptions(progress=False)
 
 
 @st.composite
@@ -65,7 +66,7 @@ def _common_invariants(view: RunView, ps, cap: int) -> None:
 @settings(max_examples=150, deadline=None)
 @given(views(), st.integers(1, 5), st.integers(0, 3))
 def test_correctness_pairs_never_have_an_incorrect_chosen(view, cap, seed):
-    ps = pairs_from_view(view, "correctness", seed=seed, max_pairs_per_problem=cap)
+    ps = pairs_from_view(view, "correctness", seed=seed, max_pairs_per_problem=cap, options=QUIET)
     _common_invariants(view, ps, cap)
     for p in ps.pairs:
         samples = _by_idx(view, p.problem_id)
@@ -75,14 +76,14 @@ def test_correctness_pairs_never_have_an_incorrect_chosen(view, cap, seed):
         assert (p.chosen, p.rejected) == (chosen.text, rejected.text)
         if p.kind == "correctness":
             assert not entailed(chosen.extracted, rejected.extracted)
-    again = pairs_from_view(view, "correctness", seed=seed, max_pairs_per_problem=cap)
+    again = pairs_from_view(view, "correctness", seed=seed, max_pairs_per_problem=cap, options=QUIET)
     assert again.pairs == ps.pairs and again.report.to_json() == ps.report.to_json()
 
 
 @settings(max_examples=150, deadline=None)
 @given(views(), st.integers(1, 5), st.none() | st.floats(0, 0.5))
 def test_prm_pairs_are_scored_correct_over_scored_wrong(view, cap, margin):
-    ps = pairs_from_view(view, "prm", max_pairs_per_problem=cap, options=PairOptions(min_margin=margin))
+    ps = pairs_from_view(view, "prm", max_pairs_per_problem=cap, options=PairOptions(min_margin=margin, progress=False))
     _common_invariants(view, ps, cap)
     for p in ps.pairs:
         samples = _by_idx(view, p.problem_id)
@@ -103,7 +104,7 @@ def test_prm_pairs_are_scored_correct_over_scored_wrong(view, cap, margin):
 @settings(max_examples=150, deadline=None)
 @given(views(), st.integers(1, 5), st.floats(0.05, 0.95))
 def test_step_pairs_fork_a_real_shared_prefix(view, cap, threshold):
-    ps = pairs_from_view(view, "step", max_pairs_per_problem=cap, options=PairOptions(threshold=threshold))
+    ps = pairs_from_view(view, "step", max_pairs_per_problem=cap, options=PairOptions(threshold=threshold, progress=False))
     _common_invariants(view, ps, cap)
     for p in ps.pairs:
         samples = _by_idx(view, p.problem_id)

@@ -17,7 +17,14 @@ from typing import Any
 from tts.engines.base import Engine
 from tts.pairs.common import Context
 from tts.pairs.correctness import correctness_problem, prm_problem
-from tts.pairs.dropout import ContinuationStore, DropoutSettings, dropout_pairs, generate_missing, plan_jobs
+from tts.pairs.dropout import (
+    DEFAULT_SAMPLING,
+    ContinuationStore,
+    DropoutSettings,
+    dropout_pairs,
+    generate_missing,
+    plan_jobs,
+)
 from tts.pairs.rules import pair_cap
 from tts.pairs.source import RunView, load_run
 from tts.pairs.step import step_problem
@@ -40,7 +47,7 @@ class PairOptions:
     engine: str | None = None
     start_ratio: float = 0.5
     chosen_from: str = "correct"
-    sampling: dict[str, Any] = field(default_factory=dict)
+    sampling: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
     continuations: str | Path | None = None
     batch_size: int = 4
     device: str | None = None
@@ -78,6 +85,45 @@ def _prm(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
 def _step(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
     config["threshold"] = opts.threshold
     return _per_problem(ctx, opts, lambda p: step_problem(ctx, p, threshold=opts.threshold))
+
+
+@PAIR_METHODS.register("dropout-ntp")
+def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
+    view = ctx.view
+    policy_cfg = view.policy
+    loaded = opts.policy if isinstance(opts.policy, Engine) else None
+    model = loaded.model_id if loaded else (opts.policy or policy_cfg.get("model"))
+    if not model:
+        raise ValueError(f"{view.path} records no policy model; pass policy= (a hub id or local path)")
+    settings = DropoutSettings(
+        model=str(model), engine=loaded.name if loaded else (opts.engine or policy_cfg.get("engine") or "transformers"),
+        start_ratio=opts.start_ratio, seed=ctx.seed, sampling=dict(opts.sampling),
+    )
+    config.update(settings.to_json(), chosen_from=opts.chosen_from)
+    store = ContinuationStore(Path(opts.continuations) if opts.continuations else view.path / "pairs" / "dropout_ntp.jsonl",
+                              settings)
+    store.bind()
+    config["continuations"] = str(store.path)
+    plan = plan_jobs(ctx, view.problems, start_ratio=settings.start_ratio, chosen_from=opts.chosen_from)
+    done = store.load()
+    todo = [j for jobs in plan.values() if not isinstance(jobs, str) for j in jobs
+            if j.key not in done or done[j.key].get("prefix") != j.prefix]
+    if todo:
+        if loaded is None:
+            from tts.engines import load_engine
+
+            policy_engine = load_engine(settings.engine, settings.model, device=opts.device, dtype=opts.dtype)
+        else:
+            policy_engine = loaded
+        try:
+            warnings = generate_missing(todo, store, policy_engine, ctx, batch_size=opts.batch_size,
+                                        progress=opts.progress)
+        finally:
+            if loaded is None:
+                policy_engine.close()
+        ctx.report.count("generation_failures", len(warnings))
+        done = store.load()
+    return dropout_pairs(ctx, plan, done, settings)
 
 
 def _finish(ctx: Context, problems: list[Problem], results: dict[str, list[Pair] | str]) -> list[Pair]:
@@ -187,42 +233,3 @@ def pairs_from_view(view: RunView, method: str, *, seed: int = 0, max_pairs_per_
     results = rule(ctx, opts, config)
     pairs = _finish(ctx, view.problems, results)
     return PairSet(str(view.path), method, tuple(pairs), ctx.report, config, view.system_message)
-
-
-@PAIR_METHODS.register("dropout-ntp")
-def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
-    view = ctx.view
-    policy_cfg = view.policy
-    loaded = opts.policy if isinstance(opts.policy, Engine) else None
-    model = loaded.model_id if loaded else (opts.policy or policy_cfg.get("model"))
-    if not model:
-        raise ValueError(f"{view.path} records no policy model; pass policy= (a hub id or local path)")
-    settings = DropoutSettings(
-        model=str(model), engine=loaded.name if loaded else (opts.engine or policy_cfg.get("engine") or "transformers"),
-        start_ratio=opts.start_ratio, seed=ctx.seed, sampling=dict(opts.sampling),
-    )
-    config.update(settings.to_json(), chosen_from=opts.chosen_from)
-    store = ContinuationStore(Path(opts.continuations) if opts.continuations else view.path / "pairs" / "dropout_ntp.jsonl",
-                              settings)
-    store.bind()
-    config["continuations"] = str(store.path)
-    plan = plan_jobs(ctx, view.problems, start_ratio=settings.start_ratio, chosen_from=opts.chosen_from)
-    done = store.load()
-    todo = [j for jobs in plan.values() if not isinstance(jobs, str) for j in jobs
-            if j.key not in done or done[j.key].get("prefix") != j.prefix]
-    if todo:
-        if loaded is None:
-            from tts.engines import load_engine
-
-            policy_engine = load_engine(settings.engine, settings.model, device=opts.device, dtype=opts.dtype)
-        else:
-            policy_engine = loaded
-        try:
-            warnings = generate_missing(todo, store, policy_engine, ctx, batch_size=opts.batch_size,
-                                        progress=opts.progress)
-        finally:
-            if loaded is None:
-                policy_engine.close()
-        ctx.report.count("generation_failures", len(warnings))
-        done = store.load()
-    return dropout_pairs(ctx, plan, done, settings)
