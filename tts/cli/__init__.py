@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
     "tts.cli.tiny",
+    "tts.cli.select",
+    "tts.cli.report",
 )
 
 
