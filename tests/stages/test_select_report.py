@@ -173,3 +173,16 @@ def test_grades_drive_oracle_and_accuracy(tmp_path):
     for s in run.read(Selection):
         has = any(pid == s.problem_id for pid, _ in right)
         assert ((s.problem_id, s.sample_idx) in right) == has
+
+
+def test_problems_without_rollouts_are_left_out_of_the_curves(tmp_path):
+    from tts.records import Problem
+
+    run = make_run(tmp_path / "run", problems=2, n=3)
+    run.append([Problem("unsampled", "alpha", "test", "q", answer="1")])
+    report = build_report(run, aggregations=["mean"], draws=20, resamples=10, plot=False)
+    assert report["curve_info"]["coverage"]["problems"] == 2
+    assert report["curve_info"]["coverage"]["problems_without_rollouts"] == 1
+    only_unsampled = RunDir.open(tmp_path / "fresh")
+    only_unsampled.append([Problem("x", "alpha", "test", "q", answer="1")])
+    assert "curves" not in build_report(only_unsampled)

@@ -4,8 +4,10 @@ Generation is expensive, questions about it are cheap: load a run once into :cla
 curve, strategy and aggregation is numpy over these arrays. Conventions (``P`` problems, ``N`` samples,
 ``N`` = the run's sampling ``n``, or the largest sample index + 1 if larger):
 
-- ``present[p, i]``: rollout ``i`` of problem ``p`` exists. A missing rollout (a failed problem, a run
-  that was stopped) counts as a failed sample: wrong, unscored, no answer, and ranked below everything.
+- ``present[p, i]``: rollout ``i`` of problem ``p`` exists. A missing rollout of a sampled problem counts
+  as a failed sample: wrong, unscored, no answer, and ranked below everything. Problems without any
+  rollout (not sampled yet, or failed as a whole) are left out, as the selection table leaves them out,
+  and counted in :attr:`RunArrays.coverage`.
 - ``correct[p, i]``: graded correct under ``scoring``; ungraded counts as wrong (and is counted in
   :attr:`RunArrays.coverage`).
 - ``clusters[p, i]``: answer cluster id by the grader's equivalence (from the *strict* grades' extracted
@@ -118,6 +120,10 @@ class RunArrays:
 
         cluster = cluster or cluster_ids
         sampling = dict(sampling or {})
+        rollouts = list(rollouts)
+        sampled = {r.problem_id for r in rollouts}
+        skipped = sum(p.id not in sampled for p in problems)
+        problems = [p for p in problems if p.id in sampled]  # not sampled (yet) or failed as a whole
         row = {p.id: i for i, p in enumerate(problems)}
         rollouts = [r for r in rollouts if r.problem_id in row]
         n = max([int(sampling.get("n") or 0)] + [r.sample_idx + 1 for r in rollouts] + [1])
@@ -166,7 +172,8 @@ class RunArrays:
             greedy = np.where(present[:, 0], 0, -1)
         hetero = _heterogeneous_clusters(clusters, correct)
         coverage = {
-            "problems": shape[0], "samples": n, "rollouts": int(present.sum()), "missing": int((~present).sum()),
+            "problems": shape[0], "problems_without_rollouts": skipped, "samples": n,
+            "rollouts": int(present.sum()), "missing": int((~present).sum()),
             "graded": int(graded.sum()), "ungraded": int((present & ~graded).sum()),
             "scored": int((lengths > 0).sum()) if critic else 0,
             "parsed": int((clusters >= 0).sum()), "heterogeneous_clusters": hetero,

@@ -86,17 +86,6 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
 
     ``curves=False`` skips the curve analysis (only the selection accuracy is computed).
     """
-    from tts.analysis import (
-        DEFAULT_DRAWS,
-        ESTIMATORS,
-        compute_curves,
-        curve_section,
-        load_arrays,
-        plot_curves,
-    )
-    from tts.analysis.bootstrap import DEFAULT_RESAMPLES
-    from tts.strategies import AGGREGATIONS, STRATEGIES
-
     problems = {p.id: p for p in run.read(Problem)}
     correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.scoring == scoring}
     accuracy, metrics = selection_accuracy(run, problems, correct)
@@ -110,31 +99,55 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
         "warnings": {k: v.get("count", 0) for k, v in run.manifest.get("warnings", {}).items()},
     }
     if curves and problems:
-        aggs = list(aggregations or AGGREGATIONS)
-        names = list(strategies or STRATEGIES.names())
-        draws = draws or DEFAULT_DRAWS
-        resamples = DEFAULT_RESAMPLES if resamples is None else resamples
-        arrays = load_arrays(run, critic=critic, scoring=scoring, aggregations=aggs, progress=progress)
-        sections = {}
-        unavailable: dict[str, str] = {}
-        for convention in ("subsets", "first_n"):
-            result = compute_curves(arrays, names, aggs, convention=convention, draws=draws, seed=seed,
-                                    threads=threads, progress=progress)
-            unavailable.update(result.unavailable)
-            sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
-        report.update(sections["subsets"])
-        report["first_n"] = sections["first_n"]
-        report["curve_info"] = {
-            "critic": arrays.critic, "n_samples": arrays.n_samples, "units": "percent",
-            "convention": "subsets", "draws": draws, "seed": seed, "bootstrap_resamples": resamples,
-            "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
-            "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
-            "unavailable": unavailable, "coverage": dict(arrays.coverage),
-        }
-        if plot:
-            section = sections[plot_convention]
-            label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
-            title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
-            report["plot"] = plot_curves(section, run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
+        report.update(curve_report(run, scoring, critic=critic, strategies=strategies, aggregations=aggregations,
+                                   draws=draws, seed=seed, resamples=resamples, plot=plot,
+                                   plot_convention=plot_convention, threads=threads, progress=progress))
     write_json_atomic(run.path / "report.json", report)
     return report
+
+
+def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
+                 strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
+                 draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
+                 plot_convention: str = "subsets", threads: int = 2, progress: bool = False) -> dict[str, Any]:
+    """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
+    ``plot``); empty when no problem has rollouts yet."""
+    from tts.analysis import (
+        DEFAULT_DRAWS,
+        ESTIMATORS,
+        compute_curves,
+        curve_section,
+        load_arrays,
+        plot_curves,
+    )
+    from tts.analysis.bootstrap import DEFAULT_RESAMPLES
+    from tts.strategies import AGGREGATIONS, STRATEGIES
+
+    aggs = list(aggregations or AGGREGATIONS)
+    names = list(strategies or STRATEGIES.names())
+    draws = draws or DEFAULT_DRAWS
+    resamples = DEFAULT_RESAMPLES if resamples is None else resamples
+    arrays = load_arrays(run, critic=critic, scoring=scoring, aggregations=aggs, progress=progress)
+    if arrays.n_problems == 0:
+        return {}
+    sections: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    for convention in ("subsets", "first_n"):
+        result = compute_curves(arrays, names, aggs, convention=convention, draws=draws, seed=seed,
+                                threads=threads, progress=progress)
+        unavailable.update(result.unavailable)
+        sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
+    out: dict[str, Any] = dict(sections["subsets"])
+    out["first_n"] = sections["first_n"]
+    out["curve_info"] = {
+        "critic": arrays.critic, "n_samples": arrays.n_samples, "units": "percent",
+        "convention": "subsets", "draws": draws, "seed": seed, "bootstrap_resamples": resamples,
+        "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
+        "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
+        "unavailable": unavailable, "coverage": dict(arrays.coverage),
+    }
+    if plot:
+        label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
+        title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
+        out["plot"] = plot_curves(sections[plot_convention], run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
+    return out
