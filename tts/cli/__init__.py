@@ -16,10 +16,12 @@ COMMAND_MODULES = (
     "tts.cli.tiny",
     "tts.cli.run",
     "tts.cli.stages",
+    "tts.cli.grade",
+    "tts.cli.select",
+    "tts.cli.report",
+    "tts.cli.pairs",
     "tts.cli.merge",
     "tts.cli.problems",
-    "tts.cli.grade",
-    "tts.cli.pairs",
 )
 
 
