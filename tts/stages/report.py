@@ -34,17 +34,17 @@ from tts.rundir import RunDir
 PLOT_FILE = "report-curves.png"
 
 
-def official_metrics(benchmark: str, problems: Sequence[Problem], correct: Sequence[bool]) -> dict[str, Any] | None:
+def official_metrics(benchmark: str, problems: Sequence[Problem], correct: dict[str, bool]) -> dict[str, Any] | None:
     """The benchmark's official metric of one set of selected answers (headline under ``"score"``).
 
-    This is the one call site for ``tts.metrics.benchmark_metrics(benchmark, problems, correct)``; it
-    returns ``None`` while that module is not installed.
+    ``correct`` maps problem id → verdict of the selected answer. ``None`` for benchmarks without a
+    registered metric (e.g. ``demo``).
     """
-    try:
-        from tts.metrics import benchmark_metrics  # type: ignore[import-not-found]
-    except ImportError:
+    from tts.metrics import METRICS, benchmark_metrics
+
+    if benchmark not in METRICS:
         return None
-    return benchmark_metrics(benchmark, list(problems), list(correct))
+    return benchmark_metrics(benchmark, list(problems), correct)
 
 
 def _rule(s: Selection) -> str:
@@ -71,7 +71,7 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
             oks = picks[bench][rule]
             c, t = sum(oks.values()), len(oks)
             accuracy[bench][rule] = {"accuracy": 100.0 * c / t, "correct": c, "total": t}
-            metric = official_metrics(bench, [problems[pid] for pid in oks], list(oks.values()))
+            metric = official_metrics(bench, [problems[pid] for pid in oks], dict(oks))
             if metric is not None:
                 metrics.setdefault(bench, {})[rule] = metric
     return accuracy, metrics
