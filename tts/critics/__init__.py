@@ -1,11 +1,26 @@
-"""Critics (process and outcome reward models), registered by name and imported only when used."""
+"""Critics (process and outcome reward models), registered by name and imported only when used.
 
+Every critic has one interface — score a batch of (problem, rollouts) requests into step scores — so a
+run can be scored by several critics, each into its own ``scores/<label>.jsonl``:
+
+* ``visualprm`` — VisualPRM-8B / -v1_1 (both checkpoint styles; ``backend="transformers"`` or ``"vllm"``);
+* ``visualprm-orm`` — the same checkpoint in outcome mode: the whole response as one step;
+* ``math-shepherd`` — a text-only PRM with a step tag (``ки``) and ``+``/``-`` label tokens.
+
+Example:
+    >>> critic = load_critic("visualprm", "OpenGVLab/VisualPRM-8B-v1_1", backend="vllm")   # doctest: +SKIP
+    >>> critic.score([ScoringRequest("p1", "<image>\\nWhat is x?", (image,), ((0, "x = 2"),))])  # doctest: +SKIP
+"""
+
+from tts.critics.aggregate import AGGREGATIONS, aggregate, aggregate_many
 from tts.critics.base import Critic, ScoringRequest
 from tts.critics.steps import split_steps
 from tts.registry import Registry
 
 CRITICS: Registry[type[Critic]] = Registry("critic")
 CRITICS.register("visualprm", "tts.critics.visualprm:VisualPRM")
+CRITICS.register("visualprm-orm", "tts.critics.visualprm:VisualORM")
+CRITICS.register("math-shepherd", "tts.critics.math_shepherd:MathShepherd")
 
 
 def load_critic(name: str, model: str, **options) -> Critic:
@@ -13,4 +28,5 @@ def load_critic(name: str, model: str, **options) -> Critic:
     return CRITICS.get(name)(model, **options)
 
 
-__all__ = ["CRITICS", "Critic", "ScoringRequest", "load_critic", "split_steps"]
+__all__ = ["AGGREGATIONS", "CRITICS", "Critic", "ScoringRequest", "aggregate", "aggregate_many", "load_critic",
+           "split_steps"]
