@@ -1,10 +1,11 @@
-"""The Python API behind ``tts bestofn`` and ``tts demo``: one call runs every stage over a run directory.
+"""The Python API behind ``tts bestofn``, ``tts run`` and ``tts demo``: every stage over one run directory.
 
 Example (tiny offline checkpoints; accuracy is meaningless with random weights):
+    >>> import tts
     >>> from tts.testing import tiny_checkpoints
     >>> ck = tiny_checkpoints()                                    # doctest: +SKIP
-    >>> result = bestofn(str(ck.policy), str(ck.critic), n=4, benchmarks=["demo"],
-    ...                  max_new_tokens=32, out="runs/example")   # doctest: +SKIP
+    >>> result = tts.bestofn(str(ck.policy), str(ck.critic), n=4, benchmarks=["demo"],
+    ...                      max_new_tokens=32, out="runs/example")   # doctest: +SKIP
     >>> result.report["accuracy"]["demo"]                          # doctest: +SKIP
 """
 
@@ -12,14 +13,18 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from tts.config import RunConfig, load_recipe
 from tts.engines.base import SamplingParams
 from tts.records import Problem, Rollout
 from tts.rundir import ConfigConflict, RunDir
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,26 @@ def slug(model: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", base)[:60]
 
 
-def default_out(policy: str, critic: str, n: int) -> Path:
-    return Path("runs") / f"bestofn-{slug(policy)}-{slug(critic)}-n{n}"
+def default_out(config: RunConfig) -> Path:
+    shard = f"-shard{config.shard.replace('/', 'of')}" if config.shard else ""
+    return Path("runs") / f"bestofn-{slug(config.policy)}-{slug(config.critic)}-n{config.n}{shard}"
 
 
-def _release() -> None:
+def sampling_params(config: RunConfig) -> SamplingParams:
+    return SamplingParams(n=config.n, temperature=config.temperature, top_p=config.top_p, top_k=config.top_k,
+                          max_new_tokens=config.max_new_tokens, seed=config.seed, first_greedy=config.first_greedy)
+
+
+def timed(run: RunDir, stage: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one stage and add its wall time to the manifest (the report's cost section)."""
+    start = time.perf_counter()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        run.add_stage_time(stage, time.perf_counter() - start)
+
+
+def release_memory() -> None:
     gc.collect()
     try:
         import torch
@@ -56,71 +76,87 @@ def _missing_rollouts(run: RunDir, problems: Sequence[Problem], n: int) -> int:
     return sum(max(0, n - have.get(p.id, 0)) for p in problems)
 
 
-def bestofn(
-    policy: str,
-    critic: str,
-    *,
-    n: int = 8,
-    benchmarks: Sequence[str] = ("demo",),
-    out: str | Path | None = None,
-    engine: str = "transformers",
-    critic_kind: str = "visualprm",
-    critic_label: str | None = None,
-    temperature: float = 0.7,
-    top_p: float = 0.95,
-    top_k: int | None = None,
-    max_new_tokens: int = 4096,
-    seed: int = 0,
-    first_greedy: bool = False,
-    prompt_set: str = "internvl_cot",
-    limit: int | None = None,
-    data_dir: str | Path | None = None,
-    strategies: Sequence[str] = ("best_of_n",),
-    aggregations: Sequence[str] = ("mean",),
-    batch_size: int = 4,
-    device: str | None = None,
-    dtype: str = "auto",
-    progress: bool = True,
-) -> BestOfNResult:
+def engine_kwargs(config: RunConfig) -> dict[str, Any]:
+    kwargs = dict(config.engine_options)
+    if config.engine == "transformers":
+        kwargs.setdefault("device", config.device)
+        kwargs.setdefault("dtype", config.dtype)
+    return kwargs
+
+
+def critic_kwargs(config: RunConfig) -> dict[str, Any]:
+    return {"label": config.critic_label, "device": config.device, "dtype": config.dtype, **config.critic_options}
+
+
+def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
-    Re-running the same call resumes: every stage skips what is already on disk. A call whose settings
-    differ from the run's (model, n, temperature, prompt …) raises :class:`tts.rundir.ConfigConflict`.
+    Re-running the same config resumes: every stage skips what is already on disk. A config whose
+    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`.
     """
     from tts.critics import load_critic
     from tts.engines import load_engine
+    from tts.logs import attach_run_log
+    from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
 
-    params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
-                            seed=seed, first_greedy=first_greedy)
-    run = RunDir.open(out or default_out(policy, critic, n))
-    problems = add_problems(run, benchmarks, data_dir=data_dir, limit=limit)
+    params = sampling_params(config)
+    run = RunDir.open(config.out or default_out(config))
+    attach_run_log(run.path)
+    run.bind("run", {"policy": config.policy, "engine": config.engine})
+    run.manifest["recipe"] = config.to_json()
+    run.save()
+    shard = parse_shard(config.shard) if config.shard else None
+    problems = timed(run, "problems", add_problems, run, config.benchmarks, data_dir=config.data_dir,
+                     limit=config.limit, shard=shard)
 
-    if _missing_rollouts(run, problems, n):
-        policy_engine = load_engine(engine, policy, device=device, dtype=dtype)
+    if _missing_rollouts(run, problems, config.n):
+        engine = load_engine(config.engine, config.policy, **engine_kwargs(config))
         try:
-            sample(run, policy_engine, params, problems, prompt_set=prompt_set, batch_size=batch_size, progress=progress)
+            timed(run, "sample", sample, run, engine, params, problems, prompt_set=config.prompt_set,
+                  batch_size=config.batch_size, progress=progress)
         finally:
-            policy_engine.close()
-            del policy_engine
-            _release()
+            engine.close()
+            del engine
+            release_memory()
     else:  # nothing to generate: check the settings without loading the policy
-        stored = run.config("policy") or {}
-        if stored.get("model") not in (None, policy) or stored.get("engine") not in (None, engine):
-            raise ConfigConflict(f"{run.path} was sampled with {stored.get('engine')}:{stored.get('model')}, "
-                                 f"not {engine}:{policy}; write to a new --out directory")
         run.bind("sampling", params.to_json())
 
-    scorer = load_critic(critic_kind, critic, label=critic_label, device=device, dtype=dtype)
+    critic = load_critic(config.critic_kind, config.critic, **critic_kwargs(config))
+    label = critic.label
     try:
-        score(run, scorer, problems, batch_size=batch_size, progress=progress)
-        label = scorer.label
+        timed(run, f"score:{label}", score, run, critic, problems, batch_size=config.batch_size, progress=progress)
     finally:
-        del scorer
-        _release()
-    grade_run(run, problems, progress=progress)
-    select_run(run, label, strategies=strategies, aggregations=aggregations, n=n, problems=problems)
-    return BestOfNResult(run.path, build_report(run))
+        del critic
+        release_memory()
+    timed(run, "grade", grade_run, run, problems, progress=progress)
+    timed(run, "select", select_run, run, label, strategies=config.strategies, aggregations=config.aggregations,
+          n=config.n, problems=problems)
+    report = build_report(run)
+    if config.pairs:
+        from tts.pairs import build_pairs, write_pairs
+
+        pairs_cfg = dict(config.pairs)
+        method, fmt = pairs_cfg.pop("method", "correctness"), pairs_cfg.pop("format", "trl")
+        out_dir = pairs_cfg.pop("out", None) or run.path / f"pairs-{method}-{fmt}"
+        write_pairs(build_pairs(run.path, method, critic=label, **pairs_cfg), fmt, out_dir)
+    return BestOfNResult(run.path, report)
+
+
+def bestofn(policy: str, critic: str, **options: Any) -> BestOfNResult:
+    """Best-of-N with a process reward model; ``options`` are :class:`~tts.config.RunConfig` fields.
+
+    ``progress=False`` hides the progress bars.
+    """
+    progress = options.pop("progress", True)
+    if "out" in options and options["out"] is not None:
+        options["out"] = str(options["out"])
+    return run_pipeline(RunConfig(policy=policy, critic=critic, **options), progress=progress)
+
+
+def run_recipe(recipe: str | Path, overrides: Sequence[str] = (), *, progress: bool = True) -> BestOfNResult:
+    """Run a recipe file (or a bundled recipe's name) with ``key=value`` overrides."""
+    return run_pipeline(load_recipe(recipe, overrides), progress=progress)
 
 
 def demo(out: str | Path | None = None, *, n: int = 4, max_new_tokens: int = 48, progress: bool = True) -> BestOfNResult:
@@ -128,5 +164,8 @@ def demo(out: str | Path | None = None, *, n: int = 4, max_new_tokens: int = 48,
     from tts.testing import tiny_checkpoints
 
     ckpts = tiny_checkpoints()
-    return bestofn(str(ckpts.policy), str(ckpts.critic), n=n, benchmarks=["demo"], out=out or Path("runs") / "demo",
-                   max_new_tokens=max_new_tokens, first_greedy=True, progress=progress)
+    return bestofn(str(ckpts.policy), str(ckpts.critic), n=n, benchmarks=["demo"], out=str(out or Path("runs") / "demo"),
+                   max_new_tokens=max_new_tokens, first_greedy=True, strategies=("best_of_n",), progress=progress)
+
+
+__all__ = ["BestOfNResult", "ConfigConflict", "bestofn", "demo", "run_pipeline", "run_recipe"]

@@ -5,8 +5,35 @@ in code. A file's text is its content with one trailing newline removed. In a so
 are read from ``<repo>/prompts``; an installed wheel carries them as ``tts/_prompts``.
 
 The policy prompt returned by :func:`build_prompt` is plain text in which every image appears as the
-literal placeholder ``<image>`` (InternVL's convention); engines turn each placeholder into their model's
-image tokens, in order.
+literal placeholder ``<image>`` (InternVL's convention), exactly once per image and in the order of
+``problem.images``; engines turn each placeholder into their model's image tokens, in order.
+
+Prompt sets:
+
+``internvl_cot`` (default)
+    The chain-of-thought prompt InternVL uses with VisualPRM Best-of-N (VLMEvalKit ``InternVLChat``,
+    ``USE_COT=1``, forced on by ``best_of_n > 1``), routed per benchmark as VLMEvalKit does:
+
+    - MMMU (multiple choice), WeMath — VLMEvalKit ``MCQ`` datasets: ``build_multi_choice_prompt`` lays the
+      options out as ``A. ...`` lines under the question, then the MCQ CoT instruction follows.
+    - MathVista: the hub ``query`` (zero-shot hint + question + ``Choices:``), then the QA CoT instruction.
+    - MathVision: ``Hint: ...\\nQuestion: ...`` (+ ``Choices:\\n(A) ...``), then the QA CoT instruction.
+    - MathVerse: the hub ``query_wo`` with "please directly answer the question and" → "please" (VLMEvalKit
+      PR #1203, InternVL only), then the QA CoT instruction.
+    - DynaMath, LogicVista: the question as stored, then the QA CoT instruction.
+    - MMMU open questions: question + QA CoT instruction. (VLMEvalKit sends them through its MCQ path, which
+      appends "Answer the question directly." and the *letter* instruction; asking for a letter with no
+      options is a reference bug, so we use the open-question instruction and document the difference.)
+    - any other benchmark (``demo``): options as ``A. ...`` + MCQ instruction for multiple choice, else QA.
+
+    Images are placed as VLMEvalKit's ``reorganize_prompt`` does: one image → ``<image>\\n`` before the text;
+    several → ``Image-1: <image>\\nImage-2: <image>\\n...`` before the text, whose own ``<image k>`` /
+    ``<image1>`` references are left verbatim.
+
+``mathvista_official``
+    MathVista's official zero-shot query (``evaluation/build_query.py``, as stored in the hub's ``query``
+    column): ``Hint: ...`` chosen by question type, answer type and precision, ``Question: ...`` with
+    `` (Unit: ...)``, and ``Choices:\\n(A) ...``; no CoT instruction.
 
 Example:
     >>> from tts.records import Problem
@@ -81,19 +108,111 @@ def with_image_placeholders(problem: Problem, text: str) -> str:
     return f"{IMAGE_PLACEHOLDER}\n" * missing + text
 
 
+def place_images(n_images: int, text: str) -> str:
+    """VLMEvalKit ``reorganize_prompt`` for InternVL (images after the text in the message).
+
+    >>> place_images(2, "Compare <image 1> and <image 2>.")
+    'Image-1: <image>\\nImage-2: <image>\\nCompare <image 1> and <image 2>.'
+    """
+    if n_images == 0:
+        return text
+    if n_images == 1:
+        return f"{IMAGE_PLACEHOLDER}\n{text}"
+    return "".join(f"Image-{i}: {IMAGE_PLACEHOLDER}\n" for i in range(1, n_images + 1)) + text
+
+
+# ---------------------------------------------------------------------------------------------- internvl_cot
+def mcq_cot(question: str, choices: tuple[str, ...]) -> str:
+    """VLMEvalKit ``build_multi_choice_prompt`` + ``build_mcq_cot_prompt`` (no hint column)."""
+    options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(letters(len(choices)), choices, strict=True))
+    return f"{(question + options).strip()}\n{prompt_text('internvl_cot_mcq')}"
+
+
+def qa_cot(text: str) -> str:
+    """VLMEvalKit ``build_qa_cot_prompt``."""
+    return f"{text}\n{prompt_text('internvl_cot_qa')}"
+
+
+def mathverse_query(problem: Problem) -> str:
+    """``query_wo`` with InternVL's phrase replacement (falls back to the question)."""
+    source, target = prompt_text("internvl_cot_mathverse_rewrite").split("\n")
+    query = problem.meta.get("query_wo") or problem.question
+    return query.replace(source, target)
+
+
+def mathvision_query(problem: Problem) -> str:
+    """VLMEvalKit's MathVision question: ``Hint: ...\\nQuestion: ...`` plus ``Choices:`` for options."""
+    if problem.choices:
+        options = "\n".join(f"({letter}) {c}" for letter, c in zip(letters(len(problem.choices)), problem.choices, strict=True))
+        return f"{prompt_text('mathvision_hint_mcq')}\nQuestion: {problem.question}\nChoices:\n{options}"
+    return f"{prompt_text('mathvision_hint_qa')}\nQuestion: {problem.question}"
+
+
+def internvl_cot_text(problem: Problem) -> str:
+    """The CoT prompt text before images are placed (see the module docstring for the routing)."""
+    bench = problem.benchmark
+    if bench in ("mmmu", "wemath") and problem.question_type == "multi_choice":
+        return mcq_cot(problem.question, problem.choices)
+    if bench == "mathvista":
+        return qa_cot(problem.meta.get("query") or mathvista_query(problem))
+    if bench == "mathvision":
+        return qa_cot(mathvision_query(problem))
+    if bench == "mathverse":
+        return qa_cot(mathverse_query(problem))
+    if bench in ("mmmu", "dynamath", "logicvista", "wemath"):
+        return qa_cot(problem.question)
+    if problem.question_type == "multi_choice" and problem.choices:
+        return mcq_cot(problem.question, problem.choices)
+    if problem.question_type == "multi_choice":
+        return f"{problem.question}\n{prompt_text('internvl_cot_mcq')}"
+    return qa_cot(problem.question)
+
+
 def internvl_cot(problem: Problem) -> str:
     """InternVL's chain-of-thought prompt used with VisualPRM Best-of-N (VLMEvalKit ``USE_COT=1``)."""
-    if problem.question_type == "multi_choice" and problem.choices:
-        options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(letters(len(problem.choices)), problem.choices))
-        body = f"{problem.question}\n{options}\n{prompt_text('internvl_cot_mcq')}"
-    elif problem.question_type == "multi_choice":
-        body = f"{problem.question}\n{prompt_text('internvl_cot_mcq')}"
-    else:
-        body = f"{problem.question}\n{prompt_text('internvl_cot_qa')}"
-    return with_image_placeholders(problem, body)
+    return place_images(len(problem.images), internvl_cot_text(problem))
 
 
-PROMPT_SETS.register("internvl_cot", PromptSet(internvl_cot, ("internvl_cot_mcq", "internvl_cot_qa")))
+# ---------------------------------------------------------------------------------------- mathvista_official
+MATHVISTA_HINT_FILES = ("mathvista_hint_multi_choice", "mathvista_hint_integer", "mathvista_hint_float_1",
+                        "mathvista_hint_float_2", "mathvista_hint_list")
+
+
+def mathvista_hint(problem: Problem) -> str:
+    """The official zero-shot hint for the problem's question type, answer type and precision.
+
+    Floats with a precision other than 1 or 2 (absent from testmini) and other answer types have no official
+    hint; they get MathVision-style "provide the final answer at the end".
+    """
+    if problem.question_type == "multi_choice":
+        return prompt_text("mathvista_hint_multi_choice")
+    if problem.answer_type == "integer":
+        return prompt_text("mathvista_hint_integer")
+    if problem.answer_type == "float" and problem.precision in (1, 2):
+        return prompt_text(f"mathvista_hint_float_{problem.precision}")
+    if problem.answer_type == "list":
+        return prompt_text("mathvista_hint_list")
+    return prompt_text("mathvision_hint_qa")
+
+
+def mathvista_query(problem: Problem) -> str:
+    """``Hint: ...\\nQuestion: ... (Unit: u)\\nChoices:\\n(A) ...`` — the hub's ``query`` column format."""
+    question = f"Question: {problem.question}" + (f" (Unit: {problem.unit})" if problem.unit else "")
+    parts = [mathvista_hint(problem), question]
+    if problem.choices:
+        parts.append("\n".join(["Choices:", *(f"({letter}) {c}" for letter, c in
+                                              zip(letters(len(problem.choices)), problem.choices, strict=True))]))
+    return "\n".join(parts)
+
+
+def mathvista_official(problem: Problem) -> str:
+    return place_images(len(problem.images), mathvista_query(problem))
+
+
+PROMPT_SETS.register("internvl_cot", PromptSet(internvl_cot, (
+    "internvl_cot_mcq", "internvl_cot_qa", "internvl_cot_mathverse_rewrite", "mathvision_hint_mcq",
+    "mathvision_hint_qa", *MATHVISTA_HINT_FILES)))
+PROMPT_SETS.register("mathvista_official", PromptSet(mathvista_official, (*MATHVISTA_HINT_FILES, "mathvision_hint_qa")))
 
 
 def build_prompt(problem: Problem, prompt_set: str = "internvl_cot") -> str:

@@ -21,9 +21,10 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     ``repetition``.
 
 ``scores/<critic>.jsonl`` — :class:`StepScores`
-    ``problem_id, sample_idx, critic, steps, scores, flags``. ``scores[i]`` is the critic's score of
-    ``steps[i]`` (for VisualPRM: P(+) at that step). An empty ``scores`` means unscored (flag
-    ``unscored``); every strategy ranks such a rollout last.
+    ``problem_id, sample_idx, critic, steps, scores, flags, tokens?``. ``scores[i]`` is the critic's score
+    of ``steps[i]`` (for VisualPRM: P(+) at that step). An empty ``scores`` means unscored (flag
+    ``unscored``); every strategy ranks such a rollout last. ``tokens`` is the length of the sequence the
+    critic read (for cost accounting), ``null`` when the critic does not report it.
 
 ``grades.jsonl`` — :class:`Grade`
     ``problem_id, sample_idx, extracted?, correct, reason, scoring``. One line per rollout and scoring mode
@@ -214,6 +215,7 @@ class StepScores(Record):
     steps: tuple[str, ...]
     scores: tuple[float, ...]
     flags: tuple[str, ...] = ()
+    tokens: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scores", tuple(float(s) for s in _as_tuple(self.scores)))

@@ -199,6 +199,12 @@ class RunDir:
         entry["updated"] = _now()
         self.save()
 
+    def add_stage_time(self, stage: str, seconds: float) -> None:
+        """Accumulate a stage's wall time across resumes (for the report's cost section)."""
+        entry = self.manifest.setdefault("stages", {}).setdefault(stage, {})
+        entry["seconds"] = round(float(entry.get("seconds", 0.0)) + seconds, 3)
+        self.save()
+
     def add_warnings(self, stage: str, messages: Iterable[str]) -> None:
         """Count warnings (skipped rows, unscored rollouts, …) so nothing is dropped silently."""
         messages = list(messages)

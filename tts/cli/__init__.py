@@ -14,6 +14,11 @@ COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
     "tts.cli.tiny",
+    "tts.cli.run",
+    "tts.cli.stages",
+    "tts.cli.merge",
+    "tts.cli.problems",
+    "tts.cli.grade",
 )
 
 
@@ -32,14 +37,25 @@ def build_app() -> typer.Typer:
 
 def main() -> None:
     """Run the CLI; expected failures (conflicting settings, bad paths, unknown names) print one clear line."""
+    import logging
     import sys
 
+    from tts.logs import current_run_log
     from tts.rundir import ConfigConflict, RunDirError
 
     try:
         build_app()()
     except (ConfigConflict, RunDirError, FileNotFoundError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        print(f"error: {message}", file=sys.stderr)
+        logging.getLogger("tts.cli").error("%s", message, exc_info=True)
+        log = current_run_log()
+        print(f"error: {message}" + (f"\n(details: {log})" if log else ""), file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure: one line here, the traceback in the log
+        log = current_run_log()
+        if log is None:
+            raise
+        logging.getLogger("tts.cli").error("unexpected error", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc}\n(traceback in {log})", file=sys.stderr)
+        sys.exit(1)
 

@@ -6,42 +6,58 @@ from pathlib import Path
 
 import typer
 
+from tts.config import RunConfig
+
+_DEFAULTS = RunConfig("p", "c")
+
 
 def bestofn(
-    policy: str = typer.Option(..., help="Policy model: hub id (OpenGVLab/InternVL3-8B-hf) or local path."),
+    policy: str = typer.Option(..., help="Policy model: hub id (OpenGVLab/InternVL3-8B) or local path."),
     critic: str = typer.Option(..., help="Critic model: hub id (OpenGVLab/VisualPRM-8B-v1_1) or local path."),
     n: int = typer.Option(8, help="Rollouts per problem (N)."),
-    benchmark: list[str] = typer.Option(["demo"], help="NAME[:SPLIT]; repeat for several."),
+    benchmark: list[str] = typer.Option(["demo"], help="NAME[:SPLIT][@SUBSET]; repeat for several, or reasoning7."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/bestofn-<policy>-<critic>-n<N>)."),
-    engine: str = typer.Option("transformers", help="Policy engine."),
-    critic_kind: str = typer.Option("visualprm", help="Critic implementation."),
+    engine: str = typer.Option("transformers", help="Policy engine: transformers, vllm or openai."),
+    engine_option: list[str] = typer.Option([], help="Engine option key=value (e.g. tensor_parallel_size=4); repeatable."),
+    critic_kind: str = typer.Option("visualprm", help="Critic implementation (registered name)."),
+    critic_label: str | None = typer.Option(None, help="Name of the scores file (default: the critic kind)."),
+    critic_option: list[str] = typer.Option([], help="Critic option key=value (e.g. max_steps=12); repeatable."),
+    strategy: list[str] = typer.Option(list(_DEFAULTS.strategies), help="Selection strategy; repeatable."),
+    aggregation: list[str] = typer.Option(["mean"], help="Step-score aggregation (mean, min, max, last, prod); repeatable."),
     temperature: float = typer.Option(0.7),
     top_p: float = typer.Option(0.95),
     top_k: int | None = typer.Option(None),
     max_new_tokens: int = typer.Option(4096),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, help="Run seed; each problem's seed derives from it and its id."),
     first_greedy: bool = typer.Option(False, help="Sample 0 greedy, the rest sampled (the reference evaluation)."),
+    prompt_set: str = typer.Option("internvl_cot", help="Prompt set (internvl_cot or mathvista_official)."),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
+    shard: str | None = typer.Option(None, help="I/K: this run takes every K-th problem from index I (0-based)."),
     data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR", help="Local dataset root (ROOT/<org>/<name>)."),
     batch_size: int = typer.Option(4, help="Problems per durable batch."),
     device: str | None = typer.Option(None),
     dtype: str = typer.Option("auto"),
 ) -> None:
-    """Best-of-N with a process reward model.
+    """Best-of-N with a process reward model over one or more benchmarks.
 
     Example (a GPU machine; hub ids or local paths):
 
-        tts bestofn --policy OpenGVLab/InternVL3-8B-hf --critic OpenGVLab/VisualPRM-8B-v1_1 --n 8 --benchmark mathvista:testmini
+        tts bestofn --policy OpenGVLab/InternVL3-8B --critic OpenGVLab/VisualPRM-8B-v1_1 --n 8 --first-greedy --benchmark mathvista:testmini --out runs/mv-bo8
     """
-    from tts.api import bestofn as run_bestofn
-    from tts.cli.render import print_accuracy
+    from tts.api import run_pipeline
+    from tts.cli.options import key_values
+    from tts.cli.render import print_report
 
-    result = run_bestofn(
-        policy, critic, n=n, benchmarks=benchmark, out=out, engine=engine, critic_kind=critic_kind,
+    config = RunConfig(
+        policy=policy, critic=critic, n=n, benchmarks=tuple(benchmark), out=str(out) if out else None, engine=engine,
+        engine_options=key_values(engine_option), critic_kind=critic_kind, critic_label=critic_label,
+        critic_options=key_values(critic_option), strategies=tuple(strategy), aggregations=tuple(aggregation),
         temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens, seed=seed,
-        first_greedy=first_greedy, limit=limit, data_dir=data_dir, batch_size=batch_size, device=device, dtype=dtype,
+        first_greedy=first_greedy, prompt_set=prompt_set, limit=limit, shard=shard,
+        data_dir=str(data_dir) if data_dir else None, batch_size=batch_size, device=device, dtype=dtype,
     )
-    print_accuracy(result.report, title=f"Best-of-{n}: {result.run_dir}")
+    result = run_pipeline(config)
+    print_report(result.report, title=f"Best-of-{n}: {result.run_dir}")
 
 
 def register(app: typer.Typer) -> None:

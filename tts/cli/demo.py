@@ -26,10 +26,10 @@ def demo(
     from rich.console import Console
 
     from tts.api import demo as run_demo
-    from tts.cli.render import print_accuracy
+    from tts.cli.render import print_report
 
     result = run_demo(out, n=n, max_new_tokens=max_new_tokens)
-    print_accuracy(result.report, title=f"Demo run: {result.run_dir}")
+    print_report(result.report, title=f"Demo run: {result.run_dir}")
     console = Console()
     console.print(
         "[yellow]These checkpoints are tiny and randomly initialised: they write random text, so the accuracy "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def print_accuracy(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
+def print_report(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
     from rich.console import Console
     from rich.table import Table
 

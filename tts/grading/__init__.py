@@ -1,94 +1,49 @@
-"""Answer grading (minimal placeholder of the foundation; the grading issue replaces it).
+"""Answer grading: extraction, math-aware equivalence, and each benchmark's official rules.
 
-Extracts the last ``\\boxed{}`` (or an ``Answer:`` line), maps option letters for multiple choice and
-compares everything else with math-verify, gold first.
+``strict`` (default) gives the verdict a careful human grader would give; ``official`` reproduces each
+benchmark's published rule-based scorer, quirks included, so numbers can be compared with published ones.
+Model output is untrusted: no ``eval``, no ``sympify`` of raw strings, SymPy only inside bounded worker
+processes (:mod:`tts.grading.sandbox`). Importing this package does not import SymPy or math-verify.
+
+Modules: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.numeric` (plain numbers),
+:mod:`~tts.grading.choice` (letters/options), :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`,
+:mod:`~tts.grading.equivalence`, :mod:`~tts.grading.symbolic` (+ ``sandbox``, ``worker``, ``symbolic_ops``),
+:mod:`~tts.grading.official`, :mod:`~tts.grading.grader`, :mod:`~tts.grading.cluster`,
+:mod:`~tts.grading.files` (``tts grade``).
+
+Example:
+    >>> from tts.records import Problem
+    >>> p = Problem(id="7", benchmark="dynamath", split="sample_variant1", question="q", answer="2.718",
+    ...             answer_type="float")
+    >>> grade("... so e ≈ 2.7183.\\nAnswer: \\\\boxed{2.7183}", p).correct
+    True
+    >>> equivalent("50%", "0.5"), equivalent("C, A", "A, C", Problem(id="x", benchmark="logicvista",
+    ...     split="test", question="q", answer="A, C", question_type="multi_choice", answer_type="text"))
+    (True, True)
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from tts.grading.cluster import cluster_answers
+from tts.grading.equivalence import Verdict, equivalent, judge
+from tts.grading.extract import Extraction, extract_answer
+from tts.grading.files import GradeReport, grade_file
+from tts.grading.grader import grade, grade_many
+from tts.grading.official import official_fallback_note
+from tts.grading.rules import Rule, rule_for
 
-from tts.records import Grade, Problem
-
-
-@dataclass(frozen=True)
-class Extraction:
-    answer: str | None
-    method: str
-
-
-def _last_boxed(text: str) -> str | None:
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j].strip()
-    return None
-
-
-def extract_answer(response: str, problem: Problem) -> Extraction:
-    boxed = _last_boxed(response)
-    if boxed:
-        return Extraction(boxed, "boxed")
-    m = list(re.finditer(r"answer\s*(?:is|:)\s*(.+)", response, flags=re.IGNORECASE))
-    if m:
-        return Extraction(m[-1].group(1).strip().rstrip("."), "answer_line")
-    return Extraction(None, "none")
-
-
-def equivalent(pred: str, gold: str, problem: Problem | None = None, *, scoring: str = "strict") -> bool:
-    if pred.strip().lower() == gold.strip().lower():
-        return True
-    if problem is not None and problem.question_type == "multi_choice" and problem.choices:
-        letter = pred.strip().strip("().").upper()
-        if len(letter) == 1 and "A" <= letter < chr(ord("A") + len(problem.choices)):
-            option = problem.choices[ord(letter) - ord("A")]
-            return option.strip().lower() == gold.strip().lower() or letter == gold.strip().upper()
-        return False
-    from math_verify import parse, verify
-
-    try:
-        g = parse(f"${gold}$", parsing_timeout=None)
-        p = parse(f"${pred}$", parsing_timeout=None)
-        return bool(g and p and verify(g, p, timeout_seconds=None))
-    except Exception:
-        return False
-
-
-def grade(response: str, problem: Problem, scoring: str = "strict", *, sample_idx: int = 0) -> Grade:
-    ext = extract_answer(response, problem)
-    if ext.answer is None:
-        return Grade(problem.id, sample_idx, None, False, "no answer", scoring)  # type: ignore[arg-type]
-    ok = any(equivalent(ext.answer, g, problem, scoring=scoring) for g in problem.golds)
-    return Grade(problem.id, sample_idx, ext.answer, ok, "match" if ok else "mismatch", scoring)  # type: ignore[arg-type]
-
-
-def grade_many(items: Sequence[tuple[str, Problem, int]], scoring: str = "strict", workers: int | None = None,
-               progress: bool = False) -> list[Grade]:
-    return [grade(text, problem, scoring, sample_idx=idx) for text, problem, idx in items]
-
-
-def cluster_answers(answers: Sequence[str | None], problem: Problem) -> list[int | None]:
-    """Cluster ids of extracted answers by equivalence (None stays None)."""
-    reps: list[str] = []
-    out: list[int | None] = []
-    for a in answers:
-        if a is None:
-            out.append(None)
-            continue
-        for i, r in enumerate(reps):
-            if equivalent(a, r, problem) or equivalent(r, a, problem):
-                out.append(i)
-                break
-        else:
-            reps.append(a)
-            out.append(len(reps) - 1)
-    return out
+__all__ = [
+    "Extraction",
+    "GradeReport",
+    "Rule",
+    "Verdict",
+    "cluster_answers",
+    "equivalent",
+    "extract_answer",
+    "grade",
+    "grade_file",
+    "grade_many",
+    "judge",
+    "official_fallback_note",
+    "rule_for",
+]

@@ -35,10 +35,28 @@ def by_problem(records: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def load_images(run: RunDir, problem: Problem) -> tuple[Any, ...]:
-    """The problem's images as RGB PIL images (raises tts.images.BadImage with the reason)."""
+    """The problem's images as the reference evaluation feeds them (raises tts.images.BadImage).
+
+    RGB, and for benchmarks where VLMEvalKit's InternVL evaluation upscales the first image (MMMU), that
+    image doubled in size with bilinear resampling before tiling.
+    """
+    from tts.benchmarks import upscale_first_image
     from tts.images import load_rgb
 
-    return tuple(load_rgb(run.resolve(ref)) for ref in problem.images)
+    images = [load_rgb(run.resolve(ref)) for ref in problem.images]
+    if images and upscale_first_image(problem.benchmark):
+        from PIL import Image
+
+        first = images[0]
+        images[0] = first.resize((first.width * 2, first.height * 2), Image.BILINEAR)
+    return tuple(images)
+
+
+def tiles_for(problem: Problem) -> int:
+    """Per-image tiling cap of the reference evaluation for this problem's benchmark and image count."""
+    from tts.benchmarks import max_tiles
+
+    return max_tiles(problem.benchmark, len(problem.images))
 
 
 def select_problems(run: RunDir, problems: Sequence[Problem] | None) -> list[Problem]:

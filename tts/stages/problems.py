@@ -11,23 +11,26 @@ from tts.rundir import RunDir
 
 
 def add_problems(run: RunDir, benchmarks: Sequence[str], *, data_dir: str | Path | None = None, limit: int | None = None,
-                 ids: Collection[str] | None = None, strict: bool = False) -> list[Problem]:
+                 ids: Collection[str] | None = None, strict: bool = False,
+                 shard: tuple[int, int] | None = None) -> list[Problem]:
     """Load ``benchmarks`` (``NAME[:SPLIT]`` specs), append new problems to the run, return this call's problems.
 
-    ``limit`` applies per benchmark. Problems already in the run are not written again; skipped bad rows
+    ``limit`` applies per benchmark; ``shard=(i, k)`` keeps every k-th problem from index i of the whole
+    stable list (see :mod:`tts.shard`). Problems already in the run are not written again; skipped bad rows
     are counted in the manifest's warnings.
     """
     from tts.benchmarks import load_problems
+    from tts.shard import take_shard
 
     run.bind("problems", {"benchmarks": list(benchmarks)})
+    run.bind("shard", {"index": shard[0], "count": shard[1]} if shard else {"index": 0, "count": 1})
     store = ImageStore(run.path)
-    have = run.keys(Problem)
-    selected: list[Problem] = []
+    loaded_all: list[Problem] = []
     for spec in benchmarks:
         loaded = load_problems(spec, store=store, data_dir=data_dir, limit=limit, ids=ids, strict=strict)
         run.add_warnings("problems", loaded.warnings)
-        new = [p for p in loaded.problems if p.key() not in have]
-        run.append(new)
-        have.update(p.key() for p in new)
-        selected.extend(loaded.problems)
+        loaded_all.extend(loaded.problems)
+    selected = take_shard(loaded_all, *shard) if shard else loaded_all
+    have = run.keys(Problem)
+    run.append([p for p in selected if p.key() not in have])
     return selected

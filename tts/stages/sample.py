@@ -16,7 +16,7 @@ from tts.progress import progress_bar
 from tts.prompts import PROMPT_SETS, build_prompt
 from tts.records import Problem, Rollout
 from tts.rundir import RunDir
-from tts.stages.common import after_batch, call_isolated, chunks, load_images, select_problems
+from tts.stages.common import after_batch, call_isolated, chunks, load_images, select_problems, tiles_for
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                     warnings.append(f"{p.id}: {exc}")
                     failed += 1
                     continue
-                requests.append(GenerationRequest(p.id, build_prompt(p, prompt_set), images, problem_seed(params.seed, p.id)))
+                requests.append(GenerationRequest(p.id, build_prompt(p, prompt_set), images, problem_seed(params.seed, p.id),
+                                                  max_tiles=tiles_for(p)))
                 kept.append(p)
             results = call_isolated(lambda rs: engine.generate(rs, params), requests, lambda r: r.problem_id, warnings)
             records = []

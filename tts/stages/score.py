@@ -17,10 +17,28 @@ from dataclasses import dataclass
 from tts.critics.base import Critic, ScoringRequest
 from tts.images import BadImage
 from tts.progress import progress_bar
-from tts.prompts import build_prompt, with_image_placeholders
+from tts.prompts import IMAGE_PLACEHOLDER, build_prompt, letters, place_images
 from tts.records import Problem, Rollout, StepScores
 from tts.rundir import ConfigConflict, RunDir
-from tts.stages.common import after_batch, by_problem, call_isolated, chunks, load_images, select_problems
+from tts.stages.common import (
+    after_batch,
+    by_problem,
+    call_isolated,
+    chunks,
+    load_images,
+    select_problems,
+    tiles_for,
+)
+
+
+def raw_question(problem: Problem) -> str:
+    """The benchmark question (with its options) without the policy's instruction, images placed as the
+    policy prompt places them: what a critic set to ``question="raw"`` sees."""
+    options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(letters(len(problem.choices)), problem.choices))
+    text = (problem.question + options).strip()
+    if text.count(IMAGE_PLACEHOLDER) >= len(problem.images):
+        return text
+    return place_images(len(problem.images), text)
 
 
 @dataclass(frozen=True)
@@ -62,9 +80,9 @@ def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None
                     failed += 1
                     continue
                 responses = tuple((r.sample_idx, r.text) for r in rollouts[p.id])
-                raw = with_image_placeholders(p, p.question)
+                raw = raw_question(p)
                 requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses,
-                                               raw_question=raw))
+                                               max_tiles=tiles_for(p), raw_question=raw))
             results = call_isolated(critic.score, requests, lambda r: r.problem_id, warnings)
             records = []
             for scored in results:

@@ -1,0 +1,138 @@
+"""Grading throughput: plain math-verify vs ttscale's grader on the same typical answers, in one run.
+
+Typical answers are what most rollouts end with: integers, decimals, thousands separators, percentages,
+option letters and simple fractions, each wrapped the way InternVL's CoT prompt asks ("Answer:
+\\boxed{...}") after a few sentences of reasoning. Every case is distinct (no cache help for either side)
+and labelled, so the accuracy of both graders is printed next to their speed.
+
+Baseline: ``math_verify.verify(parse(gold), parse(response))`` with its default extraction configs (and
+``StringExtractionConfig`` for letter answers, as its README advises), its own signal timeouts on.
+Ours: ``tts.grading.grade(response, problem)``, caches cleared first.
+
+Run: ``PYTHONPATH=$PWD python bench/grading.py [--n 3000]``; the target is a ratio of at least 10x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+from tts.records import Problem
+
+LEAD = [
+    "Looking at the figure, we read off the relevant values and combine them step by step.",
+    "First count the marked items, then apply the rule stated in the question.",
+    "The bar chart shows the values; subtracting the smaller from the larger gives the result.",
+]
+
+
+def _problem(i: int, answer: str, **kw) -> Problem:
+    return Problem(id=f"b{i}", benchmark=kw.pop("benchmark", "generic"), split="bench", question="q",
+                   answer=answer, **kw)
+
+
+def make_cases(n: int, seed: int = 0) -> list[tuple[str, Problem, bool, str]]:
+    """``n`` distinct labelled cases: (response, problem, expected verdict, kind)."""
+    rng = random.Random(seed)
+    cases: list[tuple[str, Problem, bool, str]] = []
+    seen: set[tuple[str, str]] = set()
+    while len(cases) < n:
+        i = len(cases)
+        kind = rng.choice(["integer", "decimal", "thousands", "percent", "letter", "fraction"])
+        right = rng.random() < 0.6
+        lead = rng.choice(LEAD)
+        if kind == "integer":
+            g = rng.randint(-500, 5000)
+            p = g if right else g + rng.choice([-2, -1, 1, 3])
+            gold, pred, problem = str(g), str(p), _problem(i, str(g), answer_type="integer", benchmark="mathvista")
+        elif kind == "decimal":
+            g = Fraction(rng.randint(1, 99999), 100)
+            p = g if right else g + Fraction(rng.choice([-7, 3, 11]), 100)
+            gold, pred = f"{float(g):.2f}", rng.choice([f"{float(p):.2f}", f"{float(p):.3f}"])
+            problem = _problem(i, gold, answer_type="float", precision=2, benchmark="mathvista")
+        elif kind == "thousands":
+            g = rng.randint(1000, 9_999_999)
+            p = g if right else g + 1000
+            gold, pred, problem = str(g), f"{p:,}", _problem(i, str(g))
+        elif kind == "percent":
+            g = rng.randint(1, 99)
+            p = g if right else g + 5
+            gold, pred, problem = f"{g}\\%", f"{p}\\%", _problem(i, f"{g}\\%")
+        elif kind == "letter":
+            k = rng.randint(2, 5)
+            g = rng.randrange(k)
+            p = g if right else (g + 1) % k
+            choices = tuple(f"{rng.randint(1, 10**6)} cm" for _ in range(k))
+            gold, pred = "ABCDE"[g], "ABCDE"[p]
+            problem = _problem(i, gold, benchmark="mmmu", question_type="multi_choice", answer_type="text",
+                               choices=choices)
+        else:
+            a, b = rng.randint(1, 400), rng.randint(2, 400)
+            g = Fraction(a, b)
+            p = g if right else g + Fraction(1, b + 1)
+            gold = f"\\frac{{{g.numerator}}}{{{g.denominator}}}"
+            pred = rng.choice([f"{p.numerator}/{p.denominator}", f"\\frac{{{p.numerator}}}{{{p.denominator}}}"])
+            problem = _problem(i, gold)
+        if (gold, pred) in seen:
+            continue
+        seen.add((gold, pred))
+        response = f"{lead} So the result is {pred}.\nAnswer: \\boxed{{{pred}}}"
+        cases.append((response, problem, right, kind))
+    return cases
+
+
+def math_verify_grader() -> Callable[[str, Problem], bool]:
+    from math_verify import StringExtractionConfig, parse, verify
+
+    def run(response: str, problem: Problem) -> bool:
+        gold = str(problem.answer)
+        if problem.question_type == "multi_choice":
+            letters = tuple("ABCDE"[: len(problem.choices)])
+            config = [StringExtractionConfig(strings=letters)]
+            return verify(parse(gold, config), parse(response, config))
+        return verify(parse(f"${gold}$"), parse(response))
+
+    return run
+
+
+def ours_grader() -> Callable[[str, Problem], bool]:
+    from tts.grading import grade
+    from tts.grading.equivalence import clear_cache
+
+    clear_cache()
+    return lambda response, problem: grade(response, problem).correct
+
+
+def measure(name: str, fn: Callable[[str, Problem], bool], cases) -> tuple[float, float]:
+    start = time.perf_counter()
+    correct = sum(fn(r, p) == expected for r, p, expected, _ in cases)
+    seconds = time.perf_counter() - start
+    print(f"{name:<14} {len(cases) / seconds:>10.0f} cases/s   accuracy {100 * correct / len(cases):6.2f}%"
+          f"   ({seconds:.2f} s)")
+    return seconds, correct / len(cases)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=3000, help="number of distinct cases")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    cases = make_cases(args.n, args.seed)
+    kinds = sorted({k for *_, k in cases})
+    print(f"{len(cases)} cases ({', '.join(kinds)}), {sum(e for _, _, e, _ in cases)} correct by construction")
+    mv, ours = math_verify_grader(), ours_grader()
+    mv(*cases[0][:2]), ours(*cases[0][:2])  # imports and first-call set-up outside the timings
+    ours = ours_grader()
+    mv_s, mv_acc = measure("math-verify", mv, cases)
+    our_s, our_acc = measure("ttscale", ours, cases)
+    print(f"ratio: ttscale is {mv_s / our_s:.1f}x math-verify's throughput "
+          f"(target >= 10x); accuracy {100 * our_acc:.2f}% vs {100 * mv_acc:.2f}%")
+
+
+if __name__ == "__main__":
+    main()

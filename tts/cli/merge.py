@@ -1,0 +1,29 @@
+"""``tts merge SHARD_DIR... --out DIR``: join the run directories of a sharded run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def merge(
+    shards: list[Path] = typer.Argument(..., help="Shard run directories (made with --shard I/K)."),
+    out: Path = typer.Option(..., help="The merged run directory (must not exist)."),
+) -> None:
+    """Merge shards into one run directory with a fresh report.
+
+    Example (4 Slurm array tasks wrote runs/bo8-shard0of4 … runs/bo8-shard3of4):
+
+        tts merge runs/bo8-shard*of4 --out runs/bo8
+    """
+    from tts.cli.render import print_report
+    from tts.stages.merge import merge_runs
+    from tts.stages.report import build_report
+
+    merged = merge_runs(shards, out)
+    print_report(build_report(merged), title=f"Merged {len(shards)} shards: {merged.path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("merge")(merge)

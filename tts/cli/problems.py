@@ -1,0 +1,63 @@
+"""``tts problems SPEC --out FILE``: write a benchmark's problems with their rendered prompts as JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def problems(
+    spec: Annotated[str, typer.Argument(
+        help="NAME, NAME:SPLIT or NAME:SPLIT@SUBSET,... (e.g. mmmu:validation@Math), or the group reasoning7.")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write; images go to images/ next to it.")],
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", envvar="TTS_DATA_DIR",
+        help="Local hub snapshots at ROOT/<org>/<name> (default: load from the hub).")] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="Prompt set to render.")] = "internvl_cot",
+    limit: Annotated[int | None, typer.Option("--limit", help="At most K problems (per benchmark for a group).")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="Comma-separated problem ids to keep.")] = None,
+    subset: Annotated[str | None, typer.Option(
+        "--subset", help="Comma-separated subsets (MMMU subjects, MathVerse versions, or all).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad row instead of skipping it.")] = False,
+) -> None:
+    """Write problem records, each with its rendered `prompt` and `n_images`, decoding every image.
+
+    This is how you see exactly what the model will be asked. Example, from a local snapshot made with
+    `huggingface-cli download --repo-type dataset AI4Math/MathVista --local-dir data/AI4Math/MathVista`:
+
+        tts problems mathvista:testmini --data-dir data --limit 20 --out /tmp/mathvista.jsonl
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tts.benchmarks import BenchmarkError
+    from tts.benchmarks.export import export_problems
+
+    def split_list(text: str | None) -> list[str] | None:
+        return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(done: int, total: int | None, label: str) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done)
+
+        try:
+            summary = export_problems(spec, out, data_dir=data_dir, prompt_set=prompt, limit=limit,
+                                      ids=split_list(ids), strict=strict, subset=split_list(subset),
+                                      progress=progress)
+        except (BenchmarkError, KeyError) as exc:
+            typer.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
+            raise typer.Exit(1) from None
+    for message in summary.warnings:
+        typer.echo(f"warning: {message}", err=True)
+    skipped = f", skipped {len(summary.warnings)} bad row(s)" if summary.warnings else ""
+    typer.echo(f"wrote {summary.n_problems} problems to {summary.path}{skipped}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("problems")(problems)

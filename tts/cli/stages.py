@@ -1,0 +1,89 @@
+"""Stage commands over a run directory: ``tts sample`` and ``tts score`` (any critic, again and again).
+
+``tts grade``, ``tts select``, ``tts report`` and ``tts pairs`` live in their own modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def sample(
+    run_dir: Path = typer.Argument(..., help="Run directory (created if missing)."),
+    policy: str = typer.Option(..., help="Policy model: hub id or local path."),
+    n: int = typer.Option(8, help="Rollouts per problem."),
+    benchmark: list[str] = typer.Option([], help="Add these NAME[:SPLIT] problems first; default: the run's problems."),
+    engine: str = typer.Option("transformers", help="transformers, vllm or openai."),
+    engine_option: list[str] = typer.Option([], help="Engine option key=value; repeatable."),
+    temperature: float = typer.Option(0.7),
+    top_p: float = typer.Option(0.95),
+    top_k: int | None = typer.Option(None),
+    max_new_tokens: int = typer.Option(4096),
+    seed: int = typer.Option(0),
+    first_greedy: bool = typer.Option(False, help="Sample 0 greedy, the rest sampled."),
+    prompt_set: str = typer.Option("internvl_cot"),
+    limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
+    data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR"),
+    batch_size: int = typer.Option(4),
+) -> None:
+    """Generate the missing rollouts of a run.
+
+    Example:
+
+        tts sample runs/mv --policy OpenGVLab/InternVL3-8B --n 8 --first-greedy --benchmark mathvista:testmini
+    """
+    from tts.api import timed
+    from tts.cli.options import key_values
+    from tts.engines import SamplingParams, load_engine
+    from tts.logs import attach_run_log
+    from tts.rundir import RunDir
+    from tts.stages import add_problems
+    from tts.stages import sample as sample_stage
+
+    run = RunDir.open(run_dir)
+    attach_run_log(run.path)
+    problems = add_problems(run, benchmark, data_dir=data_dir, limit=limit) if benchmark else None
+    params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
+                            seed=seed, first_greedy=first_greedy)
+    eng = load_engine(engine, policy, **key_values(engine_option))
+    summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set, batch_size=batch_size)
+    typer.echo(f"{summary.written} rollouts written ({summary.skipped_done} problems already done, "
+               f"{summary.failed} failed) in {run.path}")
+
+
+def score(
+    run_dir: Path = typer.Argument(..., help="Run directory with rollouts."),
+    critic: str = typer.Option(..., help="Critic model: hub id or local path."),
+    critic_kind: str = typer.Option("visualprm", help="Critic implementation (registered name)."),
+    label: str | None = typer.Option(None, help="Scores file name scores/<label>.jsonl (default: the kind)."),
+    critic_option: list[str] = typer.Option([], help="Critic option key=value (e.g. max_steps=12); repeatable."),
+    batch_size: int = typer.Option(4),
+    device: str | None = typer.Option(None),
+    dtype: str = typer.Option("auto"),
+) -> None:
+    """Score every rollout of a run with a critic (resumable; one run can hold several critics' scores).
+
+    Example:
+
+        tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --label visualprm-v1_1
+    """
+    from tts.api import timed
+    from tts.cli.options import key_values
+    from tts.critics import load_critic
+    from tts.logs import attach_run_log
+    from tts.rundir import RunDir
+    from tts.stages import score as score_stage
+
+    run = RunDir.open(run_dir, create=False)
+    attach_run_log(run.path)
+    scorer = load_critic(critic_kind, critic, label=label, device=device, dtype=dtype, **key_values(critic_option))
+    summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
+    typer.echo(f"{summary.written} scores written to {run.file('scores', scorer.label)} "
+               f"({summary.unscored} unscored, {summary.failed_problems} problems failed)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sample")(sample)
+    app.command("score")(score)

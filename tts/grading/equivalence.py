@@ -1,0 +1,246 @@
+"""Is a predicted answer the gold answer? Cheap checks first, SymPy only when they cannot decide.
+
+Order: same string after normalisation → option letters/texts (multiple choice) → plain numbers (exact, or
+the benchmark's rounding/tolerance) → element-wise lists → free text → math-verify, gold first, in a
+bounded worker. Verdicts are cached per ``(pred, gold, rule)``. Nothing here raises.
+
+Example:
+    >>> equivalent("0.5", "\\\\frac{1}{2}")
+    True
+    >>> equivalent("C, A", "A, C", _problem := None) or judge("C, A", "A, C", Rule(multi_choice=True,
+    ...     n_options=5)).correct
+    True
+    >>> judge("2.9", "2", Rule(answer_type="integer", integer=True))
+    Verdict(correct=False, how='number')
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from tts.grading import symbolic
+from tts.grading.choice import LETTERS, gold_letters, letters_for_text, parse_letters
+from tts.grading.numeric import Number, numbers_match, parse_number, round_half_up, split_items
+from tts.grading.rules import GENERIC, Rule, rule_for
+from tts.grading.text import and_list, clean, squash, text_key
+from tts.records import Problem
+
+MAX_CHARS = 2000
+_PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+_LATEX_WORDS = frozenset(
+    "frac dfrac tfrac sqrt pi infty cdot times sin cos tan cot sec csc log ln exp lim sum int le ge leq geq neq "
+    "approx pm mp circ deg text left right begin end pmatrix bmatrix matrix array cup cap emptyset mathbb mathrm "
+    "arcsin arccos arctan sinh cosh tanh alpha beta gamma delta theta lambda sigma omega phi rho mod pmod binom "
+    "and or".split()
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A comparison's result and which check decided it (``letter``, ``number``, ``symbolic``, ...)."""
+
+    correct: bool
+    how: str
+
+
+def _is_prose(s: str) -> bool:
+    """Natural-language text (several real words), which math-verify would misread as products of symbols."""
+    words = [w for w in _PROSE_WORD.findall(s) if w.lower() not in _LATEX_WORDS]
+    return len(words) >= 3
+
+
+def _symbolic(pred: str, gold: str, rule: Rule) -> Verdict:
+    if _is_prose(pred) or _is_prose(gold):
+        return Verdict(False, "text")
+    out = symbolic.verify(gold, pred, 6 if rule.precision is None else rule.precision)
+    if out.status == "ok":
+        return Verdict(bool(out.value), "symbolic")
+    return Verdict(False, out.status)
+
+
+def _value_of(pred: str) -> Number | None:
+    """A non-plain numeric answer ("2\\pi", "\\sqrt{2}/2") evaluated by SymPy, as an inexact Number."""
+    out = symbolic.numeric_value(pred)
+    if out.status != "ok" or out.value is None:
+        return None
+    try:
+        value = Fraction(Decimal(str(out.value)))
+    except (InvalidOperation, ValueError):
+        return None
+    return Number(value, 12)
+
+
+def _rounded_closed_form(pred: str, gold: str) -> bool:
+    """A decimal with at least two places that is the gold closed form rounded (12.57 for 4π)."""
+    p = parse_number(pred)
+    if p is None or p.decimals is None or p.decimals < 2 or p.percent or _is_prose(gold):
+        return False
+    g = _value_of(clean(gold))
+    return g is not None and round_half_up(g.value, p.decimals) == p.value
+
+
+def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    g = parse_number(gold)
+    if g is None:
+        if rule.precision is None and rule.abs_tol is None and _rounded_closed_form(pred, gold):
+            return Verdict(True, "rounded")
+        return None
+    p = parse_number(pred)
+    if p is not None:
+        return Verdict(numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer),
+                       "number")
+    if rule.answer_type not in ("integer", "float") or _is_prose(pred):
+        return None
+    v = _value_of(clean(pred))
+    if v is None:
+        return Verdict(False, "number")
+    tol = rule.abs_tol if rule.abs_tol is not None else Fraction(1, 10**9) * max(1, abs(g.value))
+    if rule.precision is not None:
+        return Verdict(numbers_match(v, g, precision=rule.precision), "number")
+    return Verdict(any(abs(v.value - gv) <= tol for gv in g.values()), "number")
+
+
+def _judge_list(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    """Element-wise numbers in order ("[2014, 2016]" = "2014, 2016"); intervals need the same brackets."""
+    g_split = split_items(clean(gold))
+    p_split = split_items(clean(pred))
+    if g_split is None or p_split is None:
+        return None
+    (g_br, g_items), (p_br, p_items) = g_split, p_split
+    if g_br and p_br and g_br != p_br:
+        return None  # (0, 9) is not [0, 9): let math-verify compare intervals, tuples and sets
+    g_nums = [parse_number(x) for x in g_items]
+    p_nums = [parse_number(x) for x in p_items]
+    if any(n is None for n in g_nums) or any(n is None for n in p_nums):
+        return None
+    same = len(g_nums) == len(p_nums) and all(
+        numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol) for p, g in zip(p_nums, g_nums, strict=True)
+    )
+    if same or rule.answer_type == "list":
+        return Verdict(same, "list")
+    return None  # maybe a set or an unordered answer: let math-verify decide
+
+
+def _letters_by_value(pred: str, rule: Rule) -> frozenset[str] | None:
+    """Letters of the options whose value equals ``pred`` ("6" → the "6 cm" option), if exactly one."""
+    p = parse_number(pred)
+    if p is not None:
+        hits = [LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
+                if (o := parse_number(opt)) is not None and numbers_match(p, o)]
+        return frozenset(hits) if len(hits) == 1 else None
+    if _is_prose(pred) or len(rule.options) > 10:
+        return None
+    hits = [LETTERS[i] for i, opt in enumerate(rule.options) if _symbolic(pred, opt, rule).correct]
+    return frozenset(hits) if len(hits) == 1 else None
+
+
+def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    g = gold_letters(gold, rule.options, rule.n_options, text_first=rule.gold_is_text)
+    if g is None:
+        return None
+    p = parse_letters(pred, rule.n_options) or letters_for_text(pred, rule.options)
+    if p is None and rule.options:
+        p = _letters_by_value(pred, rule)
+    if p is None:
+        return Verdict(False, "letter")
+    if rule.gold_is_text:  # a gold text shared by several options (MathVista pids 587, 740, 781): any of them
+        return Verdict(p <= g, "letter")
+    return Verdict(p == g, "letter")
+
+
+def _judge_text(pred: str, gold: str, rule: Rule) -> Verdict:
+    if text_key(pred) == text_key(gold) and text_key(gold):
+        return Verdict(True, "text")
+    if any(c.isdigit() or c == "\\" for c in gold):
+        return _symbolic(pred, gold, rule)
+    return Verdict(False, "text")
+
+
+_CACHE: OrderedDict[tuple[str, str, Rule], Verdict] = OrderedDict()
+_CACHE_SIZE = 131072
+_CACHE_LOCK = threading.Lock()
+
+
+def judge(pred: str, gold: str, rule: Rule = GENERIC) -> Verdict:
+    """Compare one extracted answer with one gold under ``rule``; cached per ``(pred, gold, rule)``.
+
+    A verdict that rests on a symbolic result cut short (budget, dead worker) is not cached.
+    """
+    key = (pred, gold, rule)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    before = symbolic.volatile_count()
+    verdict = _judge(pred, gold, rule)
+    if symbolic.volatile_count() == before:
+        with _CACHE_LOCK:
+            _CACHE[key] = verdict
+            if len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return verdict
+
+
+def clear_cache() -> None:
+    """Forget cached verdicts (and symbolic results): benchmarks time cold runs with it."""
+    from tts.grading import numeric, text
+
+    with _CACHE_LOCK:
+        _CACHE.clear()
+    symbolic.clear_caches()
+    for fn in (text.clean, text.squash, text.text_key, numeric.parse_number):
+        fn.cache_clear()
+
+
+def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
+    pred, gold = pred[:MAX_CHARS], gold[:MAX_CHARS]
+    if not clean(pred) or not clean(gold):
+        return Verdict(False, "empty")
+    if rule.multi_choice:
+        v = _judge_choice(pred, gold, rule)
+        if v is not None:
+            return v
+    if squash(pred) == squash(gold):
+        return Verdict(True, "same")
+    if rule.answer_type in ("expression", "list"):
+        pred, gold = and_list(clean(pred)), and_list(clean(gold))
+        if squash(pred) == squash(gold):
+            return Verdict(True, "same")
+    if rule.answer_type == "list" or ("," in pred and "," in gold):
+        v = _judge_list(pred, gold, rule)
+        if v is not None:
+            return v
+    v = _judge_number(pred, gold, rule)
+    if v is not None and (v.correct or parse_number(pred) is not None or rule.answer_type in ("integer", "float")):
+        return v
+    if rule.answer_type == "text":
+        return _judge_text(pred, gold, rule)
+    if text_key(gold) and text_key(pred) == text_key(gold) and not any(c.isdigit() for c in gold):
+        return Verdict(True, "text")
+    return _symbolic(clean(pred), clean(gold), rule)
+
+
+def equivalent(pred: str, gold: str, problem: Problem | None = None, *, scoring: str = "strict") -> bool:
+    """Whether ``pred`` is the answer ``gold`` (gold-first semantics); never raises.
+
+    ``problem`` supplies the benchmark rule (options, precision, tolerance); without one, generic math
+    equivalence. ``scoring="official"`` applies the benchmark's published comparison where it has a
+    rule-based one (see :mod:`tts.grading.official`).
+    """
+    try:
+        if not isinstance(pred, str) or not isinstance(gold, str):
+            return False
+        with symbolic.budget(symbolic.call_budget()):
+            if scoring == "official" and problem is not None:
+                from tts.grading.official import official_equivalent
+
+                return official_equivalent(pred, gold, problem)
+            return judge(pred, gold, rule_for(problem)).correct
+    except Exception:  # noqa: BLE001 - the contract is "never raises"; an odd input is simply not equal
+        return False

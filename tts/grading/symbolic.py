@@ -1,0 +1,217 @@
+"""Symbolic checks, bounded: input caps first, then a worker process with a deadline.
+
+Every function here returns a plain value and never raises or hangs: an input that is too long or too big
+for SymPy, a timeout, or a crashed worker all read as "no verdict" (``False`` / ``None``) with the cause in
+:attr:`Outcome.status`. Results are cached per process.
+
+Inside a worker process (``IN_WORKER``) the operation runs in-process under the worker's soft timer, and
+the parent's kill is the backstop; everywhere else it goes to :func:`tts.grading.sandbox.symbolic_pool`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tts.grading import sandbox
+
+IN_WORKER = False
+#: One grade, one ``equivalent`` call or one cluster comparison may spend this many symbolic timeouts in all.
+BUDGET_FACTOR = 2
+
+MAX_ANSWER_CHARS = 600
+MAX_RESPONSE_CHARS = 6000
+MAX_DIGITS = 300
+MAX_EXPONENT = 10**5
+MAX_FACTORIAL = 2000
+
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
+_POWER = re.compile(r"(?:\^|\*\*)\s*\{?\s*\(?\s*([+-]?\d+)")
+_TOWER = re.compile(r"(\d+)\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)\s*\)?\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)")
+_TALL_TOWER = re.compile(r"\d\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)")
+_FACTORIAL = re.compile(r"(\d+)\s*!")
+_BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a bounded operation produced: ``status`` is ``ok``, ``timeout``, ``too_complex`` or ``error``."""
+
+    value: Any
+    status: str = "ok"
+    cacheable: bool = field(default=True, compare=False)
+
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Bound all symbolic work of this thread inside the block to ``seconds`` in total (nested: the tighter).
+
+    ``grade`` runs under one so that a response with many symbolic checks (one per option, per gold) still
+    finishes in bounded time; a check cut short by the budget reads as a timeout and is not cached.
+    """
+    previous = getattr(_LOCAL, "deadline", None)
+    deadline = time.monotonic() + seconds
+    _LOCAL.deadline = deadline if previous is None else min(previous, deadline)
+    try:
+        yield
+    finally:
+        _LOCAL.deadline = previous
+
+
+def call_budget() -> float:
+    """Seconds of symbolic work one public call may spend (``BUDGET_FACTOR`` timeouts)."""
+    return BUDGET_FACTOR * sandbox.DEFAULT_TIMEOUT
+
+
+def volatile_count() -> int:
+    """How many results of this thread were not cacheable (cut by a budget, or a worker failure).
+
+    Callers that cache verdicts built on symbolic results compare it before and after to decide.
+    """
+    return getattr(_LOCAL, "volatile", 0)
+
+
+def _mark_volatile() -> None:
+    _LOCAL.volatile = volatile_count() + 1
+
+
+def _time_left() -> float | None:
+    deadline = getattr(_LOCAL, "deadline", None)
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def too_complex(s: str, limit: int = MAX_ANSWER_CHARS) -> str | None:
+    """Why ``s`` must not reach SymPy (too long, huge literal, huge power, tower, factorial), else None."""
+    if len(s) > limit:
+        return f"longer than {limit} characters"
+    if _LONG_NUMBER.search(s):
+        return f"a number with more than {MAX_DIGITS} digits"
+    for m in _POWER.finditer(s):
+        if abs(int(m.group(1))) > MAX_EXPONENT:
+            return "an exponent above 10^5"
+    if _TALL_TOWER.search(s):
+        return "a power tower"
+    for m in _TOWER.finditer(s):
+        b, c = int(m.group(2)), int(m.group(3))
+        if b > 1 and c * math.log10(b) > 4:
+            return "a power tower"
+    for m in _FACTORIAL.finditer(s):
+        if int(m.group(1)) > MAX_FACTORIAL:
+            return "a huge factorial"
+    for m in _BINOM.finditer(s):
+        top = m.group(1)
+        if "^" in top or any(int(d) > MAX_FACTORIAL for d in re.findall(r"\d+", top)):
+            return "a huge binomial"
+    return None
+
+
+class _Cache:
+    """A bounded per-process memo that keeps verdicts and timeouts but not worker failures (retry those)."""
+
+    def __init__(self, fn: Callable[..., Outcome], size: int) -> None:
+        self.fn, self.size = fn, size
+        self.data: OrderedDict[tuple, Outcome] = OrderedDict()
+        self.lock = threading.Lock()
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __call__(self, *args: Any) -> Outcome:
+        with self.lock:
+            hit = self.data.get(args)
+            if hit is not None:
+                self.data.move_to_end(args)
+                return hit
+        out = self.fn(*args)
+        if out.status == "error" or not out.cacheable:
+            _mark_volatile()
+        else:
+            with self.lock:
+                self.data[args] = out
+                if len(self.data) > self.size:
+                    self.data.popitem(last=False)
+        return out
+
+    def cache_clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+def _cached(size: int) -> Callable[[Callable[..., Outcome]], _Cache]:
+    return lambda fn: _Cache(fn, size)
+
+
+def run(op: str, args: list[Any], timeout: float | None = None) -> Outcome:
+    """Run one :mod:`tts.grading.symbolic_ops` operation under a deadline, wherever we are."""
+    timeout = sandbox.DEFAULT_TIMEOUT if timeout is None else timeout
+    left = _time_left()
+    truncated = left is not None and left < timeout
+    if truncated:
+        if left is None or left <= 0.05:
+            return Outcome(None, "timeout", cacheable=False)
+        timeout = left
+    out = _dispatch(op, args, timeout)
+    return Outcome(out.value, out.status, cacheable=not (truncated and out.status == "timeout"))
+
+
+def _dispatch(op: str, args: list[Any], timeout: float) -> Outcome:
+    if IN_WORKER:
+        from tts.grading.worker import run_op
+
+        reply = run_op(op, args, timeout)
+        if reply.get("ok"):
+            return Outcome(reply.get("value"))
+        return Outcome(None, "timeout" if reply.get("error") == "timeout" else "error")
+    try:
+        return Outcome(sandbox.symbolic_pool().call(op, args, timeout))
+    except sandbox.WorkerTimeout:
+        return Outcome(None, "timeout")
+    except sandbox.WorkerError:
+        return Outcome(None, "error")
+
+
+@_cached(65536)
+def verify(gold: str, pred: str, float_rounding: int = 6) -> Outcome:
+    """math-verify's ``verify(parse(gold), parse(pred))`` on two answer strings, bounded and cached."""
+    if too_complex(gold) or too_complex(pred):
+        return Outcome(False, "too_complex")
+    out = run("verify", [gold, pred, float_rounding, True])
+    return out if out.status == "ok" else Outcome(False, out.status, cacheable=out.cacheable)
+
+
+@_cached(16384)
+def numeric_value(answer: str) -> Outcome:
+    """The decimal value (a string) of a closed-form numeric answer such as ``2\\pi``; value None if none."""
+    if too_complex(answer):
+        return Outcome(None, "too_complex")
+    return run("numeric_value", [answer])
+
+
+@_cached(4096)
+def extract(response: str) -> Outcome:
+    """math-verify's extraction of the final LaTeX/expression answer of a response (its tail only)."""
+    tail = response[-MAX_RESPONSE_CHARS:]
+    return run("extract", [tail])
+
+
+@_cached(16384)
+def mathvision_value(latex: str) -> Outcome:
+    """MATH-V's numeric reading of an answer (see :func:`tts.grading.symbolic_ops.mathvision_value`)."""
+    if too_complex(latex):
+        return Outcome(None, "too_complex")
+    return run("mathvision_value", [latex])
+
+
+def clear_caches() -> None:
+    """Forget cached symbolic results (benchmarks use it to time cold runs)."""
+    for fn in (verify, numeric_value, extract, mathvision_value):
+        fn.cache_clear()
