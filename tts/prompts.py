@@ -218,3 +218,26 @@ PROMPT_SETS.register("mathvista_official", PromptSet(mathvista_official, (*MATHV
 def build_prompt(problem: Problem, prompt_set: str = "internvl_cot") -> str:
     """The policy prompt for ``problem`` under the named prompt set."""
     return PROMPT_SETS.get(prompt_set).build(problem)
+
+
+def content_parts(prompt: str, n_images: int) -> list[dict[str, object]]:
+    """Chat-template content parts of a prompt with ``<image>`` placeholders, in order.
+
+    Why: chat templates of InternVL's -hf checkpoints render an image item as ``<IMG_CONTEXT>\n``, so the
+    newline that follows a placeholder in our prompt text is dropped here; the rendered text is then the
+    same as the engines' (TRL datasets and the processor's template agree with what was sampled).
+
+    >>> content_parts("<image>\nHow many?", 1)
+    [{'type': 'image'}, {'type': 'text', 'text': 'How many?'}]
+    """
+    pieces = prompt.split(IMAGE_PLACEHOLDER)
+    if len(pieces) - 1 != n_images:
+        raise ValueError(f"prompt has {len(pieces) - 1} <image> placeholders for {n_images} images")
+    parts: list[dict[str, object]] = []
+    for i, piece in enumerate(pieces):
+        if i > 0:
+            parts.append({"type": "image"})
+            piece = piece[1:] if piece.startswith("\n") else piece
+        if piece:
+            parts.append({"type": "text", "text": piece})
+    return parts

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 
 def _cmd(tiny, out: Path) -> list[str]:
     return [PYTHON, "-m", "tts", "bestofn", "--policy", str(tiny.policy), "--critic", str(tiny.critic), "--n", "4",
-            "--benchmark", "demo", "--max-new-tokens", "16", "--batch-size", "1", "--first-greedy", "--out", str(out)]
+            "--benchmark", "demo", "--max-new-tokens", "16", "--batch-size", "1", "--first-greedy", "--strategy", "best_of_n",
+            "--out", str(out)]
 
 
 def _lines(path: Path) -> int:

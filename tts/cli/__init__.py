@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "tts.cli.merge",
     "tts.cli.problems",
     "tts.cli.grade",
+    "tts.cli.pairs",
 )
 
 
