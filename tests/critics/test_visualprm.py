@@ -24,16 +24,16 @@ def image():
     return Image.new("RGB", (120, 90), "white")
 
 
-def reference_incremental(critic, image, text):
+def reference_incremental(critic, image, text, question=QUESTION):
     """The reference's first method: one full-model forward per step, history assistant turns filled with '+'."""
     steps = split_steps(text)
     vlm = critic.vlm
     pixel_values, tiles = vlm.pixel_values([image], None)
     scores = []
     for k in range(len(steps)):
-        conv = conversation(critic.system_message, QUESTION, steps[: k + 1], 1)
+        conv = conversation(critic.system_message, question, steps[: k + 1], 1)
         conv = conv[: -len("+<|im_end|>\n")]  # the conversation ends right before the k-th reply
-        input_ids = torch.tensor([vlm.encode(vlm.expand_images(conv, tiles))])
+        input_ids = torch.tensor([critic.tokenizer(vlm.expand_images(conv, tiles))["input_ids"]])  # tokenizer(query)
         with torch.no_grad():
             if vlm.style == "native":
                 logits = vlm.model(input_ids=input_ids, pixel_values=pixel_values).logits
@@ -168,3 +168,13 @@ def test_plus_minus_tokens_are_checked_at_load(vocab, ok):
     else:
         with pytest.raises(ValueError, match="cannot be a VisualPRM-format critic"):
             critic._label_ids("m")
+
+
+def test_a_tokenizer_bos_is_kept_as_the_reference_tokenizes(tiny, image):
+    """InternLM2-based VisualPRM-8B adds <s>: the reference tokenizes the query with special tokens."""
+    critic = load_critic("visualprm", str(tiny.critic))
+    critic.tokenizer.bos_token, critic.tokenizer.add_bos_token = "<|endoftext|>", True
+    bos = critic.tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    out = critic.score([ScoringRequest("p", QUESTION, (image,), RESPONSES[:1])])[0][0]
+    assert critic.encode("x")[0] == bos
+    assert out.scores == pytest.approx(reference_incremental(critic, image, RESPONSES[0][1]), abs=1e-4)

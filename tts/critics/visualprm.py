@@ -97,7 +97,8 @@ class VisualPRM(Critic):
         token_budget: padded tokens per forward pass (transformers; default by device).
         vision_tile_budget: image tiles per vision-encoder call (transformers).
         max_length: the critic's context in tokens (default: the language model's).
-        gpu_memory_utilization, enforce_eager, vllm_kwargs: passed to ``vllm.LLM``.
+        gpu_memory_utilization, enforce_eager, vllm_kwargs: passed to ``vllm.LLM``; max_images: most images
+            per prompt (vLLM reserves encoder memory for that many).
     """
 
     name = "visualprm"
@@ -107,7 +108,7 @@ class VisualPRM(Critic):
                  revision: str | None = None, max_steps: int | None = 12, system_message: str | None = None,
                  checkpoint_style: str = "auto", question: str = "prompt", backend: str = "transformers",
                  token_budget: int | None = None, vision_tile_budget: int | None = None, max_length: int | None = None,
-                 gpu_memory_utilization: float | None = None, enforce_eager: bool = False,
+                 gpu_memory_utilization: float | None = None, enforce_eager: bool = False, max_images: int = 8,
                  vllm_kwargs: dict[str, Any] | None = None) -> None:
         super().__init__(model, label, question=question, max_steps=None if self.orm else max_steps)
         if backend not in BACKENDS:
@@ -134,7 +135,7 @@ class VisualPRM(Critic):
             self.layout = ModelLayout.from_pretrained(model, revision)
             self.engine = VLLMLabelScorer(model, revision=revision, dtype=dtype, max_model_len=max_length,
                                           gpu_memory_utilization=gpu_memory_utilization, enforce_eager=enforce_eager,
-                                          limit_images=16 if self.layout.has_vision else None,
+                                          limit_images=max_images if self.layout.has_vision else None,
                                           engine_kwargs=vllm_kwargs)
             self.tokenizer = self.engine.tokenizer
             self.revision = revision or self.layout.commit
