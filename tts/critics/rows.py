@@ -8,8 +8,7 @@ over-long question, template mismatch). Backends only ever see rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from tts.records import StepScores
 
@@ -24,7 +23,6 @@ class Row:
     ids: list[int]
     positions: list[int]  # one per step: the position whose next-token logits score it
     flags: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def split_prepared(prepared: Sequence[Sequence[Row | StepScores]]) -> list[Row]:

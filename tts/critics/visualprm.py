@@ -133,10 +133,14 @@ class VisualPRM(Critic):
             from tts.models.layout import ModelLayout
 
             self.layout = ModelLayout.from_pretrained(model, revision)
+            extra: dict[str, Any] = {}
+            if self.layout.style == "remote" and self.layout.architecture != "InternVLChatModel":
+                # A reward-model subclass of InternVLChatModel (same weights); vLLM knows the chat model class.
+                extra["hf_overrides"] = {"architectures": ["InternVLChatModel"]}
             self.engine = VLLMLabelScorer(model, revision=revision, dtype=dtype, max_model_len=max_length,
                                           gpu_memory_utilization=gpu_memory_utilization, enforce_eager=enforce_eager,
                                           limit_images=max_images if self.layout.has_vision else None,
-                                          engine_kwargs=vllm_kwargs)
+                                          engine_kwargs={**extra, **(vllm_kwargs or {})})
             self.tokenizer = self.engine.tokenizer
             self.revision = revision or self.layout.commit
             config_system, model_length = self.layout.system_message, self.engine.max_model_len
