@@ -113,8 +113,11 @@ def place_images(n_images: int, text: str) -> str:
 
     >>> place_images(2, "Compare <image 1> and <image 2>.")
     'Image-1: <image>\\nImage-2: <image>\\nCompare <image 1> and <image 2>.'
+
+    A text that already places exactly one ``<image>`` per image (our own convention, e.g. user-made
+    problems) is kept as it is.
     """
-    if n_images == 0:
+    if n_images == 0 or text.count(IMAGE_PLACEHOLDER) == n_images:
         return text
     if n_images == 1:
         return f"{IMAGE_PLACEHOLDER}\n{text}"
@@ -223,11 +226,11 @@ def build_prompt(problem: Problem, prompt_set: str = "internvl_cot") -> str:
 def content_parts(prompt: str, n_images: int) -> list[dict[str, object]]:
     """Chat-template content parts of a prompt with ``<image>`` placeholders, in order.
 
-    Why: chat templates of InternVL's -hf checkpoints render an image item as ``<IMG_CONTEXT>\n``, so the
+    Why: chat templates of InternVL's -hf checkpoints render an image item as ``<IMG_CONTEXT>\\n``, so the
     newline that follows a placeholder in our prompt text is dropped here; the rendered text is then the
     same as the engines' (TRL datasets and the processor's template agree with what was sampled).
 
-    >>> content_parts("<image>\nHow many?", 1)
+    >>> content_parts("<image>\\nHow many?", 1)
     [{'type': 'image'}, {'type': 'text', 'text': 'How many?'}]
     """
     pieces = prompt.split(IMAGE_PLACEHOLDER)

@@ -39,7 +39,7 @@ class Probe:
         self.embedded: list[list[int]] = []
 
     def __enter__(self) -> Probe:
-        model = self.engine.loaded.model
+        model = self.engine.vlm.model
         self.handles = [
             model.model.vision_tower.register_forward_hook(lambda *a: setattr(self, "vision_calls", self.vision_calls + 1)),
             model.get_input_embeddings().register_forward_hook(
@@ -64,7 +64,7 @@ class Probe:
 def test_continuation_is_generated_without_image_input(engine, tmp_path, tiny):
     run = make_run(tmp_path / "run", [P("p1", "6", [CHOSEN, bad("5")]), P("p2", "6", [CHOSEN, bad("4")], images=2)],
                    critic=None, policy=str(tiny.policy))
-    image_token = engine.loaded.image_token_id
+    image_token = engine.vlm.image_token_id
     with Probe(engine) as probe:
         ps = build_pairs(run, "dropout-ntp", policy=engine, max_new_tokens=8, progress=False)
     assert probe.vision_calls == 0

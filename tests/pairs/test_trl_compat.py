@@ -61,9 +61,9 @@ def test_trl_renders_the_policy_prompt_exactly(dataset, tiny):
     for row in dataset:
         prompt = prepare_multimodal_messages(row["prompt"], images=row["images"])
         rendered = apply_chat_template({"prompt": prompt, "chosen": row["chosen"], "rejected": row["rejected"]},
-                                       engine.loaded.processor)
+                                       engine.vlm.processor)
         policy_prompt = engine.render(GenerationRequest("x", _policy_prompt(row), tuple(row["images"])))
-        assert rendered["prompt"] == policy_prompt
+        assert rendered["prompt"] == policy_prompt.replace("<image>", "<IMG_CONTEXT>")
         assert rendered["chosen"] == row["chosen"][0]["content"][0]["text"] + "<|im_end|>\n"
 
 

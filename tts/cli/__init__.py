@@ -16,10 +16,12 @@ COMMAND_MODULES = (
     "tts.cli.tiny",
     "tts.cli.run",
     "tts.cli.stages",
+    "tts.cli.grade",
+    "tts.cli.select",
+    "tts.cli.report",
+    "tts.cli.pairs",
     "tts.cli.merge",
     "tts.cli.problems",
-    "tts.cli.grade",
-    "tts.cli.pairs",
 )
 
 
@@ -48,8 +50,9 @@ def main() -> None:
         build_app()()
     except (ConfigConflict, RunDirError, FileNotFoundError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        logging.getLogger("tts.cli").error("%s", message, exc_info=True)
         log = current_run_log()
+        if log is not None:
+            logging.getLogger("tts.cli").error("%s", message, exc_info=True)
         print(f"error: {message}" + (f"\n(details: {log})" if log else ""), file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - an unexpected failure: one line here, the traceback in the log

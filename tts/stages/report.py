@@ -1,46 +1,153 @@
-"""Stage 5: accuracy per benchmark and strategy, written to ``report.json`` (rewritten atomically)."""
+"""Stage 5: the run's report, ``report.json`` (rewritten atomically) plus ``report-curves.png``.
+
+Keys of ``report.json``:
+
+``accuracy[benchmark][rule] = {"accuracy", "correct", "total"}``
+    Accuracy (%) of the selections stored in ``selections.jsonl`` (rule ``strategy/aggregation@n
+    [critic]``) and of ``first_sample``.
+``metrics[benchmark][rule]``
+    The benchmark's official metric of those selections (headline under ``"score"``), when
+    :mod:`tts.metrics` is installed; see :func:`official_metrics`.
+``curves``, ``ci_low``, ``ci_high``: ``[benchmark][strategy][aggregation][str(n)]``
+    Accuracy (%) at every 1 ≤ n ≤ N and its 95% bootstrap interval, random-subset convention
+    (:mod:`tts.analysis.curves`).
+``first_n``
+    The same three blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
+``curve_info``
+    Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
+
+Example:
+    >>> report = build_report(RunDir.open("runs/demo", create=False), aggregations=["mean"])  # doctest: +SKIP
+    >>> report["curves"]["demo"]["best_of_n"]["mean"]["4"]                                   # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from tts.jsonl import write_json_atomic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
 
+PLOT_FILE = "report-curves.png"
 
-def build_report(run: RunDir, scoring: str = "strict") -> dict[str, Any]:
-    """Accuracy (percent) of every selection rule found in the run, plus first-sample accuracy, per benchmark."""
-    problems = {p.id: p for p in run.read(Problem)}
-    correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.scoring == scoring}
-    rows: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
 
-    def add(benchmark: str, rule: str, ok: bool) -> None:
-        cell = rows[benchmark][rule]
-        cell[0] += int(ok)
-        cell[1] += 1
+def official_metrics(benchmark: str, problems: Sequence[Problem], correct: Sequence[bool]) -> dict[str, Any] | None:
+    """The benchmark's official metric of one set of selected answers (headline under ``"score"``).
 
+    This is the one call site for ``tts.metrics.benchmark_metrics(benchmark, problems, correct)``; it
+    returns ``None`` while that module is not installed.
+    """
+    try:
+        from tts.metrics import benchmark_metrics  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return benchmark_metrics(benchmark, list(problems), list(correct))
+
+
+def _rule(s: Selection) -> str:
+    agg = "" if s.aggregation == "none" else f"/{s.aggregation}"
+    return f"{s.strategy}{agg}@{s.n}" + (f" [{s.critic}]" if s.critic else "")
+
+
+def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[tuple[str, int], bool]):
+    """(accuracy, metrics) of first-sample and of every stored selection rule, per benchmark."""
+    picks: dict[str, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
     for pid, p in problems.items():
         if (pid, 0) in correct:
-            add(p.benchmark, "first_sample", correct[(pid, 0)])
+            picks[p.benchmark]["first_sample"][pid] = correct[(pid, 0)]
     for s in run.read(Selection):
         p = problems.get(s.problem_id)
-        if p is None:
-            continue
-        rule = f"{s.strategy}/{s.aggregation}@{s.n}" + (f" [{s.critic}]" if s.critic else "")
-        add(p.benchmark, rule, s.sample_idx is not None and correct.get((s.problem_id, s.sample_idx), False))
-    accuracy = {
-        bench: {rule: {"accuracy": 100.0 * c / t, "correct": c, "total": t} for rule, (c, t) in sorted(rules.items())}
-        for bench, rules in sorted(rows.items())
-    }
-    report = {
+        if p is not None:
+            ok = s.sample_idx is not None and correct.get((s.problem_id, s.sample_idx), False)
+            picks[p.benchmark][_rule(s)][s.problem_id] = ok
+    accuracy: dict[str, dict[str, dict[str, Any]]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    for bench in sorted(picks):
+        accuracy[bench] = {}
+        for rule in sorted(picks[bench]):
+            oks = picks[bench][rule]
+            c, t = sum(oks.values()), len(oks)
+            accuracy[bench][rule] = {"accuracy": 100.0 * c / t, "correct": c, "total": t}
+            metric = official_metrics(bench, [problems[pid] for pid in oks], list(oks.values()))
+            if metric is not None:
+                metrics.setdefault(bench, {})[rule] = metric
+    return accuracy, metrics
+
+
+def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
+                 strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
+                 draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
+                 plot: bool = True, plot_convention: str = "subsets", threads: int = 2,
+                 progress: bool = False) -> dict[str, Any]:
+    """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
+
+    ``curves=False`` skips the curve analysis (only the selection accuracy is computed).
+    """
+    problems = {p.id: p for p in run.read(Problem)}
+    correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.scoring == scoring}
+    accuracy, metrics = selection_accuracy(run, problems, correct)
+    report: dict[str, Any] = {
         "run": str(run.path),
         "scoring": scoring,
         "models": run.manifest.get("models", {}),
         "sampling": run.config("sampling"),
         "accuracy": accuracy,
+        "metrics": metrics,
         "warnings": {k: v.get("count", 0) for k, v in run.manifest.get("warnings", {}).items()},
     }
+    if curves and problems:
+        report.update(curve_report(run, scoring, critic=critic, strategies=strategies, aggregations=aggregations,
+                                   draws=draws, seed=seed, resamples=resamples, plot=plot,
+                                   plot_convention=plot_convention, threads=threads, progress=progress))
     write_json_atomic(run.path / "report.json", report)
     return report
+
+
+def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
+                 strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
+                 draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
+                 plot_convention: str = "subsets", threads: int = 2, progress: bool = False) -> dict[str, Any]:
+    """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
+    ``plot``); empty when no problem has rollouts yet."""
+    from tts.analysis import (
+        DEFAULT_DRAWS,
+        ESTIMATORS,
+        compute_curves,
+        curve_section,
+        load_arrays,
+        plot_curves,
+    )
+    from tts.analysis.bootstrap import DEFAULT_RESAMPLES
+    from tts.strategies import AGGREGATIONS, STRATEGIES
+
+    aggs = list(aggregations or AGGREGATIONS)
+    names = list(strategies or STRATEGIES.names())
+    draws = draws or DEFAULT_DRAWS
+    resamples = DEFAULT_RESAMPLES if resamples is None else resamples
+    arrays = load_arrays(run, critic=critic, scoring=scoring, aggregations=aggs, progress=progress)
+    if arrays.n_problems == 0:
+        return {}
+    sections: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    for convention in ("subsets", "first_n"):
+        result = compute_curves(arrays, names, aggs, convention=convention, draws=draws, seed=seed,
+                                threads=threads, progress=progress)
+        unavailable.update(result.unavailable)
+        sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
+    out: dict[str, Any] = dict(sections["subsets"])
+    out["first_n"] = sections["first_n"]
+    out["curve_info"] = {
+        "critic": arrays.critic, "n_samples": arrays.n_samples, "units": "percent",
+        "convention": "subsets", "draws": draws, "seed": seed, "bootstrap_resamples": resamples,
+        "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
+        "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
+        "unavailable": unavailable, "coverage": dict(arrays.coverage),
+    }
+    if plot:
+        label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
+        title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
+        out["plot"] = plot_curves(sections[plot_convention], run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
+    return out

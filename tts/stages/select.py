@@ -1,44 +1,87 @@
-"""Stage 4: apply selection strategies to each problem's rollouts (``selections.jsonl``)."""
+"""Stage 4: apply selection strategies to each problem's rollouts (``selections.jsonl``).
+
+One :class:`~tts.records.Selection` per (problem, strategy, aggregation, n, critic): the rollout the
+strategy picks among the first ``n`` samples. Strategies that read no scores (greedy, oracle, random) are
+written once per problem with aggregation ``"none"`` and no critic. Answers are clustered by the grader's
+equivalence over *all* of a problem's strict-graded answers (so cluster ids, and with them the vote
+tie-break "first appearance", are the run's), only when a vote strategy is asked for. Records are
+appended per batch of problems and existing keys are skipped, so a killed selection resumes.
+
+Example:
+    >>> select_run(run, "visualprm", strategies=["best_of_n", "majority"], aggregations=["mean", "min"])  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tts.records import Grade, Problem, Rollout, Selection, StepScores
 from tts.rundir import RunDir
-from tts.stages.common import by_problem, select_problems
+from tts.stages.common import after_batch, by_problem, chunks, select_problems
+
+AGGREGATION_FREE = "none"
+"""The ``Selection.aggregation`` of strategies that do not read scores."""
+
+
+def sampled_greedily(sampling: Mapping[str, Any] | None) -> bool:
+    """Whether sample 0 of this run was decoded greedily (``temperature == 0`` or ``first_greedy``)."""
+    sampling = sampling or {}
+    return sampling.get("temperature") == 0 or bool(sampling.get("first_greedy"))
 
 
 def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = ("best_of_n",),
                aggregations: Sequence[str] = ("mean",), n: int | None = None,
-               problems: Sequence[Problem] | None = None) -> int:
-    """Write the selection of every (problem, strategy, aggregation) among the first ``n`` samples."""
-    from tts.strategies import STRATEGIES, Candidate
+               problems: Sequence[Problem] | None = None, batch_size: int = 256, progress: bool = False) -> int:
+    """Write the selection of every (problem, strategy, aggregation) among the first ``n`` samples
+    (default: the run's N); returns the number of records written."""
+    from tts.engines.base import problem_seed
+    from tts.progress import progress_bar
+    from tts.strategies import STRATEGIES, Candidate, check_aggregation, cluster_ids
 
+    specs = [STRATEGIES.get(s) for s in strategies]
+    aggregations = [check_aggregation(a) for a in aggregations]
     sampling = run.config("sampling") or {}
-    n = n or int(sampling.get("n", 0)) or None
+    all_rollouts = run.read(Rollout)
+    n = n or int(sampling.get("n") or 0) or max((r.sample_idx + 1 for r in all_rollouts), default=0)
+    if critic is not None and any(s.uses_scores for s in specs) and critic not in run.critics():
+        raise KeyError(f"{run.path} has no scores from critic {critic!r}; it has: {', '.join(run.critics()) or 'none'}")
     problems = select_problems(run, problems)
-    rollouts = by_problem(run.read(Rollout))
-    scores = {s.key(): s for s in run.read(StepScores, critic)} if critic else {}
-    extracted = {(g.problem_id, g.sample_idx): g.extracted for g in run.read(Grade) if g.scoring == "strict"}
+    rollouts = by_problem(all_rollouts)
+    scores = {s.key(): s.scores for s in run.read(StepScores, critic)} if critic else {}
+    grades = {(g.problem_id, g.sample_idx): g for g in run.read(Grade) if g.scoring == "strict"}
+    flags_in_run = any("greedy" in r.flags for r in all_rollouts)
+    greedy_zero = not flags_in_run and sampled_greedily(sampling)
+    need_clusters = any(s.uses_clusters for s in specs)
     done = run.keys(Selection)
-    records = []
-    for p in problems:
-        rs = [r for r in rollouts.get(p.id, []) if n is None or r.sample_idx < n]
-        if not rs:
-            continue
-        count = n or len(rs)
-        cands = [Candidate(r.sample_idx, scores[r.key()].scores if r.key() in scores else (),
-                           extracted.get(r.key())) for r in rs]
-        for strategy in strategies:
-            fn = STRATEGIES.get(strategy)
-            for agg in aggregations:
-                sel_key = (p.id, strategy, agg, count, critic)
-                if sel_key in done:
+    written = 0
+    with progress_bar("selecting", total=len(problems), unit="problems", enabled=progress) as advance:
+        for batch in chunks(problems, batch_size):
+            records = []
+            for p in batch:
+                rs = rollouts.get(p.id, [])
+                if not rs:
                     continue
-                idx = fn(cands, agg)
-                answer = next((c.answer for c in cands if c.sample_idx == idx), None)
-                records.append(Selection(p.id, strategy, agg, count, critic, idx, answer))
-    written = run.append(records)
-    run.update_stage("select", selections=len(done) + written)
+                answers = [grades[r.key()].extracted if r.key() in grades else None for r in rs]
+                ids = cluster_ids(answers, p) if need_clusters else [None] * len(rs)
+                cands = [
+                    Candidate(r.sample_idx, scores.get(r.key(), ()), a, c,
+                              grades[r.key()].correct if r.key() in grades else None,
+                              "greedy" in r.flags or (greedy_zero and r.sample_idx == 0))
+                    for r, a, c in zip(rs, answers, ids) if r.sample_idx < n
+                ]
+                for spec in specs:
+                    free = spec.aggregation_free
+                    for agg in ([AGGREGATION_FREE] if free else aggregations):
+                        label = None if free else critic
+                        if (p.id, spec.name, agg, n, label) in done:
+                            continue
+                        idx = spec(cands, "mean" if free else agg, seed=problem_seed(0, p.id))
+                        answer = next((c.answer for c in cands if c.sample_idx == idx), None)
+                        records.append(Selection(p.id, spec.name, agg, n, label, idx, answer))
+                        done.add((p.id, spec.name, agg, n, label))
+            written += run.append(records)
+            advance(len(batch))
+            after_batch()
+    run.update_stage("select", selections=len(done))
     return written

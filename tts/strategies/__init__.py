@@ -1,53 +1,44 @@
-"""Selection strategies (minimal placeholder of the foundation; the selection issue replaces it)."""
+"""Selection strategies over stored rollouts, step scores and extracted answers, registered by name.
 
-from __future__ import annotations
+``STRATEGIES.get(name)(candidates, aggregation)`` returns the chosen sample index (or ``None``). The rules,
+ties and unscored rollouts included, are documented in :mod:`tts.strategies.rules`; aggregations and the
+score grid in :mod:`tts.strategies.scores`. Accuracy as a function of n, for every strategy at once, is
+:mod:`tts.analysis`.
 
-import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+Example:
+    >>> from tts.strategies import STRATEGIES, Candidate
+    >>> cands = [Candidate(0, (0.3, 0.95), "2", 0), Candidate(1, (0.6, 0.6), "3", 1)]
+    >>> STRATEGIES.get("best_of_n")(cands, "mean"), STRATEGIES.get("best_of_n")(cands, "min")
+    (0, 1)
+    >>> STRATEGIES.names()
+    ['best_of_n', 'greedy', 'majority', 'oracle', 'random', 'weighted_vote']
+"""
 
-from tts.registry import Registry
+from tts.strategies.candidates import Candidate, canonical_clusters, cluster_ids, with_clusters
+from tts.strategies.rules import STRATEGIES, Strategy, rank_key
+from tts.strategies.scores import (
+    AGGREGATIONS,
+    SCORE_LIMIT,
+    SCORE_UNIT_BITS,
+    aggregate,
+    aggregate_many,
+    check_aggregation,
+    score_units,
+)
 
-
-def _prod(xs: Sequence[float]) -> float:
-    return math.prod(xs)
-
-
-AGGREGATIONS: dict[str, Callable[[Sequence[float]], float]] = {
-    "mean": lambda xs: sum(xs) / len(xs),
-    "min": min,
-    "max": max,
-    "last": lambda xs: xs[-1],
-    "prod": _prod,
-}
-
-
-def aggregate(step_scores: Sequence[float], how: str = "mean") -> float | None:
-    """One response score from step scores; ``None`` for an unscored rollout."""
-    if not step_scores:
-        return None
-    return float(AGGREGATIONS[how](step_scores))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    sample_idx: int
-    step_scores: tuple[float, ...]
-    answer: str | None
-
-
-Strategy = Callable[[Sequence[Candidate], str], "int | None"]
-STRATEGIES: Registry[Strategy] = Registry("strategy")
-
-
-@STRATEGIES.register("best_of_n")
-def best_of_n(candidates: Sequence[Candidate], aggregation: str = "mean") -> int | None:
-    """The candidate with the highest aggregated score; ties go to the lowest sample index."""
-    best: tuple[float, int] | None = None
-    for c in sorted(candidates, key=lambda c: c.sample_idx):
-        s = aggregate(c.step_scores, aggregation)
-        if s is not None and (best is None or s > best[0]):
-            best = (s, c.sample_idx)
-    if best is None:
-        return min((c.sample_idx for c in candidates), default=None)
-    return best[1]
+__all__ = [
+    "AGGREGATIONS",
+    "SCORE_LIMIT",
+    "SCORE_UNIT_BITS",
+    "STRATEGIES",
+    "Candidate",
+    "Strategy",
+    "aggregate",
+    "aggregate_many",
+    "canonical_clusters",
+    "check_aggregation",
+    "cluster_ids",
+    "rank_key",
+    "score_units",
+    "with_clusters",
+]

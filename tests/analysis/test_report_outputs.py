@@ -1,0 +1,83 @@
+"""Bootstrap intervals, the report's curve blocks, the headline rows and the plot file."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tts.analysis import (
+    Curves,
+    bootstrap_ci,
+    compute_curves,
+    curve_section,
+    default_ns,
+    plot_curves,
+    table_rows,
+)
+from tts.analysis.arrays import RunArrays
+
+
+def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_more_problems():
+    rng = np.random.default_rng(0)
+    small = (rng.random((50, 1)) < 0.6).astype(float)
+    large = (rng.random((2000, 1)) < 0.6).astype(float)
+    lo_s, hi_s = bootstrap_ci(small, seed=1)
+    lo_l, hi_l = bootstrap_ci(large, seed=1)
+    assert lo_s[0] <= small.mean() <= hi_s[0] and lo_l[0] <= large.mean() <= hi_l[0]
+    assert (hi_l - lo_l)[0] < (hi_s - lo_s)[0]
+    # about 1.96 standard errors each side for a proportion
+    se = np.sqrt(0.6 * 0.4 / 2000)
+    assert abs((hi_l - lo_l)[0] - 2 * 1.96 * se) < 0.01
+
+
+def test_constant_curves_have_degenerate_intervals():
+    lo, hi = bootstrap_ci(np.ones((30, 3)))
+    assert lo.tolist() == hi.tolist() == [1.0, 1.0, 1.0]
+
+
+def _curves():
+    rng = np.random.default_rng(2)
+    clusters = rng.integers(-1, 3, (20, 8))
+    a = RunArrays.from_numpy(clusters == 0, clusters, {"mean": rng.random((20, 8)), "min": rng.random((20, 8))},
+                             benchmarks=["alpha"] * 12 + ["beta"] * 8, greedy=np.zeros(20, int))
+    return compute_curves(a, draws=200)
+
+
+def test_curve_section_shape_and_units():
+    curves = _curves()
+    section = curve_section(curves, ["mean", "min"], resamples=200)
+    assert set(section) == {"curves", "ci_low", "ci_high"}
+    assert set(section["curves"]) == {"alpha", "beta"}
+    for bench in ("alpha", "beta"):
+        for strategy in ("best_of_n", "majority", "weighted_vote", "greedy", "oracle", "random"):
+            for agg in ("mean", "min"):
+                series = section["curves"][bench][strategy][agg]
+                assert list(series) == [str(n) for n in range(1, 9)]
+                for n in series:
+                    assert 0 <= section["ci_low"][bench][strategy][agg][n] <= series[n] + 1e-9
+                    assert series[n] <= section["ci_high"][bench][strategy][agg][n] + 1e-9 <= 100 + 1e-9
+    rows = curves.benchmarks == "alpha"
+    assert section["curves"]["alpha"]["oracle"]["mean"]["8"] == round(100 * curves.get("oracle", None)[rows, 7].mean(), 4)
+
+
+def test_table_rows_show_aggregation_free_strategies_once():
+    section = curve_section(_curves(), ["mean", "min"], resamples=50)
+    rows = table_rows(section, [1, 8], aggregation_free=["greedy", "oracle", "random"])
+    keys = [(r.benchmark, r.strategy, r.aggregation) for r in rows]
+    assert ("alpha", "oracle", None) in keys and ("alpha", "best_of_n", "min") in keys
+    assert len([k for k in keys if k[1] == "oracle"]) == 2  # one per benchmark
+    assert all(len(r.cells) == 2 for r in rows)
+    assert default_ns(64) == [1, 2, 4, 8, 16, 32, 64] and default_ns(5) == [1, 2, 4, 5]
+
+
+def test_plot_file_is_written_and_non_empty(tmp_path):
+    section = curve_section(_curves(), ["mean"], resamples=50)
+    path = plot_curves(section, tmp_path / "curves.png", aggregation="mean", title="test")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_unavailable_greedy_is_reported_not_invented():
+    a = RunArrays.from_numpy([[True, False]], [[0, 1]], {"mean": [[0.1, 0.2]]})
+    curves = compute_curves(a, ["greedy", "oracle"], ["mean"])
+    assert "greedy" in curves.unavailable and curves.get("greedy", "mean") is None
+    assert isinstance(curves, Curves)

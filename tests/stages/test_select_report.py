@@ -1,0 +1,188 @@
+"""The select and report stages on hand-made run directories (no model needed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+
+import pytest
+
+from tests.analysis.synthetic_run import make_run
+from tests.conftest import PYTHON, REPO
+from tts.records import Grade, Selection
+from tts.rundir import RunDir
+from tts.stages.report import PLOT_FILE, build_report, official_metrics
+from tts.stages.select import select_run
+
+ALL = ["best_of_n", "weighted_vote", "majority", "greedy", "oracle", "random"]
+
+
+def test_select_writes_every_strategy_and_aggregation_once(tmp_path):
+    run = make_run(tmp_path / "run", problems=4, n=6)
+    written = select_run(run, "prm", strategies=ALL, aggregations=["mean", "min"])
+    sel = run.read(Selection)
+    assert written == len(sel) == 4 * (3 * 2 + 3)
+    free = [s for s in sel if s.strategy in ("greedy", "oracle", "random")]
+    assert {s.aggregation for s in free} == {"none"} and {s.critic for s in free} == {None}
+    assert {s.critic for s in sel if s.strategy == "best_of_n"} == {"prm"} and {s.n for s in sel} == {6}
+    assert all(s.sample_idx == 0 for s in sel if s.strategy == "greedy")
+    # running again writes nothing; asking for a new n adds exactly its records
+    assert select_run(run, "prm", strategies=ALL, aggregations=["mean", "min"]) == 0
+    assert select_run(run, "prm", strategies=["best_of_n"], aggregations=["mean"], n=3) == 4
+    assert all(s.sample_idx < 3 for s in run.read(Selection) if s.n == 3)
+
+
+def test_select_refuses_unknown_names(tmp_path):
+    run = make_run(tmp_path / "run", problems=1, n=2)
+    with pytest.raises(KeyError, match="unknown strategy"):
+        select_run(run, "prm", strategies=["best_of_m"])
+    with pytest.raises(KeyError, match="unknown aggregation"):
+        select_run(run, "prm", aggregations=["median"])
+    with pytest.raises(KeyError, match="no scores from critic 'nope'"):
+        select_run(run, "nope")
+
+
+def test_report_keeps_the_accuracy_table_and_adds_curves(tmp_path):
+    run = make_run(tmp_path / "run", problems=6, n=8)
+    select_run(run, "prm", strategies=ALL, aggregations=["mean", "min"])
+    report = build_report(run, aggregations=["mean", "min"], draws=300, resamples=200)
+    on_disk = json.loads((run.path / "report.json").read_text())
+    assert on_disk == json.loads(json.dumps(report))
+    assert set(report["accuracy"]) == {"alpha", "beta"}
+    cell = report["accuracy"]["alpha"]["best_of_n/mean@8 [prm]"]
+    assert set(cell) == {"accuracy", "correct", "total"} and cell["total"] == 3
+    assert "first_sample" in report["accuracy"]["alpha"] and "oracle@8" in report["accuracy"]["beta"]
+    for block in ("curves", "ci_low", "ci_high"):
+        assert set(report[block]["alpha"]) == set(ALL)
+        assert set(report[block]["alpha"]["majority"]) == {"mean", "min"}
+        assert list(report[block]["alpha"]["majority"]["mean"]) == [str(n) for n in range(1, 9)]
+        assert set(report["first_n"][block]["beta"]["oracle"]) == {"mean", "min"}
+    assert report["curve_info"]["draws"] == 300 and report["curve_info"]["critic"] == "prm"
+    assert report["plot"] == PLOT_FILE and (run.path / PLOT_FILE).stat().st_size > 10_000
+    # At n = N both conventions use all samples, so every deterministic strategy equals its stored selection.
+    for bench, rules in report["accuracy"].items():
+        for strategy in ("best_of_n", "weighted_vote", "majority", "greedy", "oracle"):
+            for agg in ("mean", "min"):
+                rule = f"{strategy}/{agg}@8 [prm]" if strategy not in ("greedy", "oracle") else f"{strategy}@8"
+                stored = rules[rule]["accuracy"]
+                assert report["first_n"]["curves"][bench][strategy][agg]["8"] == pytest.approx(stored, abs=1e-3)
+                assert report["curves"][bench][strategy][agg]["8"] == pytest.approx(stored, abs=1e-3)
+
+
+def test_first_n_curves_match_selections_at_every_n(tmp_path):
+    run = make_run(tmp_path / "run", problems=5, n=6, seed=3)
+    for n in range(1, 7):
+        select_run(run, "prm", strategies=["best_of_n", "majority", "weighted_vote"], aggregations=["last"], n=n)
+    report = build_report(run, aggregations=["last"], draws=50, resamples=10, plot=False)
+    for n in range(1, 7):
+        for strategy in ("best_of_n", "majority", "weighted_vote"):
+            overall = [report["accuracy"][b][f"{strategy}/last@{n} [prm]"] for b in report["accuracy"]]
+            stored = 100 * sum(c["correct"] for c in overall) / sum(c["total"] for c in overall)
+            curve = report["first_n"]["curves"]
+            counts = {b: report["accuracy"][b][f"{strategy}/last@{n} [prm]"]["total"] for b in curve}
+            mean = sum(curve[b][strategy]["last"][str(n)] * counts[b] for b in curve) / sum(counts.values())
+            assert mean == pytest.approx(stored, abs=1e-3), (strategy, n)
+
+
+def test_report_without_curves_or_problems(tmp_path):
+    empty = RunDir.open(tmp_path / "empty")
+    report = build_report(empty)
+    assert report["accuracy"] == {} and "curves" not in report
+    run = make_run(tmp_path / "run", problems=2, n=2)
+    assert "curves" not in build_report(run, curves=False)
+
+
+def test_official_metric_hook_reports_selected_answers(tmp_path, monkeypatch):
+    calls = []
+
+    def benchmark_metrics(benchmark, problems, correct):
+        calls.append((benchmark, [p.id for p in problems], list(correct)))
+        return {"score": 100.0 * sum(correct) / len(correct)}
+
+    assert official_metrics("alpha", [], []) is None  # tts.metrics is not installed on this branch
+    monkeypatch.setitem(sys.modules, "tts.metrics", types.SimpleNamespace(benchmark_metrics=benchmark_metrics))
+    run = make_run(tmp_path / "run", problems=4, n=4)
+    select_run(run, "prm")
+    report = build_report(run, curves=False)
+    assert report["metrics"]["alpha"]["best_of_n/mean@4 [prm]"]["score"] == report["accuracy"]["alpha"]["best_of_n/mean@4 [prm]"]["accuracy"]
+    assert ("alpha", ["q0", "q2"], [c for c in calls[0][2]]) in calls
+
+
+def _snapshot(path):
+    sel = RunDir.open(path, create=False).read(Selection)
+    keys = [s.key() for s in sel]
+    assert len(keys) == len(set(keys)), "duplicate selection records"
+    return sorted(sel, key=lambda s: s.key())
+
+
+@pytest.mark.slow
+def test_select_killed_mid_run_resumes_to_a_clean_result(tmp_path):
+    code = ("import sys; from tts.rundir import RunDir; from tts.stages.select import select_run; "
+            "select_run(RunDir.open(sys.argv[1], create=False), 'prm', strategies=['best_of_n', 'greedy', 'random'], "
+            "aggregations=['mean', 'min'], batch_size=1)")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    for path in (clean, killed):
+        make_run(path, problems=12, n=4)
+    subprocess.run([PYTHON, "-c", code, str(clean)], check=True, env=env, capture_output=True)
+    proc = subprocess.Popen([PYTHON, "-c", code, str(killed)], env={**env, "TTS_STAGE_BATCH_DELAY": "0.3"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = killed / "selections.jsonl"
+    deadline = time.time() + 120
+    while not target.exists() or target.read_bytes().count(b"\n") < 8:
+        assert proc.poll() is None and time.time() < deadline, "select ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    lines = target.read_bytes().count(b"\n")
+    assert 8 <= lines < 12 * 4, "the kill came too late to prove anything"
+    with open(target, "ab") as f:  # a kill in the middle of a write leaves half a line
+        f.write(b'{"problem_id": "q9", "strat')
+    subprocess.run([PYTHON, "-c", code, str(killed)], check=True, env=env, capture_output=True)
+    assert _snapshot(killed) == _snapshot(clean)
+
+
+@pytest.mark.slow
+def test_cli_select_and_report(tmp_path, cli_env):
+    run = make_run(tmp_path / "run", problems=4, n=4)
+    sel = subprocess.run([PYTHON, "-m", "tts", "select", str(run.path), "--strategy", "majority", "--aggregation", "min"],
+                         capture_output=True, text=True, env=cli_env, timeout=300)
+    assert sel.returncode == 0, sel.stderr
+    assert "wrote 4 selections" in sel.stdout
+    rep = subprocess.run([PYTHON, "-m", "tts", "report", str(run.path), "--n", "2", "--n", "4", "--aggregation", "min",
+                          "--draws", "100"], capture_output=True, text=True, env={**cli_env, "COLUMNS": "200"}, timeout=300)
+    assert rep.returncode == 0, rep.stderr
+    assert "majority" in rep.stdout and "n=4" in rep.stdout and "report.json" in rep.stdout
+    report = json.loads((run.path / "report.json").read_text())
+    assert report["curve_info"]["aggregations"] == ["min"] and (run.path / PLOT_FILE).exists()
+    assert "majority/min@4 [prm]" in report["accuracy"]["alpha"]
+    bad = subprocess.run([PYTHON, "-m", "tts", "report", str(tmp_path / "missing")], capture_output=True, text=True,
+                         env=cli_env, timeout=120)
+    assert bad.returncode == 2 and "not a run directory" in bad.stderr
+
+
+def test_grades_drive_oracle_and_accuracy(tmp_path):
+    run = make_run(tmp_path / "run", problems=3, n=3)
+    select_run(run, "prm", strategies=["oracle"])
+    right = {(g.problem_id, g.sample_idx) for g in run.read(Grade) if g.correct}
+    for s in run.read(Selection):
+        has = any(pid == s.problem_id for pid, _ in right)
+        assert ((s.problem_id, s.sample_idx) in right) == has
+
+
+def test_problems_without_rollouts_are_left_out_of_the_curves(tmp_path):
+    from tts.records import Problem
+
+    run = make_run(tmp_path / "run", problems=2, n=3)
+    run.append([Problem("unsampled", "alpha", "test", "q", answer="1")])
+    report = build_report(run, aggregations=["mean"], draws=20, resamples=10, plot=False)
+    assert report["curve_info"]["coverage"]["problems"] == 2
+    assert report["curve_info"]["coverage"]["problems_without_rollouts"] == 1
+    only_unsampled = RunDir.open(tmp_path / "fresh")
+    only_unsampled.append([Problem("x", "alpha", "test", "q", answer="1")])
+    assert "curves" not in build_report(only_unsampled)

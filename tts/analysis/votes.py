@@ -1,0 +1,265 @@
+"""majority@n and weighted@n for every n: exact where the outcome is forced, Monte Carlo elsewhere.
+
+Each answer cluster's vote is an integer key that is a sum of per-member increments (on the score grid of
+:mod:`tts.strategies.scores`, so sums are exact and order-free):
+
+- ``weighted_vote``: ``units · 2**b + 1`` per member, i.e. key = (summed score, member count);
+- ``majority``: ``2**S + units`` per member, i.e. key = (member count, summed score);
+
+with ties between equal keys going to the lower cluster id, exactly as :mod:`tts.strategies.rules`. The
+selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when that
+member (its best-of-n representative) is; grader-consistent clusters are all-correct or all-wrong anyway
+(:attr:`RunArrays.coverage` counts the exceptions).
+
+Per problem and correct cluster ``c`` (a *column*; a problem's accuracy is the sum over its correct
+clusters, disjoint events), the estimate at ``n`` is:
+
+1. exact 0/1 when bounds force it: ``c`` wins every n-subset when its smallest possible key beats every
+   competitor's largest possible key, and loses every one when its largest cannot beat some competitor's
+   guaranteed smallest (clusters bigger than ``N - n`` are always present);
+2. exact ``1 - C(N-m, n)/C(N, n)`` when ``c`` is the only answer cluster (it wins iff present), and
+   exact ``m/N`` at n = 1 (the single sample's cluster wins);
+3. otherwise the fraction of ``draws`` random permutations whose first n samples it wins
+   (:mod:`tts.analysis.montecarlo`).
+
+The same code computes the "first n samples" convention by passing the identity permutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tts.analysis.exact import present_probability
+from tts.analysis.montecarlo import TARGET_ELEMENTS, Batch, run_batches
+from tts.strategies.scores import SCORE_LIMIT, SCORE_UNIT_BITS
+
+VOTE_STRATEGIES = ("majority", "weighted_vote")
+MAX_SAMPLES = 1024
+"""Vote keys stay inside int64 up to this N."""
+COLUMNS_PER_BATCH = 512
+
+
+def vote_increments(units: np.ndarray, clusters: np.ndarray, strategy: str) -> np.ndarray:
+    """(P, N) int64 per-member key increments (0 for samples without a parsed answer)."""
+    n = units.shape[1]
+    if n > MAX_SAMPLES:
+        raise ValueError(f"vote curves support N <= {MAX_SAMPLES} samples per problem, this run has {n}")
+    bits = max(1, n.bit_length())
+    if strategy == "weighted_vote":
+        inc = units * np.int64(1 << bits) + 1
+    elif strategy == "majority":
+        shift = SCORE_UNIT_BITS + int(SCORE_LIMIT).bit_length() + bits + 1
+        inc = units + np.int64(1 << shift)
+    else:
+        raise KeyError(f"not a vote strategy: {strategy!r}; known: {', '.join(VOTE_STRATEGIES)}")
+    return np.where(clusters >= 0, inc, 0).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """One column per (problem, correct cluster)."""
+
+    problem: np.ndarray  # (C,) row
+    target: np.ndarray  # (C,) cluster id
+    competitors: np.ndarray  # (C, S_max) multi-member competitor cluster ids, -2 = empty slot
+    slots: np.ndarray  # (C,) number of multi-member competitors
+    has_single: np.ndarray  # (C,) bool: some competitor has exactly one member
+    alone: np.ndarray  # (C,) bool: no competitor at all
+
+
+def cluster_sizes(clusters: np.ndarray) -> np.ndarray:
+    """(P, K) member count of every cluster id (K = largest id + 1)."""
+    p = clusters.shape[0]
+    k = int(clusters.max()) + 1 if clusters.size and clusters.max() >= 0 else 0
+    if k == 0:
+        return np.zeros((p, 0), np.int64)
+    valid = clusters >= 0
+    key = (np.arange(p)[:, None] * k + clusters)[valid]
+    return np.bincount(key, minlength=p * k).reshape(p, k)
+
+
+def representative_correct(clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+    """(P, K) correctness of each cluster's best-ranked member."""
+    p = clusters.shape[0]
+    out = np.zeros((p, k), bool)
+    if k == 0:
+        return out
+    ranked_cl = np.take_along_axis(clusters, order, axis=1)
+    ranked_ok = np.take_along_axis(correct, order, axis=1)
+    valid = ranked_cl >= 0
+    flat = (np.arange(p)[:, None] * k + ranked_cl)[valid]  # row-major: each row's ranks ascending
+    keys, first = np.unique(flat, return_index=True)  # first occurrence = best-ranked member
+    out.reshape(-1)[keys] = ranked_ok[valid][first]
+    return out
+
+
+def build_columns(sizes: np.ndarray, rep_correct: np.ndarray) -> Columns:
+    p_col, c_col = np.nonzero(rep_correct & (sizes > 0))
+    k = sizes.shape[1]
+    ids = np.arange(k)[None, :]
+    others = (sizes[p_col] > 0) & (ids != c_col[:, None])
+    multi = others & (sizes[p_col] >= 2)
+    slots = multi.sum(axis=1)
+    s_max = int(slots.max()) if len(slots) else 0
+    first = np.argsort(~multi, axis=1, kind="stable")[:, :s_max]
+    competitors = np.where(np.arange(s_max)[None, :] < slots[:, None], first, -2)
+    has_single = (others & (sizes[p_col] == 1)).any(axis=1)
+    return Columns(p_col, c_col, competitors, slots, has_single, ~others.any(axis=1))
+
+
+def _segment_top2(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray):
+    """Per segment (problem) and column n: largest value, its row offset, and the second largest."""
+    s, n = len(seg_start), values.shape[1]
+    lo = np.iinfo(np.int64).min
+    top1 = np.full((s, n), lo, np.int64)
+    arg1 = np.full((s, n), -1, np.int64)
+    top2 = np.full((s, n), lo, np.int64)
+    for k in range(int(seg_len.max()) if s else 0):
+        segs = np.nonzero(seg_len > k)[0]
+        v = values[seg_start[segs] + k]
+        t1, t2 = top1[segs], top2[segs]
+        better = v > t1
+        top2[segs] = np.where(better, t1, np.maximum(t2, v))
+        top1[segs] = np.where(better, v, t1)
+        arg1[segs] = np.where(better, k, arg1[segs])
+    return top1, arg1, top2
+
+
+def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns):
+    """(win, loss) bool (C, N): n-subsets in which the column's target surely wins / surely loses."""
+    p, n = clusters.shape
+    k = sizes.shape[1]
+    # Sort each problem's samples by (cluster, increment) with one small-integer key per row: the
+    # increment's rank in the row in the low bits, the cluster (unparsed last) in the high bits.
+    rank = np.empty((p, n), np.int64)
+    np.put_along_axis(rank, np.argsort(inc, axis=1, kind="stable"), np.arange(n)[None, :], axis=1)
+    key = np.where(clusters >= 0, clusters, k) * n + rank
+    by_key = np.argsort(key, axis=1)
+    sorted_cl = np.take_along_axis(clusters, by_key, axis=1)
+    valid = sorted_cl >= 0
+    vals = np.take_along_axis(inc, by_key, axis=1)[valid]
+    seg_key = (np.arange(p)[:, None] * k + sorted_cl)[valid]
+    csum = np.concatenate([[0], np.cumsum(vals)])
+    # segments = existing (problem, cluster) pairs, in (problem, cluster) order
+    flat_sizes = sizes.reshape(-1)
+    exists = np.nonzero(flat_sizes > 0)[0]
+    m = flat_sizes[exists]
+    start = np.searchsorted(seg_key, exists)
+    ns = np.arange(1, n + 1)[None, :]
+    lo = np.clip(ns - (n - m[:, None]), 0, m[:, None])
+    hi = np.minimum(m[:, None], ns)
+    base = csum[start][:, None]
+    min_key = csum[start[:, None] + lo] - base  # sum of the lo smallest increments
+    total = csum[start + m][:, None] - base
+    max_key = total - (csum[start[:, None] + (m[:, None] - hi)] - base)  # sum of the hi largest
+    min_loss = np.where(lo >= 1, 2 * min_key, np.iinfo(np.int64).min)  # guaranteed competitor key (offset 0)
+    max_win = 2 * max_key + 1  # largest competitor key (offset 1)
+
+    seg_of = np.full(p * k, -1, np.int64)
+    seg_of[exists] = np.arange(len(exists))
+    prob_start = np.searchsorted(exists // max(k, 1), np.arange(p))
+    prob_len = np.bincount(exists // max(k, 1), minlength=p)
+    top_w, arg_w, sec_w = _segment_top2(max_win, prob_start, prob_len)
+    top_l, arg_l, sec_l = _segment_top2(min_loss, prob_start, prob_len)
+
+    tseg = seg_of[cols.problem * k + cols.target]
+    toff = tseg - prob_start[cols.problem]
+    pc = cols.problem
+    rival_max = np.where(arg_w[pc] == toff[:, None], sec_w[pc], top_w[pc])
+    rival_sure = np.where(arg_l[pc] == toff[:, None], sec_l[pc], top_l[pc])
+    win = (lo[tseg] >= 1) & (2 * min_key[tseg] + 1 > np.maximum(rival_max, 2))
+    loss = 2 * max_key[tseg] + 1 <= rival_sure
+    return win, loss
+
+
+def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, steps: np.ndarray,
+                 signed: np.ndarray, count_bits: int, draws: int = 1000) -> list[Batch]:
+    """Group the columns that need sampling by slot layout and similar length; build their arrays.
+
+    With few draws (the first-n convention has one) a batch takes many more columns, so every numpy call
+    still works on a large array."""
+    need = np.nonzero(steps > 0)[0]
+    if len(need) == 0:
+        return []
+    slots = cols.slots[need]
+    if draws <= 8:  # few draws: numpy call overhead dominates, so pad every column to the widest layout
+        slots = np.full_like(slots, int(slots.max()))
+    key = np.stack([slots, cols.has_single[need], signed[need]], axis=1)
+    batches: list[Batch] = []
+    for layout in np.unique(key, axis=0):
+        members = need[(key == layout).all(axis=1)]
+        members = members[np.argsort(steps[members], kind="stable")]
+        s, has_single, is_signed = int(layout[0]), bool(layout[1]), bool(layout[2])
+        per = max(1, COLUMNS_PER_BATCH // (1 + s), TARGET_ELEMENTS // ((1 + s) * max(1, draws)))
+        for i in range(0, len(members), per):
+            batches.append(_batch(inc, clusters, sizes, cols, members[i:i + per], s, has_single, is_signed,
+                                  int(steps[members[i:i + per]].max()), count_bits))
+    return batches
+
+
+def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, idx: np.ndarray, s: int,
+           has_single: bool, signed: bool, steps: int, count_bits: int) -> Batch:
+    p, c = cols.problem[idx], cols.target[idx]
+    cl = clusters[p]  # (C, N)
+    inc2 = 2 * inc[p]
+    rivals = np.full((len(idx), s), -2, np.int64)  # -2: an empty (padding) slot
+    width = min(s, cols.competitors.shape[1])
+    rivals[:, :width] = cols.competitors[idx, :width]
+    slot_ids = np.concatenate([c[:, None], rivals], axis=1)  # (C, 1+S)
+    member = cl[:, None, :] == slot_ids[:, :, None]  # (C, 1+S, N)
+    table = np.where(member, inc2[:, None, :], 0)
+    table = table.transpose(2, 1, 0).reshape(table.shape[2], -1)  # (N, (1+S)*C), slot-major columns
+    wins_ties = (slot_ids[:, 1:] >= 0) & (slot_ids[:, 1:] < c[:, None])
+    offsets = np.concatenate([np.ones((len(idx), 1), np.int64), wins_ties.astype(np.int64)], axis=1)
+    init = offsets.T.reshape(-1)
+    single = None
+    if has_single:
+        k = sizes.shape[1]
+        size_of = np.take_along_axis(sizes[p], np.clip(cl, 0, max(k - 1, 0)), axis=1)
+        is_single = (cl >= 0) & (cl != c[:, None]) & (size_of == 1)
+        floor = np.iinfo(np.int64).min if signed else 2
+        single = np.where(is_single, inc2 + (cl < c[:, None]), floor).T.copy()
+    return Batch(idx, np.ascontiguousarray(table), init, single, steps, s, signed, count_bits)
+
+
+def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
+               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, threads: int = 2) -> np.ndarray:
+    """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. The first-n
+    convention is the identity permutation with ``exact_alone=False`` (and ``bounds=False``: with one
+    deterministic draw, proving outcomes costs more than computing them)."""
+    p, n = clusters.shape
+    inc = vote_increments(units, clusters, strategy)
+    sizes = cluster_sizes(clusters)
+    out = np.zeros((p, n))
+    if sizes.shape[1] == 0:
+        return out
+    cols = build_columns(sizes, representative_correct(clusters, correct, order, sizes.shape[1]))
+    if len(cols.problem) == 0:
+        return out
+    signed_problem = ((inc < 0) & (clusters >= 0)).any(axis=1)
+    signed = signed_problem[cols.problem]
+    if bounds:
+        win, loss = forced_outcomes(inc, clusters, sizes, cols)
+        win[signed], loss[signed] = False, False  # bounds assume positive increments
+    else:
+        win = loss = np.zeros((len(cols.problem), n), bool)
+    uncertain = ~(win | loss)
+    if exact_alone:
+        uncertain[cols.alone & ~signed] = False
+    ns = np.arange(1, n + 1)
+    steps = np.where(uncertain.any(axis=1), (uncertain * ns).max(axis=1), 0)
+    batches = make_batches(inc, clusters, sizes, cols, steps, signed, max(1, n.bit_length()), perms.shape[0])
+    sampled = run_batches(batches, perms, len(cols.problem), threads=threads)
+    rates = np.where(win, 1.0, np.where(uncertain, sampled, 0.0))
+    if exact_alone:
+        # n = 1: the one sample's cluster wins, so the target wins with probability m_c / N
+        rates[:, 0] = sizes[cols.problem, cols.target] / n
+        alone = cols.alone & ~signed
+        if alone.any():
+            members = sizes[cols.problem[alone], cols.target[alone]]
+            exact = present_probability(members, n)
+            rates[alone] = np.where(win[alone] | loss[alone], rates[alone], exact)
+    np.add.at(out, cols.problem, rates)
+    return out
