@@ -7,12 +7,14 @@ run can be scored by several critics, each into its own ``scores/<label>.jsonl``
 * ``visualprm-orm`` — the same checkpoint in outcome mode: the whole response as one step;
 * ``math-shepherd`` — a text-only PRM with a step tag (``ки``) and ``+``/``-`` label tokens.
 
+Critics store step scores only; response scores (mean, min, max, last, prod) are made offline by
+:mod:`tts.strategies.scores`.
+
 Example:
     >>> critic = load_critic("visualprm", "OpenGVLab/VisualPRM-8B-v1_1", backend="vllm")   # doctest: +SKIP
     >>> critic.score([ScoringRequest("p1", "<image>\\nWhat is x?", (image,), ((0, "x = 2"),))])  # doctest: +SKIP
 """
 
-from tts.critics.aggregate import AGGREGATIONS, aggregate, aggregate_many
 from tts.critics.base import Critic, ScoringRequest
 from tts.critics.steps import split_steps
 from tts.registry import Registry
@@ -28,5 +30,4 @@ def load_critic(name: str, model: str, **options) -> Critic:
     return CRITICS.get(name)(model, **options)
 
 
-__all__ = ["AGGREGATIONS", "CRITICS", "Critic", "ScoringRequest", "aggregate", "aggregate_many", "load_critic",
-           "split_steps"]
+__all__ = ["CRITICS", "Critic", "ScoringRequest", "load_critic", "split_steps"]
