@@ -12,7 +12,7 @@ import pytest
 
 from tts.critics import ScoringRequest, load_critic
 from tts.testing.text_prm_tiny import text_prm_checkpoints
-from tts.testing.vllm_env import vllm_python, vllm_subprocess_env
+from tts.testing.vllm_env import REPO, vllm_python, vllm_subprocess_env
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
@@ -52,8 +52,7 @@ def vllm_results(tmp_path_factory):
     (tmp / "spec.json").write_text(json.dumps(_jobs(ck)))
     env = vllm_subprocess_env({"VLLM_ENABLE_V1_MULTIPROCESSING": "0"})  # in-process engine: no second import
     proc = subprocess.run([str(python), "tests/critics/vllm_worker.py", str(tmp / "spec.json"), str(tmp / "out.json")],
-                          env=env, capture_output=True, text=True, timeout=1200,
-                          cwd=str(__import__("tts.testing.vllm_env", fromlist=["REPO"]).REPO))
+                          env=env, capture_output=True, text=True, timeout=1200, cwd=str(REPO))
     assert proc.returncode == 0, proc.stderr[-4000:]
     return ck, json.loads((tmp / "out.json").read_text())
 
