@@ -12,7 +12,8 @@ problem, each problem with its own image:
   only the ``+``/``-`` LM-head rows at the reply positions.
 
 Forward passes of the language model and vision-encoder calls are counted with hooks on the modules
-themselves, for every method. Run:
+themselves, for every method. Times are the best of ``--repeats`` runs (the least disturbed by other
+work on the machine). Run:
 
     PYTHONPATH=$PWD python bench/critic.py [--n 8] [--problems 4] [--style native|remote] [--device cuda]
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -130,7 +130,7 @@ def measure(fn: Callable[[Any, list[Any]], list[list[float]]], critic: Any, requ
         if str(critic.vlm.device).startswith("cuda"):
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), counters.forward, counters.vision, scores
+    return min(times), counters.forward, counters.vision, scores
 
 
 def main() -> None:
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--style", choices=["native", "remote"], default="native")
     parser.add_argument("--device", default=None)
     parser.add_argument("--dtype", default="auto")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--critic", default=None, help="critic checkpoint (default: the tiny one)")
     args = parser.parse_args()
 
@@ -168,7 +168,7 @@ def main() -> None:
     rollouts = args.problems * args.n
     print(f"critic {path} ({critic.vlm.style}, {critic.vlm.device}, {str(critic.vlm.model.dtype).replace('torch.', '')}); "
           f"{args.problems} problems x N={args.n} = {rollouts} rollouts, {steps} steps "
-          f"({steps / rollouts:.1f}/rollout); token budget {critic.token_budget}, median of {args.repeats}")
+          f"({steps / rollouts:.1f}/rollout); token budget {critic.token_budget}, best of {args.repeats}")
     print(f"{'method':40s} {'LM forwards':>12s} {'vision calls':>13s} {'seconds':>9s} {'x per-step':>11s} {'x per-rollout':>14s}")
     base_step, base_rollout = rows[0][1], rows[1][1]
     for name, seconds, forwards, vision, _ in rows:

@@ -146,7 +146,8 @@ class InternVLAdapter(ABC):
                     flat.append(feats.reshape(-1, feats.shape[-1]).to(embeds.dtype))
             if not flat:
                 return embeds
-            return embeds.masked_scatter(mask.unsqueeze(-1).expand_as(embeds), torch.cat(flat))
+            embeds[mask] = torch.cat(flat)  # row-major slot order = rows' features in order
+            return embeds
 
     @property
     def max_length(self) -> int | None:
