@@ -24,16 +24,16 @@ def image():
     return Image.new("RGB", (120, 90), "white")
 
 
-def reference_incremental(critic, image, text):
+def reference_incremental(critic, image, text, question=QUESTION):
     """The reference's first method: one full-model forward per step, history assistant turns filled with '+'."""
     steps = split_steps(text)
     vlm = critic.vlm
     pixel_values, tiles = vlm.pixel_values([image], None)
     scores = []
     for k in range(len(steps)):
-        conv = conversation(critic.system_message, QUESTION, steps[: k + 1], 1)
+        conv = conversation(critic.system_message, question, steps[: k + 1], 1)
         conv = conv[: -len("+<|im_end|>\n")]  # the conversation ends right before the k-th reply
-        input_ids = torch.tensor([vlm.encode(vlm.expand_images(conv, tiles))])
+        input_ids = torch.tensor([critic.tokenizer(vlm.expand_images(conv, tiles))["input_ids"]])  # tokenizer(query)
         with torch.no_grad():
             if vlm.style == "native":
                 logits = vlm.model(input_ids=input_ids, pixel_values=pixel_values).logits
@@ -100,3 +100,81 @@ def test_remote_code_and_native_checkpoints_give_the_same_scores(tiny, image):
     for a, b in zip(native, remote):
         assert a.steps == b.steps
         assert a.scores == pytest.approx(b.scores, abs=1e-4)
+
+
+def test_orm_mode_scores_the_whole_response_as_one_step(tiny, image):
+    orm = load_critic("visualprm-orm", str(tiny.critic))
+    out = orm.score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])[0]
+    one_step = load_critic("visualprm", str(tiny.critic), max_steps=1)  # merging all pieces gives the text back
+    ref = one_step.score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])[0]
+    for (_, text), rec, r in zip(RESPONSES, out, ref):
+        assert rec.critic == "visualprm-orm"
+        if not text.strip():
+            assert not rec.scored and rec.flags == ("unscored", "empty")
+            continue
+        assert rec.steps == (text,) and len(rec.scores) == 1
+        assert rec.scores == pytest.approx(r.scores, abs=1e-6)
+    assert orm.identity()["mode"] == "orm" and one_step.identity()["mode"] == "prm"
+
+
+def test_question_option_selects_the_raw_question(critic, image):
+    raw = "<image>\nWhat is the area?"
+    with_raw = ScoringRequest("p", QUESTION, (image,), RESPONSES[:2], raw_question=raw)
+    critic.configure(question="raw")
+    try:
+        got = critic.score([with_raw])[0]
+        with pytest.raises(ValueError, match="raw_question"):
+            critic.score([ScoringRequest("p", QUESTION, (image,), RESPONSES[:2])])
+    finally:
+        critic.configure(question="prompt")
+    expected = critic.score([ScoringRequest("p", raw, (image,), RESPONSES[:2])])[0]
+    prompt_scores = critic.score([with_raw])[0]
+    assert [r.scores for r in got] == [r.scores for r in expected]
+    assert [r.scores for r in got] != [r.scores for r in prompt_scores]
+
+
+def test_settings_that_change_scores_are_in_the_identity(critic):
+    ident = critic.identity()
+    assert {"model", "revision", "max_steps", "question", "system_message", "mode"} <= set(ident)
+    with pytest.raises(ValueError):
+        critic.configure(max_steps=0)
+    with pytest.raises(ValueError):
+        critic.configure(question="policy")
+
+
+class _Tok:
+    """A tokenizer stub with a chosen vocabulary, for the load-time label check."""
+
+    unk_token_id = 0
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def convert_tokens_to_ids(self, tokens):
+        return [self.vocab.get(t, 0) for t in tokens]
+
+    def encode(self, text, add_special_tokens=False):
+        return [self.vocab.get(text, 0)]
+
+
+@pytest.mark.parametrize("vocab,ok", [({"+": 5, "-": 6}, True), ({"+": 5}, False), ({"-": 6}, False), ({}, False)])
+def test_plus_minus_tokens_are_checked_at_load(vocab, ok):
+    from tts.critics.visualprm import VisualPRM
+
+    critic = VisualPRM.__new__(VisualPRM)
+    critic.tokenizer = _Tok(vocab)
+    if ok:
+        assert critic._label_ids("m") == [5, 6]
+    else:
+        with pytest.raises(ValueError, match="cannot be a VisualPRM-format critic"):
+            critic._label_ids("m")
+
+
+def test_a_tokenizer_bos_is_kept_as_the_reference_tokenizes(tiny, image):
+    """InternLM2-based VisualPRM-8B adds <s>: the reference tokenizes the query with special tokens."""
+    critic = load_critic("visualprm", str(tiny.critic))
+    critic.tokenizer.bos_token, critic.tokenizer.add_bos_token = "<|endoftext|>", True
+    bos = critic.tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    out = critic.score([ScoringRequest("p", QUESTION, (image,), RESPONSES[:1])])[0][0]
+    assert critic.encode("x")[0] == bos
+    assert out.scores == pytest.approx(reference_incremental(critic, image, RESPONSES[0][1]), abs=1e-4)

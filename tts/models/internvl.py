@@ -124,6 +124,40 @@ class InternVLAdapter(ABC):
                 raise ValueError(f"rows have {per_row.tolist()} image-token slots for {flat.shape[0]} image features")
             return embeds.masked_scatter(mask.unsqueeze(-1).expand_as(embeds), flat.repeat(input_ids.shape[0], 1))
 
+    def embed_rows(self, input_ids: Any, row_features: Sequence[Any | None]) -> Any:
+        """Token embeddings of (B, L) ids with each row's own image features scattered into its image slots.
+
+        Rows of different problems can share one forward pass this way; ``None`` marks a text-only row.
+        Rows of the same problem pass the same features object, which is never copied per row on the GPU
+        beyond the embedding tensor itself.
+        """
+        import torch
+
+        with torch.no_grad():
+            embeds = self.language_model.get_input_embeddings()(input_ids)
+            mask = input_ids == self.image_token_id
+            per_row = mask.sum(dim=1).tolist()
+            flat = []
+            for i, (n, feats) in enumerate(zip(per_row, row_features)):
+                have = 0 if feats is None else feats.shape[0] * feats.shape[1]
+                if n != have:
+                    raise ValueError(f"row {i} has {n} image-token slots for {have} image features")
+                if feats is not None:
+                    flat.append(feats.reshape(-1, feats.shape[-1]).to(embeds.dtype))
+            if not flat:
+                return embeds
+            embeds[mask] = torch.cat(flat)  # row-major slot order = rows' features in order
+            return embeds
+
+    @property
+    def max_length(self) -> int | None:
+        """The language model's context length (``max_position_embeddings``), when the config states it."""
+        cfg = getattr(self.language_model, "config", None)
+        if cfg is not None and hasattr(cfg, "get_text_config"):
+            cfg = cfg.get_text_config()
+        n = getattr(cfg, "max_position_embeddings", None)
+        return int(n) if n else None
+
     def info(self) -> dict[str, Any]:
         return {
             "model": self.model_id,

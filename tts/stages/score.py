@@ -1,8 +1,12 @@
 """Stage 2: critic step scores for every rollout, into ``scores/<critic label>.jsonl``.
 
-Rollouts are scored per problem (so a critic can encode the image once for all N). Resume: a problem whose
-rollouts are all scored is skipped; otherwise all its rollouts are scored again (same batch, same numbers)
-and only the missing records are written.
+Rollouts are scored per problem (so a critic can encode the image once for all N), ``batch_size`` problems
+per critic call (so it can batch across problems up to its token budget); each call's records are
+appended durably before the next. Resume: a problem whose rollouts are all scored is skipped; otherwise
+all its rollouts are scored again (same batch, same numbers) and only the missing records are written.
+
+``max_steps`` and ``question`` override the critic's own settings for this pass (``max_steps=0`` means no
+cap); they are part of the critic's identity, so a run refuses to mix scores made with different values.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from dataclasses import dataclass
 from tts.critics.base import Critic, ScoringRequest
 from tts.images import BadImage
 from tts.progress import progress_bar
-from tts.prompts import build_prompt
+from tts.prompts import IMAGE_PLACEHOLDER, build_prompt, letters, place_images
 from tts.records import Problem, Rollout, StepScores
-from tts.rundir import RunDir
+from tts.rundir import ConfigConflict, RunDir
 from tts.stages.common import (
     after_batch,
     by_problem,
@@ -27,6 +31,16 @@ from tts.stages.common import (
 )
 
 
+def raw_question(problem: Problem) -> str:
+    """The benchmark question (with its options) without the policy's instruction, images placed as the
+    policy prompt places them: what a critic set to ``question="raw"`` sees."""
+    options = "".join(f"\n{letter}. {choice}" for letter, choice in zip(letters(len(problem.choices)), problem.choices))
+    text = (problem.question + options).strip()
+    if text.count(IMAGE_PLACEHOLDER) >= len(problem.images):
+        return text
+    return place_images(len(problem.images), text)
+
+
 @dataclass(frozen=True)
 class ScoreSummary:
     rollouts: int
@@ -36,9 +50,15 @@ class ScoreSummary:
 
 
 def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None, *, batch_size: int = 4,
-          progress: bool = True) -> ScoreSummary:
+          progress: bool = True, max_steps: int | None = None, question: str | None = None) -> ScoreSummary:
     """Score every rollout of ``problems`` (default: all) that has no score from this critic yet."""
-    run.bind(f"critics.{critic.label}", critic.identity())
+    before = {"question": critic.question, "max_steps": critic.max_steps}
+    critic.configure(question=question, max_steps="keep" if max_steps is None else (max_steps or None))
+    try:
+        run.bind(f"critics.{critic.label}", critic.identity())
+    except ConfigConflict:
+        critic.configure(**before)  # leave the critic as it was given
+        raise
     run.set_model_info(f"critic:{critic.label}", critic.info())
     prompt_cfg = run.config("prompt") or {}
     prompt_set = prompt_cfg.get("set", "internvl_cot")
@@ -60,7 +80,9 @@ def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None
                     failed += 1
                     continue
                 responses = tuple((r.sample_idx, r.text) for r in rollouts[p.id])
-                requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses, max_tiles=tiles_for(p)))
+                raw = raw_question(p)
+                requests.append(ScoringRequest(p.id, build_prompt(p, prompt_set), images, responses,
+                                               max_tiles=tiles_for(p), raw_question=raw))
             results = call_isolated(critic.score, requests, lambda r: r.problem_id, warnings)
             records = []
             for scored in results:
