@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tts.engines import GenerationRequest, SamplingParams, load_engine
+from tts.engines.vllm_repetition import PROCESSOR
 from tts.testing.vllm_env import last_json_line, run_in_vllm_env, serve_vllm, vllm_python
 
 pytestmark = [
@@ -35,7 +36,7 @@ def offline() -> dict:
 
 @pytest.fixture(scope="module")
 def server(offline):
-    with serve_vllm(offline["info"]["model"], served_name="tiny") as base_url:
+    with serve_vllm(offline["info"]["model"], served_name="tiny", args=["--logits-processors", PROCESSOR]) as base_url:
         yield base_url
 
 
@@ -68,9 +69,15 @@ def test_offline_first_greedy(offline):
     assert greedy[0] == {**greedy[1], "idx": 0} and all(c["flags"][0] == "greedy" for c in greedy)
 
 
-def test_offline_flags_a_looping_rollout(offline):
-    (c,) = offline["long_greedy"]
-    assert c["finish"] == "length" and c["tokens"] == 300 and "repetition" in c["flags"]
+def test_offline_stops_and_flags_a_looping_rollout(offline):
+    (full,) = offline["long_greedy_full"]
+    assert full["finish"] == "length" and full["tokens"] == 300 and "repetition" in full["flags"]
+    (cut,) = offline["long_greedy"]  # stop_on_repetition (the default): the logits processor ends it
+    assert cut["finish"] == "length" and cut["tokens"] < 300 and "repetition" in cut["flags"]
+    assert full["text"].startswith(cut["text"])
+    others = offline["long_sampled"][1:]  # sampled rows that do not loop are untouched
+    assert any("repetition" not in c["flags"] for c in others)
+    assert all(c["finish"] == "stop" or c["tokens"] == 300 for c in others if "repetition" not in c["flags"])
 
 
 def test_offline_assistant_prefix(offline):
@@ -109,7 +116,9 @@ def test_server_first_greedy_and_loop_flag(server, offline):
     out = engine.generate([req], SamplingParams(n=4, max_new_tokens=24, first_greedy=True))[0]
     assert _texts(out) == _texts(offline["first_greedy"]) and out[0].flags[0] == "greedy"
     (loop,) = engine.generate([req], SamplingParams(n=1, max_new_tokens=300, temperature=0))[0]
-    assert loop.text == offline["long_greedy"][0]["text"] and "repetition" in loop.flags
+    (cut,) = offline["long_greedy"]  # the server runs the loop-stopping logits processor too
+    assert loop.text == cut["text"] and loop.completion_tokens == cut["tokens"] and loop.finish_reason == "length"
+    assert "repetition" in loop.flags
 
 
 def test_server_continues_an_assistant_prefix(server, offline):

@@ -35,6 +35,9 @@ def main() -> None:
     out["first_greedy"] = _dump(engine.generate([q], SamplingParams(n=4, max_new_tokens=24, first_greedy=True))[0])
     out["greedy"] = _dump(engine.generate([q], SamplingParams(n=2, max_new_tokens=24, temperature=0))[0])
     out["long_greedy"] = _dump(engine.generate([q], SamplingParams(n=1, max_new_tokens=300, temperature=0))[0])
+    out["long_greedy_full"] = _dump(engine.generate([q], SamplingParams(n=1, max_new_tokens=300, temperature=0,
+                                                                        stop_on_repetition=False))[0])
+    out["long_sampled"] = _dump(engine.generate([q], SamplingParams(n=4, max_new_tokens=300, first_greedy=True))[0])
     prefix = GenerationRequest("q", q.prompt, (), seed=11, assistant_prefix="The answer is")
     out["prefix_rendered_tail"] = engine.render(prefix)[-40:]
     out["prefix"] = _dump(engine.generate([prefix], SamplingParams(n=2, max_new_tokens=8))[0])

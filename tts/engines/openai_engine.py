@@ -10,8 +10,10 @@ from :meth:`OpenAIEngine.stream` and every completed sample — of it and of the
 
 vLLM servers (detected from ``GET /models``, or forced with ``vllm_extensions``) also get: ``top_k``,
 ``return_token_ids`` (exact per-sample token counts, token-level loop detection),
-``mm_processor_kwargs`` for the per-benchmark tiling cap, and ``continue_final_message`` for an
-``assistant_prefix``. Elsewhere ``top_k`` is sent as is (SGLang and LMDeploy accept it), the tiling cap is
+``mm_processor_kwargs`` for the per-benchmark tiling cap, ``continue_final_message`` for an
+``assistant_prefix``, and ``vllm_xargs`` asking to end looping samples early — honoured when the server
+runs ``vllm serve … --logits-processors tts.engines.vllm_repetition:LoopStopProcessor`` (ttscale
+importable there), ignored otherwise. Elsewhere ``top_k`` is sent as is (SGLang and LMDeploy accept it), the tiling cap is
 not sent, a prefix raises (the OpenAI protocol cannot continue a reply), and when several choices share one
 ``usage`` the per-sample completion tokens are apportioned by text length and flagged ``approx_tokens``.
 
@@ -52,6 +54,7 @@ from typing import Any
 from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
 from tts.engines.prompting import check_placeholders
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector, text_units
+from tts.engines.vllm_repetition import loop_xargs, stopped_by_loop
 from tts.prompts import IMAGE_PLACEHOLDER, prompt_text
 
 log = logging.getLogger(__name__)
@@ -280,6 +283,8 @@ class OpenAIEngine(Engine):
             body.update(continue_final_message=True, add_generation_prompt=False)
         if vllm:
             body["return_token_ids"] = True
+            if params.stop_on_repetition:
+                body["vllm_xargs"] = loop_xargs(self.repetition)
             if request.max_tiles:
                 body["mm_processor_kwargs"] = {self.tiling_kwarg: request.max_tiles}
         body.update(self.extra_body)
@@ -342,6 +347,8 @@ class OpenAIEngine(Engine):
             finish = reason if reason in ("stop", "length") else ("stop" if reason == "eos" else "error")
             flags = ["greedy"] if call.greedy else []
             units = token_ids[k] if exact else text_units(text)
+            if exact and finish == "stop" and units and stopped_by_loop(units[:-1], self.repetition):
+                finish, units, count = "length", units[:-1], count - 1  # ended by the server's loop stopper
             if self.repetition.find(units) is not None:
                 flags.append(REPETITION_FLAG)
             if not exact and len(choices) > 1:

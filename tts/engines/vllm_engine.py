@@ -15,8 +15,9 @@ token is ``<IMG_CONTEXT>`` (expanded by the HF processor, cap ``{"max_patches": 
 checkpoints (used by the CPU tests) accept no images.
 
 Problems go to vLLM in chunks of ``chunk_size`` so the sample stage can write each chunk's rollouts before
-the next one starts (:meth:`VLLMEngine.stream`). Loops are flagged after generation from the token ids;
-vLLM offers no per-sequence stopping hook, so looping samples run to the token limit.
+the next one starts (:meth:`VLLMEngine.stream`). With ``params.stop_on_repetition`` a looping sample is
+ended by a logits processor (:mod:`tts.engines.vllm_repetition`) and reported with finish reason
+``length`` and the ``repetition`` flag; loops are flagged from the token ids in any case.
 
 Example (GPU machine)::
 
@@ -34,6 +35,7 @@ from typing import Any
 from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
 from tts.engines.prompting import default_system_message, read_config, render_chatml
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector
+from tts.engines.vllm_repetition import PROCESSOR, loop_xargs, stopped_by_loop
 
 # model_type in config.json -> (image token in the prompt, mm_processor_kwargs key of the tiling cap)
 MULTIMODAL_STYLES = {
@@ -63,6 +65,7 @@ class VLLMEngine(Engine):
         dtype: ``auto``, ``bf16``, ``fp16`` or ``fp32``.
         system_message: default the checkpoint config's, else InternVL's; ``""`` for none.
         chunk_size: problems per ``LLM.generate`` call (records reach disk after each chunk).
+        loop_stop: install the loop-stopping logits processor (used when ``params.stop_on_repetition``).
         device: accepted for interface compatibility; vLLM picks its platform itself.
         **llm_kwargs: passed to ``vllm.LLM`` (``enforce_eager``, ``max_num_seqs``, ``distributed_executor_backend`` …).
     """
@@ -75,7 +78,8 @@ class VLLMEngine(Engine):
                  limit_mm_per_prompt: int | None = None, max_tiles: int | None = None, dtype: str = "auto",
                  revision: str | None = None, system_message: str | None = None, chunk_size: int = 256,
                  trust_remote_code: bool = True, device: str | None = None,
-                 repetition: RepetitionDetector = DEFAULT_DETECTOR, **llm_kwargs: Any) -> None:
+                 repetition: RepetitionDetector = DEFAULT_DETECTOR, loop_stop: bool = True,
+                 **llm_kwargs: Any) -> None:
         super().__init__(model)
         from vllm import LLM
 
@@ -99,12 +103,16 @@ class VLLMEngine(Engine):
             kwargs["limit_mm_per_prompt"] = {"image": limit_mm_per_prompt}
         if self.style != "text" and max_tiles:
             kwargs["mm_processor_kwargs"] = {MULTIMODAL_STYLES[self.style][1]: max_tiles}
+        self.loop_stop = loop_stop
+        if loop_stop:
+            kwargs["logits_processors"] = [PROCESSOR]
         kwargs.update(llm_kwargs)
         self.llm = LLM(**kwargs)
         tok = self.llm.get_tokenizer()
         im_end = tok.convert_tokens_to_ids("<|im_end|>")
         unk = getattr(tok, "unk_token_id", None)
         self.stop_token_ids = [im_end] if isinstance(im_end, int) and im_end >= 0 and im_end != unk else []
+        self.end_ids = {*self.stop_token_ids, *([tok.eos_token_id] if tok.eos_token_id is not None else [])}
         self.settings = {"tensor_parallel_size": tensor_parallel_size, "max_model_len": max_model_len,
                          "enable_prefix_caching": enable_prefix_caching, "dtype": dtype, "max_tiles": max_tiles}
 
@@ -144,6 +152,7 @@ class VLLMEngine(Engine):
             n=n, seed=seed, temperature=0.0 if greedy else params.temperature,
             top_p=1.0 if greedy else params.top_p, top_k=0 if greedy else (params.top_k or 0),
             max_tokens=params.max_new_tokens, stop_token_ids=self.stop_token_ids, skip_special_tokens=True,
+            extra_args=loop_xargs(self.repetition) if params.stop_on_repetition and self.loop_stop else None,
         )
 
     # ------------------------------------------------------------------ generation
@@ -188,16 +197,21 @@ class VLLMEngine(Engine):
                 out = outputs[first + offset]
                 prompt_tokens = len(out.prompt_token_ids or ())
                 for choice in sorted(out.outputs, key=lambda c: c.index):
-                    c = self._completion(choice, prompt_tokens, seconds, greedy=kind != "sampled")
+                    c = self._completion(choice, prompt_tokens, seconds, greedy=kind != "sampled",
+                                         loop_stop=params.stop_on_repetition and self.loop_stop)
                     copies = params.n if kind == "all_greedy" else 1
                     completions += [c] * copies
             results.append([replace(c, sample_idx=i) for i, c in enumerate(completions)])
         return results
 
-    def _completion(self, choice: Any, prompt_tokens: int, seconds: float, *, greedy: bool) -> Completion:
+    def _completion(self, choice: Any, prompt_tokens: int, seconds: float, *, greedy: bool,
+                    loop_stop: bool) -> Completion:
         token_ids = list(choice.token_ids)
         finish = choice.finish_reason if choice.finish_reason in ("stop", "length") else "error"
         flags = ["greedy"] if greedy else []
+        body = token_ids[:-1] if finish == "stop" and token_ids and token_ids[-1] in self.end_ids else token_ids
+        if loop_stop and finish == "stop" and stopped_by_loop(body, self.repetition):
+            finish, token_ids = "length", body  # ended by the loop stopper, not by the model
         if self.repetition.find(token_ids) is not None:
             flags.append(REPETITION_FLAG)
         return Completion(0, choice.text, finish, prompt_tokens, len(token_ids), seconds, tuple(flags))
