@@ -7,7 +7,9 @@ from PIL import Image
 
 from tests.engines.openai_stub import StubServer
 from tts.engines import GenerationRequest, SamplingParams, load_engine
-from tts.engines.openai_engine import OpenAIEngine, ServerError, apportion, user_content
+from tts.engines.chat_messages import apportion, user_content
+from tts.engines.http_json import ServerError
+from tts.engines.openai_engine import OpenAIEngine
 
 
 @pytest.fixture()
@@ -130,9 +132,9 @@ def test_assistant_prefix_needs_a_vllm_server(stub):
 
 def test_api_key_comes_from_the_environment(stub, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-test")
-    assert _engine(stub, api_key_env="MY_KEY")._headers()["Authorization"] == "Bearer sk-test"
+    assert _engine(stub, api_key_env="MY_KEY").client.headers()["Authorization"] == "Bearer sk-test"
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    assert "Authorization" not in _engine(stub)._headers()
+    assert "Authorization" not in _engine(stub).client.headers()
 
 
 def test_user_content_and_apportion_helpers():
@@ -164,3 +166,14 @@ def test_sample_stage_keeps_completed_problems_when_the_server_fails(stub, tmp_p
     summary = sample(run, _engine(stub), params, problems, batch_size=3, progress=False)
     assert summary.written == 3 and summary.skipped_done == 2 and stub.attempts == before + 1
     assert len(run.read(Rollout)) == 9
+
+
+def test_inline_image_placement_keeps_placeholders_in_the_text(stub):
+    imgs = (Image.new("RGB", (4, 4), "red"), Image.new("RGB", (4, 4), "blue"))
+    req = GenerationRequest("p", "Compare <image> with <image>.", imgs, 3)
+    _engine(stub, image_placement="inline").generate([req], SamplingParams(n=1))
+    content = stub.bodies[0]["messages"][1]["content"]
+    assert [p["type"] for p in content] == ["image_url", "image_url", "text"]
+    assert content[2]["text"] == "Compare <image> with <image>."
+    with pytest.raises(ValueError, match="image placement"):
+        _engine(stub, image_placement="middle")

@@ -21,6 +21,9 @@ Prompt layout: the system message is InternVL's (as the other engines; ``system_
 user content is the prompt's text pieces with an image part at each ``<image>``; the newline right after a
 placeholder is dropped because chat templates put one after each image themselves (InternVL's and vLLM's
 placeholder joiner both do), so a prompt ``<image>\\nQ`` reaches the model as the same ``<image>\\nQ``.
+Images inside the text (``… <image> and <image> …``) keep their order but vLLM moves string-format
+placeholders to the front; ``image_placement="inline"`` keeps them in place for original InternVL
+checkpoints served by vLLM.
 
 The API key is read from the environment variable ``api_key_env`` (default ``OPENAI_API_KEY``); no key is
 fine for local servers. Only the standard library is used.
@@ -34,42 +37,28 @@ Example::
 
 from __future__ import annotations
 
-import base64
-import http.client
-import io
 import json
 import logging
 import os
-import random
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from typing import Any
 
 from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
+from tts.engines.chat_messages import apportion, image_data_url, user_content
+from tts.engines.http_json import JsonClient, ServerError
 from tts.engines.prompting import check_placeholders
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector, text_units
 from tts.engines.vllm_repetition import loop_xargs, stopped_by_loop
-from tts.prompts import IMAGE_PLACEHOLDER, prompt_text
+from tts.prompts import prompt_text
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 _N_REFUSAL = re.compile(r"(\bn\b|'n'|\"n\"|`n`|num_choices|multiple (choices|completions))", re.IGNORECASE)
-
-
-class ServerError(RuntimeError):
-    """A request failed for good: a non-retryable status, or retries exhausted."""
-
-    def __init__(self, message: str, status: int | None = None, body: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
 
 
 class _NRefused(Exception):
@@ -92,57 +81,6 @@ class _Call:
     greedy: bool
 
 
-def image_data_url(image: Any, fmt: str = "png") -> str:
-    """A PIL image as a base64 ``data:`` URL (PNG by default: lossless, as the other engines see it).
-
-    >>> from PIL import Image
-    >>> image_data_url(Image.new("RGB", (2, 2))).startswith("data:image/png;base64,")
-    True
-    """
-    fmt = fmt.lower()
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG" if fmt in ("jpg", "jpeg") else fmt.upper())
-    mime = "jpeg" if fmt in ("jpg", "jpeg") else fmt
-    return f"data:image/{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
-
-
-def user_content(prompt: str, image_urls: Sequence[str]) -> str | list[dict[str, Any]]:
-    """The user message content: plain text without images, else text and image parts in prompt order.
-
-    >>> user_content("<image>\\nHow many?", ["data:x"])
-    [{'type': 'image_url', 'image_url': {'url': 'data:x'}}, {'type': 'text', 'text': 'How many?'}]
-    """
-    if not image_urls:
-        return prompt
-    pieces = prompt.split(IMAGE_PLACEHOLDER)
-    parts: list[dict[str, Any]] = []
-    for i, piece in enumerate(pieces):
-        if i > 0:
-            parts.append({"type": "image_url", "image_url": {"url": image_urls[i - 1]}})
-            piece = piece[1:] if piece.startswith("\n") else piece
-        if piece:
-            parts.append({"type": "text", "text": piece})
-    return parts
-
-
-def apportion(total: int, weights: Sequence[int]) -> list[int]:
-    """Split ``total`` into integers proportional to ``weights`` that sum to ``total``.
-
-    >>> apportion(10, [1, 1, 2])
-    [3, 2, 5]
-    """
-    if not weights:
-        return []
-    weight_sum = sum(weights)
-    if weight_sum <= 0:
-        weights, weight_sum = [1] * len(weights), len(weights)
-    raw = [total * w / weight_sum for w in weights]
-    out = [int(r) for r in raw]
-    for i in sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)[: total - sum(out)]:
-        out[i] += 1
-    return out
-
-
 class OpenAIEngine(Engine):
     """Policy sampling through an OpenAI-compatible chat-completions server.
 
@@ -160,6 +98,7 @@ class OpenAIEngine(Engine):
         vllm_extensions: use vLLM's extra request fields; None detects a vLLM server from ``GET /models``.
         tiling_kwarg: the ``mm_processor_kwargs`` key of a request's ``max_tiles`` on vLLM servers
             (``max_dynamic_patch`` for original InternVL checkpoints, ``max_patches`` for ``-hf`` ones).
+        image_placement: ``parts`` (default) or ``inline`` (see :func:`user_content`).
         extra_body: more fields merged into every request body.
         device, dtype: accepted for interface compatibility (the server owns the model).
     """
@@ -171,23 +110,25 @@ class OpenAIEngine(Engine):
                  concurrency: int = 8, timeout: float = 1800.0, max_retries: int = 6, backoff: float = 1.0,
                  max_backoff: float = 60.0, system_message: str | None = None, image_format: str = "png",
                  send_n: bool = True, vllm_extensions: bool | None = None, tiling_kwarg: str = "max_dynamic_patch",
+                 image_placement: str = "parts",
                  extra_body: dict[str, Any] | None = None,
                  repetition: RepetitionDetector = DEFAULT_DETECTOR, device: str | None = None,
                  dtype: str | None = None) -> None:
         super().__init__(model)
-        if concurrency < 1 or max_retries < 0:
-            raise ValueError("concurrency must be >= 1 and max_retries >= 0")
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
-        self.api_key_env = api_key_env
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self.client = JsonClient(base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1",
+                                 api_key_env=api_key_env, timeout=timeout, max_retries=max_retries, backoff=backoff,
+                                 max_backoff=max_backoff)
+        self.base_url = self.client.base_url
         self.concurrency = concurrency
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
         self.system_message = prompt_text("internvl_system") if system_message is None else system_message
         self.image_format = image_format
         self.extra_body = dict(extra_body or {})
         self.tiling_kwarg = tiling_kwarg
+        if image_placement not in ("parts", "inline"):
+            raise ValueError(f"unknown image placement {image_placement!r}; use parts or inline")
+        self.image_placement = image_placement
         self.repetition = repetition
         self._n_supported = send_n
         self._vllm = vllm_extensions
@@ -204,48 +145,13 @@ class OpenAIEngine(Engine):
 
         return {**super().identity(), "system_message": text_hash(self.system_message)}
 
-    # ------------------------------------------------------------------ HTTP
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = os.environ.get(self.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return headers
-
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """One JSON request with retries on 429/5xx/timeouts/dropped connections."""
-        url = f"{self.base_url}{path}"
-        data = json.dumps(body).encode() if body is not None else None
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            delay: float | None = None
-            try:
-                req = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    payload = resp.read()
-                return json.loads(payload)
-            except urllib.error.HTTPError as exc:
-                text = _read_error(exc)
-                if exc.code not in RETRY_STATUS:
-                    raise ServerError(f"{method} {url}: HTTP {exc.code}: {text}", exc.code, text) from None
-                last = f"HTTP {exc.code}: {text}"
-                delay = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, json.JSONDecodeError) as exc:
-                last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-            if attempt == self.max_retries:
-                break
-            wait = delay if delay is not None else min(self.max_backoff, self.backoff * 2**attempt)
-            wait *= 1 + 0.25 * random.random()  # jitter so concurrent retries spread out
-            log.warning("%s %s failed (%s); retry %d/%d in %.1fs", method, url, last, attempt + 1, self.max_retries, wait)
-            time.sleep(wait)
-        raise ServerError(f"{method} {url}: gave up after {self.max_retries + 1} attempts; last error: {last}")
-
+    # ------------------------------------------------------------------ server
     def uses_vllm_extensions(self) -> bool:
         """Whether the server is vLLM (asked once, from the ``owned_by`` of ``GET /models``)."""
         with self._lock:
             if self._vllm is None:
                 try:
-                    models = self._request("GET", "/models").get("data", [])
+                    models = self.client.request("GET", "/models").get("data", [])
                     self._vllm = any(m.get("owned_by") == "vllm" for m in models)
                 except ServerError as exc:
                     log.warning("could not list the server's models (%s); using the plain OpenAI protocol", exc)
@@ -260,7 +166,7 @@ class OpenAIEngine(Engine):
         messages: list[dict[str, Any]] = []
         if self.system_message:
             messages.append({"role": "system", "content": self.system_message})
-        messages.append({"role": "user", "content": user_content(request.prompt, urls)})
+        messages.append({"role": "user", "content": user_content(request.prompt, urls, self.image_placement)})
         if request.assistant_prefix:
             messages.append({"role": "assistant", "content": request.assistant_prefix})
         return messages
@@ -307,7 +213,7 @@ class OpenAIEngine(Engine):
         """One request; raises :class:`_NRefused` when the server will not give several choices."""
         started = time.perf_counter()
         try:
-            response = self._request("POST", "/chat/completions", self._body(request, messages, params, call))
+            response = self.client.request("POST", "/chat/completions", self._body(request, messages, params, call))
         except ServerError as exc:
             if call.n > 1 and exc.status in (400, 422) and _N_REFUSAL.search(exc.body or ""):
                 self._refuse_n(f"HTTP {exc.status}: {exc.body[:200]}")
@@ -420,24 +326,3 @@ def _choice_text(choice: dict[str, Any]) -> str:
     if isinstance(content, list):  # some servers return content parts
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return content or ""
-
-
-def _read_error(exc: urllib.error.HTTPError) -> str:
-    try:
-        raw = exc.read().decode("utf-8", "replace")
-    except Exception:  # noqa: BLE001 - the connection may be gone
-        return exc.reason if isinstance(exc.reason, str) else ""
-    try:
-        data = json.loads(raw)
-        err = data.get("error", data) if isinstance(data, dict) else data
-        message = err.get("message") if isinstance(err, dict) else None
-        return str(message or raw)[:2000]
-    except json.JSONDecodeError:
-        return raw[:2000]
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
