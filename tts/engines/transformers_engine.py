@@ -2,24 +2,45 @@
 
 For each problem the prompt is rendered as the reference ``model.chat`` renders it (InternVL2.5's ChatML
 template with InternVL's system message), the images are tiled as the checkpoint expects, and the vision
-tower runs once. The resulting input embeddings feed one
-``generate`` call with ``num_return_sequences`` for the sampled rollouts (and one greedy call for sample 0
-when ``first_greedy`` is set), so N rollouts never re-encode the image.
+tower runs once. The resulting input embeddings are repeated for the problem's N rows, several problems
+are left-padded into one batch (up to ``max_batch_rows`` rows), and one ``generate`` call decodes them all
+— the reference loop instead calls ``model.chat`` N times, encoding the image N times.
 
-Reproducibility: the global torch RNG is seeded with the problem's seed right before its sampling call, so
-a problem's rollouts depend only on (model, prompt, images, params, seed) — not on batching or on which
-problems were already done when a run resumed.
+Reproducibility: each row samples with its own seed (:func:`tts.engines.base.sample_seed`, through
+:class:`tts.engines.seeded_sampling.SeededSampler`), so a rollout depends only on (model, prompt, images,
+params, problem seed, sample index) — not on batching, N, or which problems were already done when a run
+resumed. With ``first_greedy`` sample 0 is greedy and shares the batch with the sampled rows.
+
+Loops: with ``params.stop_on_repetition`` a stopping criterion ends a row as soon as it loops
+(:mod:`tts.engines.repetition`); the rollout keeps its text up to there, with finish reason ``length`` and
+the ``repetition`` flag. Without it, loops are still flagged after generation.
+
+Not done: sharing the prompt's KV cache between the N rows of a problem. Prefill is a small part of the
+cost of long chain-of-thought decoding (a 2k-token prompt against up to 4k generated tokens per row), and
+transformers' cache-expansion API differs between versions; vLLM's prefix caching does it for free.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from tts.engines.base import Completion, Engine, GenerationRequest, SamplingParams
-from tts.models.internvl import chatml
-from tts.prompts import IMAGE_PLACEHOLDER, prompt_text
+from tts.engines.base import Completion, Engine, GenerationRequest, SamplingParams, sample_seed
+from tts.engines.prompting import render_chatml
+from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector
+from tts.prompts import prompt_text
+
+
+@dataclass
+class _Prepared:
+    """One problem ready for decoding: its prompt embeddings and the rows it needs."""
+
+    request: GenerationRequest
+    embeds: Any  # (1, L, H)
+    rows: list[tuple[int, bool]]  # (seed, greedy) per row
+    copies: int  # completions per row (N for temperature 0, where one greedy row stands for all)
 
 
 class TransformersEngine(Engine):
@@ -32,21 +53,28 @@ class TransformersEngine(Engine):
         system_message: system prompt; default the checkpoint config's, else InternVL's own; ``""`` for none.
         device_map: passed to ``from_pretrained`` (e.g. ``"auto"`` to spread a large model over GPUs).
         checkpoint_style: ``auto`` (read the config), ``native`` or ``remote``.
+        max_batch_rows: most sequences decoded together (problems × N); bounds GPU memory.
+        repetition: the loop detector's thresholds.
     """
 
     name = "transformers"
 
     def __init__(self, model: str, *, device: str | None = None, dtype: str = "auto", revision: str | None = None,
                  system_message: str | None = None, device_map: str | None = None,
-                 checkpoint_style: str = "auto") -> None:
+                 checkpoint_style: str = "auto", max_batch_rows: int = 64,
+                 repetition: RepetitionDetector = DEFAULT_DETECTOR) -> None:
         super().__init__(model)
         from tts.models.internvl import load_internvl
 
+        if max_batch_rows < 1:
+            raise ValueError("max_batch_rows must be >= 1")
         self.vlm = load_internvl(model, device=device, dtype=dtype, revision=revision, device_map=device_map,
                                  style=checkpoint_style)
         if system_message is None:
             system_message = self.vlm.config_system_message or prompt_text("internvl_system")
         self.system_message = system_message
+        self.max_batch_rows = max_batch_rows
+        self.repetition = repetition
         tok = self.vlm.tokenizer
         self.eos_ids = {i for i in (tok.convert_tokens_to_ids("<|im_end|>"), tok.eos_token_id) if i is not None and i >= 0}
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else min(self.eos_ids)
@@ -61,58 +89,111 @@ class TransformersEngine(Engine):
 
     def render(self, request: GenerationRequest) -> str:
         """The prompt text the model sees, ``<image>`` placeholders not yet expanded into image tokens."""
-        if request.prompt.count(IMAGE_PLACEHOLDER) != len(request.images):
-            raise ValueError(f"{request.problem_id}: prompt has {request.prompt.count(IMAGE_PLACEHOLDER)} <image> "
-                             f"placeholders for {len(request.images)} images")
-        return chatml(self.system_message, request.prompt, request.assistant_prefix)
+        return render_chatml(request, self.system_message)
 
+    # ------------------------------------------------------------------ generation
     def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
-        return [self._generate_one(r, params) for r in requests]
+        prepared = [self._prepare(r, params) for r in requests]
+        results: list[list[Completion]] = []
+        group: list[_Prepared] = []
+        for item in prepared:
+            if group and sum(len(g.rows) for g in group) + len(item.rows) > self.max_batch_rows:
+                results += self._decode(group, params)
+                group = []
+            group.append(item)
+        if group:
+            results += self._decode(group, params)
+        return results
 
-    def _generate_one(self, request: GenerationRequest, params: SamplingParams) -> list[Completion]:
+    def _prepare(self, request: GenerationRequest, params: SamplingParams) -> _Prepared:
         import torch
 
-        start = time.perf_counter()
         text = self.render(request)
         features, tiles = None, []
         with torch.no_grad():
             if request.images:
                 pixel_values, tiles = self.vlm.pixel_values(request.images, request.max_tiles)
                 features = self.vlm.features(pixel_values)  # the only vision-tower call for this problem
-        input_ids = torch.tensor([self.vlm.encode(self.vlm.expand_images(text, tiles))], device=self.vlm.device)
-        embeds = self.vlm.embed(input_ids, features)
-        prompt_tokens = int(input_ids.shape[1])
+            input_ids = torch.tensor([self.vlm.encode(self.vlm.expand_images(text, tiles))], device=self.vlm.device)
+            embeds = self.vlm.embed(input_ids, features)
+        if params.temperature == 0:
+            rows, copies = [(request.seed, True)], params.n
+        else:
+            rows = [(sample_seed(request.seed, i), params.is_greedy(i)) for i in range(params.n)]
+            copies = 1
+        return _Prepared(request, embeds, rows, copies)
 
-        common = dict(
-            inputs_embeds=embeds, attention_mask=torch.ones_like(input_ids), max_new_tokens=params.max_new_tokens,
-            eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id,
-        )
-        lm = self.vlm.language_model
-        sequences: list[tuple[Any, tuple[str, ...]]] = []
-        greedy_first = params.first_greedy or params.temperature == 0
-        n_sampled = 0 if params.temperature == 0 else params.n - (1 if params.first_greedy else 0)
+    def _decode(self, group: list[_Prepared], params: SamplingParams) -> list[list[Completion]]:
+        """One ``generate`` call for all rows of ``group`` (left-padded); completions per problem."""
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        from tts.engines.repetition import repetition_stopping_criteria
+        from tts.engines.seeded_sampling import SeededSampler
+
+        start = time.perf_counter()
+        lengths = [int(p.embeds.shape[1]) for p in group]
+        width = max(lengths)
+        hidden = group[0].embeds.shape[-1]
+        embeds, masks, seeds, greedy = [], [], [], []
+        for p, length in zip(group, lengths):
+            pad = width - length
+            row = torch.cat([p.embeds.new_zeros(1, pad, hidden), p.embeds], dim=1)
+            mask = torch.cat([torch.zeros(1, pad, dtype=torch.long), torch.ones(1, length, dtype=torch.long)], dim=1)
+            for seed, is_greedy in p.rows:
+                embeds.append(row)
+                masks.append(mask)
+                seeds.append(seed)
+                greedy.append(is_greedy)
+        inputs_embeds = torch.cat(embeds)
+        attention_mask = torch.cat(masks).to(inputs_embeds.device)
+        sampler = SeededSampler(seeds, greedy, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+        stoppers = StoppingCriteriaList()
+        stop = None
+        if params.stop_on_repetition:
+            stop = repetition_stopping_criteria(self.repetition, len(seeds), inputs_embeds.device)
+            stoppers.append(stop)
+        config = GenerationConfig(max_new_tokens=params.max_new_tokens, do_sample=False,
+                                  eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
         with torch.no_grad():
-            if greedy_first:
-                out = lm.generate(**common, do_sample=False, num_return_sequences=1)
-                copies = params.n if params.temperature == 0 else 1
-                sequences += [(out[0], ("greedy",))] * copies
-            if n_sampled > 0:
-                torch.manual_seed(request.seed)
-                out = lm.generate(
-                    **common, do_sample=True, temperature=params.temperature, top_p=params.top_p,
-                    top_k=params.top_k or 0, num_return_sequences=n_sampled,
-                )
-                sequences += [(row, ()) for row in out]
-        seconds = (time.perf_counter() - start) / max(1, len(sequences))
-        return [self._completion(i, seq, flags, prompt_tokens, seconds) for i, (seq, flags) in enumerate(sequences)]
+            out = self.vlm.language_model.generate(
+                inputs_embeds=inputs_embeds, attention_mask=attention_mask, generation_config=config,
+                logits_processor=LogitsProcessorList([sampler]), stopping_criteria=stoppers,
+            )
+        stopped_at = stop.stopped_at.tolist() if stop is not None else [-1] * len(seeds)
+        rows_total = sum(len(p.rows) * p.copies for p in group)
+        seconds = (time.perf_counter() - start) / max(1, rows_total)
+        results, r = [], 0
+        for p, length in zip(group, lengths):
+            completions: list[Completion] = []
+            for _seed, is_greedy in p.rows:
+                completion = self._completion(out[r].tolist(), stopped_at[r], is_greedy, length, seconds)
+                completions += [completion] * p.copies
+                r += 1
+            results.append([_with_index(c, i) for i, c in enumerate(completions)])
+        return results
 
-    def _completion(self, idx: int, seq: Any, flags: tuple[str, ...], prompt_tokens: int, seconds: float) -> Completion:
-        ids = seq.tolist()
+    def _completion(self, ids: list[int], stopped_at: int, greedy: bool, prompt_tokens: int,
+                    seconds: float) -> Completion:
         # generate() with inputs_embeds returns only the new tokens.
-        length, finish = len(ids), "length"
-        for pos, tok in enumerate(ids):
-            if tok in self.eos_ids:
-                length, finish = pos + 1, "stop"
-                break
+        eos_pos = next((pos for pos, tok in enumerate(ids) if tok in self.eos_ids), None)
+        # The stopping criterion also watches rows that already ended (their padding repeats): only a stop
+        # before the row's end of sequence counts.
+        looped = stopped_at >= 0 and (eos_pos is None or stopped_at <= eos_pos)
+        if looped:
+            length, finish = stopped_at, "length"  # cut where the loop was detected
+        elif eos_pos is not None:
+            length, finish = eos_pos + 1, "stop"
+        else:
+            length, finish = len(ids), "length"
+        flags: list[str] = ["greedy"] if greedy else []
+        if looped or self.repetition.find(ids[:length]) is not None:
+            flags.append(REPETITION_FLAG)
         text = self.vlm.tokenizer.decode(ids[:length], skip_special_tokens=True)
-        return Completion(idx, text, finish, prompt_tokens, length, seconds, flags)
+        return Completion(0, text, finish, prompt_tokens, length, seconds, tuple(flags))
+
+
+def _with_index(c: Completion, idx: int) -> Completion:
+    from dataclasses import replace
+
+    return replace(c, sample_idx=idx)

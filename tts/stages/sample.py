@@ -3,6 +3,10 @@
 Resume: a problem with all N rollouts on disk is skipped; a problem with some missing (the batch in flight
 when a run was killed) is regenerated from its seed and only the missing samples are written, so the
 finished run equals a clean one.
+
+Streaming: the engine yields each problem as soon as it is done (:meth:`tts.engines.Engine.stream`) and its
+rollouts are appended right away, so a crash or a server failure loses at most the problems in flight. A
+problem that fails is reported as a warning with the reason; whatever samples of it did complete are kept.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from tts.progress import progress_bar
 from tts.prompts import PROMPT_SETS, build_prompt
 from tts.records import Problem, Rollout
 from tts.rundir import RunDir
-from tts.stages.common import after_batch, call_isolated, chunks, load_images, select_problems, tiles_for
+from tts.stages.common import after_batch, chunks, load_images, select_problems, tiles_for
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,14 @@ def bind_sampling(run: RunDir, engine: Engine, params: SamplingParams, prompt_se
 
 
 def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequence[Problem] | None = None, *,
-           prompt_set: str = "internvl_cot", batch_size: int = 4, progress: bool = True) -> SampleSummary:
-    """Generate the missing rollouts of ``problems`` (default: all problems of the run)."""
+           prompt_set: str = "internvl_cot", batch_size: int | None = None, progress: bool = True) -> SampleSummary:
+    """Generate the missing rollouts of ``problems`` (default: all problems of the run).
+
+    ``batch_size`` is the number of problems handed to the engine at once (default: the engine's
+    ``preferred_batch_size``: a few for transformers, many for vLLM and servers).
+    """
     bind_sampling(run, engine, params, prompt_set)
+    batch_size = batch_size or engine.preferred_batch_size
     problems = select_problems(run, problems)
     done: dict[str, set[int]] = {}
     for pid, idx in run.keys(Rollout):
@@ -58,23 +67,26 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                 requests.append(GenerationRequest(p.id, build_prompt(p, prompt_set), images, problem_seed(params.seed, p.id),
                                                   max_tiles=tiles_for(p)))
                 kept.append(p)
-            results = call_isolated(lambda rs: engine.generate(rs, params), requests, lambda r: r.problem_id, warnings)
-            records = []
-            for p, completions in zip(kept, results):
-                if completions is None:
+            for out in engine.stream(requests, params):
+                p = kept[out.index]
+                if out.error:
+                    warnings.append(f"{p.id}: {out.error}")
                     failed += 1
-                    continue
-                have = done.get(p.id, set())
-                for c in completions:
+                have = done.setdefault(p.id, set())
+                seed = problem_seed(params.seed, p.id)
+                records = []
+                for c in out.completions:
                     if c.sample_idx in have or c.sample_idx >= params.n:
                         continue
+                    have.add(c.sample_idx)
                     records.append(Rollout(
                         problem_id=p.id, sample_idx=c.sample_idx, text=c.text, finish_reason=c.finish_reason,  # type: ignore[arg-type]
                         prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, seconds=c.seconds,
-                        model=engine.model_id, engine=engine.name, seed=problem_seed(params.seed, p.id), flags=c.flags,
+                        model=engine.model_id, engine=engine.name, seed=seed, flags=c.flags,
                     ))
-            written += run.append(records)
-            advance(len(batch) * params.n)
+                written += run.append(records)
+                advance(params.n)
+            advance(params.n * (len(batch) - len(kept)))  # problems whose images could not be loaded
             after_batch()
     run.add_warnings("sample", warnings)
     run.update_stage("sample", problems=len(problems), rollouts=len(run.keys(Rollout)))
