@@ -125,8 +125,9 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     critic = load_critic(config.critic_kind, config.critic, **critic_kwargs(config))
     label = critic.label
     try:
-        timed(run, f"score:{label}", score, run, critic, problems, batch_size=config.batch_size, progress=progress)
+        timed(run, f"score:{label}", score, run, critic, problems, batch_size=config.batch_size or 4, progress=progress)
     finally:
+        critic.close()  # the vLLM backend frees its KV cache only here
         del critic
         release_memory()
     timed(run, "grade", grade_run, run, problems, progress=progress)

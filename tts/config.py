@@ -48,7 +48,7 @@ class RunConfig:
     data_dir: str | None = None
     strategies: tuple[str, ...] = ("best_of_n", "weighted_vote", "majority", "greedy", "oracle", "random")
     aggregations: tuple[str, ...] = ("mean",)
-    batch_size: int = 4
+    batch_size: int | None = None
     device: str | None = None
     dtype: str = "auto"
     shard: str | None = None

@@ -34,7 +34,7 @@ def bestofn(
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
     shard: str | None = typer.Option(None, help="I/K: this run takes every K-th problem from index I (0-based)."),
     data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR", help="Local dataset root (ROOT/<org>/<name>)."),
-    batch_size: int = typer.Option(4, help="Problems per durable batch."),
+    batch_size: int | None = typer.Option(None, help="Problems per engine call and durable batch (default: the engine's preferred size)."),
     device: str | None = typer.Option(None),
     dtype: str = typer.Option("auto"),
 ) -> None:

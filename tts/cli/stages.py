@@ -26,7 +26,7 @@ def sample(
     prompt_set: str = typer.Option("internvl_cot"),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
     data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR"),
-    batch_size: int = typer.Option(4),
+    batch_size: int | None = typer.Option(None, help="Problems per engine call (default: the engine's preferred size)."),
 ) -> None:
     """Generate the missing rollouts of a run.
 
@@ -48,7 +48,11 @@ def sample(
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             seed=seed, first_greedy=first_greedy)
     eng = load_engine(engine, policy, **key_values(engine_option))
-    summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set, batch_size=batch_size)
+    try:
+        summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set,
+                        batch_size=batch_size)
+    finally:
+        eng.close()
     typer.echo(f"{summary.written} rollouts written ({summary.skipped_done} problems already done, "
                f"{summary.failed} failed) in {run.path}")
 
@@ -79,7 +83,10 @@ def score(
     run = RunDir.open(run_dir, create=False)
     attach_run_log(run.path)
     scorer = load_critic(critic_kind, critic, label=label, device=device, dtype=dtype, **key_values(critic_option))
-    summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
+    try:
+        summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
+    finally:
+        scorer.close()
     typer.echo(f"{summary.written} scores written to {run.file('scores', scorer.label)} "
                f"({summary.unscored} unscored, {summary.failed_problems} problems failed)")
 

@@ -41,6 +41,7 @@ def assemble(problem_ids: Sequence[str], prepared: Sequence[Sequence[Row | StepS
                 recs.append(x)
             else:
                 row, s = by_key[(i, x.sample_idx)]
-                recs.append(StepScores(problem_ids[i], row.sample_idx, label, row.steps, tuple(s), row.flags))
+                recs.append(StepScores(problem_ids[i], row.sample_idx, label, row.steps, tuple(s), row.flags,
+                                       tokens=len(row.ids)))
         out.append(recs)
     return out

@@ -191,7 +191,7 @@ class OpenAIEngine(Engine):
             body["return_token_ids"] = True
             if params.stop_on_repetition:
                 body["vllm_xargs"] = loop_xargs(self.repetition)
-            if request.max_tiles:
+            if request.max_tiles and request.images:  # vLLM needs --trust-request-mm-kwargs for this
                 body["mm_processor_kwargs"] = {self.tiling_kwarg: request.max_tiles}
         body.update(self.extra_body)
         return body
