@@ -4,11 +4,14 @@ Example:
     >>> run = open_run("runs/demo")                                   # doctest: +SKIP
     >>> run.rollouts.groupby("problem_id").completion_tokens.mean()   # doctest: +SKIP
     >>> run.scores().merge(run.grades(), on=["problem_id", "sample_idx"])  # doctest: +SKIP
+    >>> run.curve(["best_of_n", "majority"], aggregation="min")          # doctest: +SKIP
+    >>> run.pairs("prm").pairs[0]                                        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +75,40 @@ class Run:
         """Grades of one scoring mode (``None``: all modes)."""
         frame = _frame(Grade, self.dir.read(Grade))
         return frame if scoring is None else frame[frame["scoring"] == scoring].reset_index(drop=True)
+
+    def curve(self, strategies: str | Sequence[str] = "best_of_n", aggregation: str = "mean", *,
+              critic: str | None = None, convention: str = "subsets", draws: int = 1000, seed: int = 0,
+              scoring: str = "strict", resamples: int = 1000) -> pd.DataFrame:
+        """Accuracy (%) vs n for each strategy and benchmark, with 95% bootstrap intervals.
+
+        One row per (benchmark, strategy, n): ``accuracy``, ``ci_low``, ``ci_high``. ``convention`` is
+        ``subsets`` (expectation over random n-subsets of the N samples) or ``first_n``.
+        """
+        import pandas as pd
+
+        from tts.analysis import compute_curves, curve_section, load_arrays
+
+        names = [strategies] if isinstance(strategies, str) else list(strategies)
+        arrays = load_arrays(self.dir, critic=critic, scoring=scoring, aggregations=[aggregation])
+        if arrays.n_problems == 0:
+            return pd.DataFrame(columns=["benchmark", "strategy", "n", "accuracy", "ci_low", "ci_high"])
+        result = compute_curves(arrays, names, [aggregation], convention=convention, draws=draws, seed=seed)
+        section = curve_section(result, [aggregation], resamples=resamples, seed=seed)
+        rows = []
+        for bench, by_strategy in section["curves"].items():
+            for strategy, by_agg in by_strategy.items():
+                for n, acc in by_agg[aggregation].items():
+                    rows.append({"benchmark": bench, "strategy": strategy, "n": int(n), "accuracy": acc,
+                                 "ci_low": section["ci_low"][bench][strategy][aggregation][n],
+                                 "ci_high": section["ci_high"][bench][strategy][aggregation][n]})
+        return pd.DataFrame(rows)
+
+    def pairs(self, method: str = "correctness", **options: Any) -> Any:
+        """MPO preference pairs from this run (:func:`tts.pairs.build_pairs`); write them with
+        :func:`tts.pairs.write_pairs`."""
+        from tts.pairs import build_pairs
+
+        return build_pairs(self.path, method, **options)
 
     def report(self, **kwargs: Any) -> dict[str, Any]:
         """Recompute the report (selections and grades on disk) and return it."""

@@ -9,7 +9,7 @@ import typer
 
 
 def grade(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL with `response` and problem fields.")],
+    file: Annotated[Path, typer.Argument(exists=True, help="JSONL with `response` and problem fields, or a run directory.")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the graded lines [default: FILE.graded.jsonl].")] = None,
     scoring: Annotated[str, typer.Option("--scoring", help="strict (the right verdict) or official (published rules).")] = "strict",
     workers: Annotated[int | None, typer.Option("--workers", help="Grading processes for large files [default: CPU count].")] = None,
@@ -21,13 +21,32 @@ def grade(
     Lines without `benchmark` are graded by generic math equivalence. Example:
 
         tts grade vlmevalkit_mathvista.jsonl --scoring official --out graded.jsonl
+
+    Given a run directory, grades its rollouts into grades.jsonl (resumable) and prints the report:
+
+        tts grade runs/internvl3-8b-bo8 --scoring official
     """
     if scoring not in ("strict", "official"):
         raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--scoring")
+    if file.is_dir():
+        grade_run_dir(file, scoring, workers)
+        return
     from tts.grading import grade_file
 
     report = grade_file(file, out=out, scoring=scoring, workers=workers, progress=True)
     typer.echo(report.format())
+
+
+def grade_run_dir(path: Path, scoring: str, workers: int | None) -> None:
+    from tts.api import timed
+    from tts.cli.render import print_report
+    from tts.rundir import RunDir
+    from tts.stages import build_report, grade_run
+
+    run = RunDir.open(path, create=False)
+    written = timed(run, f"grade:{scoring}", grade_run, run, scoring=scoring, workers=workers)
+    typer.echo(f"{written} grades written ({scoring})")
+    print_report(build_report(run, scoring, curves=False), title=f"{run.path} ({scoring} grading)")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,15 +6,53 @@ from typing import Any
 
 
 def print_report(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
+    """Accuracy per benchmark and rule, the seeds' Overall, published numbers beside ours, and cost."""
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
     table = Table(title=title)
-    table.add_column("benchmark")
-    table.add_column("rule")
-    table.add_column("accuracy", justify="right")
-    table.add_column("correct / total", justify="right")
+    for name, justify in (("benchmark", "left"), ("rule", "left"), ("accuracy", "right"), ("official metric", "right"),
+                          ("correct / total", "right")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for bench, rules in report.get("accuracy", {}).items():
         for rule, cell in rules.items():
-            table.add_row(bench, rule, f"{cell['accuracy']:.1f}", f"{cell['correct']} / {cell['total']}")
-    Console().print(table)
+            metric = report.get("metrics", {}).get(bench, {}).get(rule) or {}
+            score = metric.get("score")
+            table.add_row(bench, rule, f"{cell['accuracy']:.1f}", "-" if score is None else f"{score:.1f}",
+                          f"{cell['correct']} / {cell['total']}")
+    for rule, value in report.get("overall", {}).items():
+        table.add_row("[bold]Overall[/]", rule, "", f"{value:.1f}", "mean of the seven")
+    console.print(table)
+    print_comparison(report, console)
+    print_cost(report, console)
+    for bench, note in report.get("official_notes", {}).items():
+        console.print(f"[yellow]{bench}[/]: {note}")
+
+
+def print_comparison(report: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    for expected_rule, block in report.get("comparison", {}).items():
+        table = Table(title=f"Ours vs published: {expected_rule} (our rule: {block.get('rule') or 'not run'})")
+        for name in ("benchmark", "ours", "published", "delta"):
+            table.add_column(name, justify="left" if name == "benchmark" else "right")
+        for bench, row in block["benchmarks"].items():
+            ours = "-" if row["ours"] is None else f"{row['ours']:.1f}"
+            delta = "-" if row["delta"] is None else f"{row['delta']:+.1f}"
+            table.add_row(bench, ours, f"{row['expected']:.1f}", delta)
+        console.print(table)
+
+
+def print_cost(report: dict[str, Any], console: Any) -> None:
+    cost = report.get("cost")
+    if not cost:
+        return
+    pol = cost["policy"]
+    parts = [f"policy: {pol['rollouts']} rollouts, {pol['prompt_tokens']:,} prompt + {pol['completion_tokens']:,} "
+             "completion tokens"]
+    for label, c in cost.get("critics", {}).items():
+        parts.append(f"critic {label}: {c['tokens']:,} tokens over {c['rollouts']} rollouts")
+    if cost.get("seconds"):
+        parts.append("wall s: " + ", ".join(f"{k} {v:.1f}" for k, v in cost["seconds"].items()))
+    console.print("[dim]" + "; ".join(parts) + "[/]")

@@ -1,4 +1,5 @@
-"""Stage 5: the run's report, ``report.json`` (rewritten atomically) plus ``report-curves.png``.
+"""Stage 5: the run's report, ``report.json`` (``report-official.json`` under official grading; rewritten
+atomically) plus ``report-curves.png``.
 
 Keys of ``report.json``:
 
@@ -15,6 +16,9 @@ Keys of ``report.json``:
     The same three blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
 ``curve_info``
     Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
+``overall``, ``comparison``, ``cost``, ``official_notes``
+    See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``scoring="official"``, where a
+    benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
 
 Example:
     >>> report = build_report(RunDir.open("runs/demo", create=False), aggregations=["mean"])  # doctest: +SKIP
@@ -30,6 +34,7 @@ from typing import Any
 from tts.jsonl import write_json_atomic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
+from tts.stages.report_sections import comparison_section, cost_section, overall_section
 
 PLOT_FILE = "report-curves.png"
 
@@ -98,11 +103,19 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
         "metrics": metrics,
         "warnings": {k: v.get("count", 0) for k, v in run.manifest.get("warnings", {}).items()},
     }
+    report["overall"] = overall_section(metrics)
+    report["comparison"] = comparison_section(run, metrics, report["overall"])
+    report["cost"] = cost_section(run)
+    if scoring == "official":
+        from tts.grading import official_fallback_note
+
+        notes = {b: official_fallback_note(b) for b in accuracy}
+        report["official_notes"] = {b: note for b, note in notes.items() if note}
     if curves and problems:
         report.update(curve_report(run, scoring, critic=critic, strategies=strategies, aggregations=aggregations,
                                    draws=draws, seed=seed, resamples=resamples, plot=plot,
                                    plot_convention=plot_convention, threads=threads, progress=progress))
-    write_json_atomic(run.path / "report.json", report)
+    write_json_atomic(run.path / ("report.json" if scoring == "strict" else f"report-{scoring}.json"), report)
     return report
 
 
