@@ -44,6 +44,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,15 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """(all field names, required field names) of a record class; cached, since reading a run calls it
+    once per line."""
+    fields = dataclasses.fields(cls)
+    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    return frozenset(f.name for f in fields), frozenset(required)
+
+
 @dataclass(frozen=True)
 class Record:
     """Base of the pipeline records: JSON conversion and the key that identifies a record in its file."""
@@ -112,12 +122,7 @@ class Record:
     def from_json(cls: type[R], data: Mapping[str, Any]) -> R:
         if not isinstance(data, Mapping):
             raise RecordError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        required = {
-            f.name
-            for f in dataclasses.fields(cls)
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        }
+        names, required = _field_names(cls)
         missing = required - data.keys()
         if missing:
             raise RecordError(f"{cls.__name__}: missing key(s) {sorted(missing)}")

@@ -1,0 +1,83 @@
+"""Scale-out and stage commands: K shards merged equal one unsharded run; every stage command on one run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import PYTHON
+from tts.api import bestofn
+from tts.records import Grade, Problem, Rollout, Selection, StepScores
+from tts.rundir import RunDir
+from tts.stages.merge import merge_runs
+from tts.stages.report import build_report
+
+pytestmark = pytest.mark.slow
+OPTIONS = dict(n=3, benchmarks=["demo"], max_new_tokens=8, first_greedy=True, progress=False,
+               strategies=("best_of_n", "majority", "greedy"), aggregations=("mean", "min"))
+
+
+def _records(path) -> dict[str, list]:
+    run = RunDir.open(path, create=False)
+    out = {
+        "problems": run.read(Problem),
+        "rollouts": [dataclasses.replace(r, seconds=0.0) for r in run.read(Rollout)],
+        "scores": run.read(StepScores, "visualprm"),
+        "grades": run.read(Grade),
+        "selections": run.read(Selection),
+    }
+    return {k: sorted(v, key=lambda r: r.key()) for k, v in out.items()}
+
+
+def test_sharded_runs_merge_into_the_unsharded_run(tiny, tmp_path):
+    whole = bestofn(str(tiny.policy), str(tiny.critic), out=str(tmp_path / "whole"), **OPTIONS)
+    shards = [bestofn(str(tiny.policy), str(tiny.critic), out=str(tmp_path / f"s{i}"), shard=f"{i}/3", **OPTIONS)
+              for i in range(3)]
+    sizes = [len(RunDir.open(s.run_dir, create=False).read(Problem)) for s in shards]
+    assert sizes == [2, 2, 2]
+    merged = merge_runs([s.run_dir for s in shards], tmp_path / "merged")
+    assert _records(merged.path) == _records(whole.run_dir)
+    report = build_report(merged)
+    assert report["accuracy"] == whole.report["accuracy"]
+    assert report["curves"] == whole.report["curves"]
+    assert merged.manifest["config"]["sampling"] == RunDir.open(whole.run_dir, create=False).config("sampling")
+    for ref in {i for p in _records(merged.path)["problems"] for i in p.images}:
+        assert (merged.path / ref).exists()
+
+
+def test_merge_refuses_shards_of_different_commands(tiny, tmp_path):
+    a = bestofn(str(tiny.policy), str(tiny.critic), out=str(tmp_path / "a"), shard="0/2", **OPTIONS)
+    b = bestofn(str(tiny.policy), str(tiny.critic), out=str(tmp_path / "b"), shard="1/2",
+                **{**OPTIONS, "max_new_tokens": 9})
+    with pytest.raises(Exception, match="sampling.max_new_tokens"):
+        merge_runs([a.run_dir, b.run_dir], tmp_path / "m")
+
+
+def _tts(cli_env, *args) -> subprocess.CompletedProcess:
+    proc = subprocess.run([PYTHON, "-m", "tts", *map(str, args)], capture_output=True, text=True, env=cli_env,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_every_stage_command_on_one_run(tiny, tmp_path, cli_env):
+    run = tmp_path / "run"
+    _tts(cli_env, "sample", run, "--policy", tiny.policy, "--n", 3, "--benchmark", "demo", "--limit", 3,
+         "--max-new-tokens", 8, "--first-greedy")
+    _tts(cli_env, "score", run, "--critic", tiny.critic)
+    _tts(cli_env, "score", run, "--critic", tiny.critic_remote, "--label", "visualprm-remote")  # a second critic
+    _tts(cli_env, "grade", run)
+    _tts(cli_env, "select", run, "--critic", "visualprm-remote", "--strategy", "best_of_n", "--aggregation", "min")
+    report = _tts(cli_env, "report", run, "--n", 1, "--n", 3)
+    assert "best_of_n" in report.stdout
+    _tts(cli_env, "pairs", run, "--method", "correctness", "--format", "trl", "--out", tmp_path / "pairs")
+    rd = RunDir.open(run, create=False)
+    assert rd.critics() == ["visualprm", "visualprm-remote"]
+    assert len(rd.read(StepScores, "visualprm-remote")) == len(rd.read(Rollout)) == 9
+    assert {(s.strategy, s.aggregation, s.critic) for s in rd.read(Selection)} >= {("best_of_n", "min", "visualprm-remote")}
+    seconds = json.loads((run / "manifest.json").read_text())["stages"]
+    assert {"sample", "score:visualprm", "score:visualprm-remote", "grade:strict"} <= set(seconds)
+    assert (tmp_path / "pairs" / "reports" / "correctness.json").exists()
