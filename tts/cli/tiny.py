@@ -13,7 +13,7 @@ def tiny(
 ) -> None:
     """Build tiny random InternVL checkpoints into DIR/policy and DIR/critic.
 
-    Handy to smoke-test a new machine without downloading weights:
+    Handy to smoke-test a new machine without downloading weights. Example:
 
         tts tiny /tmp/tiny && tts bestofn --policy /tmp/tiny/policy --critic /tmp/tiny/critic --n 4
     """
