@@ -69,7 +69,8 @@ def _policy_path(args: argparse.Namespace) -> str:
         return args.policy
     if args.hidden is None:
         return str(tiny_checkpoints().policy)
-    from tts.testing.tiny import build_internvl, default_cache_dir
+    from tts.testing.cache import default_cache_dir
+    from tts.testing.tiny import build_internvl
 
     path = default_cache_dir() / f"bench-policy-h{args.hidden}-l{args.layers}-a{args.heads}"
     if not (path / "config.json").exists():

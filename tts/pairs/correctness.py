@@ -58,8 +58,8 @@ def _pools(samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample], list[
             [s for s in samples if s.outcome == "format"])
 
 
-def correctness_problem(ctx: Context, problem: Problem) -> list[Pair] | str:
-    """MMPR's correctness pairs of one problem, or the reason there are none."""
+def _pairable(ctx: Context, problem: Problem) -> tuple[list[Sample], tuple[list[Sample], ...]] | str:
+    """The problem's usable samples and its (correct, incorrect, format) pools, or why it gives no pair."""
     if not problem.golds:
         return NO_GOLD
     samples = usable_samples(ctx, problem)
@@ -70,6 +70,15 @@ def correctness_problem(ctx: Context, problem: Problem) -> list[Pair] | str:
         return NO_CORRECT
     if not neg and not fmt:
         return ALL_CORRECT
+    return list(samples), (pos, neg, fmt)
+
+
+def correctness_problem(ctx: Context, problem: Problem) -> list[Pair] | str:
+    """MMPR's correctness pairs of one problem, or the reason there are none."""
+    found = _pairable(ctx, problem)
+    if isinstance(found, str):
+        return found
+    pos, neg, fmt = found[1]
     pairs: list[Pair] = []
     for kind, rejected, rule in (("correctness", neg, True), ("format", fmt, False)):
         cands = _candidates(ctx, pos, rejected, substring_rule=rule)
@@ -90,16 +99,10 @@ def _by_score(samples: Sequence[Sample]) -> list[Sample]:
 
 def prm_problem(ctx: Context, problem: Problem, *, min_margin: float | None = None) -> list[Pair] | str:
     """Hard-negative pairs of one problem ranked by the critic, or the reason there are none."""
-    if not problem.golds:
-        return NO_GOLD
-    samples = usable_samples(ctx, problem)
-    if isinstance(samples, str):
-        return samples
-    pos, neg, fmt = _pools(samples)
-    if not pos:
-        return NO_CORRECT
-    if not neg and not fmt:
-        return ALL_CORRECT
+    found = _pairable(ctx, problem)
+    if isinstance(found, str):
+        return found
+    samples, (pos, neg, fmt) = found
     unscored = [s for s in samples if s.score is None]
     ctx.report.count("unscored_rollouts", len(unscored))
     pos, neg, fmt = (_by_score([s for s in pool if s.score is not None]) for pool in (pos, neg, fmt))

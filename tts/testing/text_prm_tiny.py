@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,20 +140,8 @@ def text_prm_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: 
     """The tiny text-PRM checkpoints, built once per cache directory (atomically)."""
     import transformers
 
-    from tts.testing.tiny import default_cache_dir
+    from tts.testing.cache import cached_build
 
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}"
-    if not (target / "TEXT_PRM.json").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".text-prm-build-", dir=root))
-        try:
-            build_text_prms(tmp, seed=seed)
-            try:
-                os.rename(tmp, target)
-            except OSError:
-                if not (target / "TEXT_PRM.json").exists():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    target = cached_build(f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}",
+                          lambda d: build_text_prms(d, seed=seed), cache_dir)
     return TextPRMCheckpoints(target / "math-shepherd", target / "visualprm", target / "visualprm-lm")

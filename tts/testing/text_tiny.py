@@ -16,10 +16,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 TEXT_TINY_VERSION = 1
@@ -59,21 +56,7 @@ def text_tiny_checkpoint(cache_dir: str | os.PathLike[str] | None = None, seed: 
     """The tiny text-only checkpoint, built once per cache directory and transformers version."""
     import transformers
 
-    from tts.testing.tiny import default_cache_dir
+    from tts.testing.cache import cached_build
 
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / f"text-tiny-v{TEXT_TINY_VERSION}-s{seed}-h{hidden}-l{layers}-tf{transformers.__version__}"
-    if not (target / "TINY.json").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".text-tiny-build-", dir=root))
-        try:
-            build_text_tiny(tmp, seed=seed, hidden=hidden, layers=layers)
-            (tmp / "TINY.json").write_text(json.dumps({"version": TEXT_TINY_VERSION, "seed": seed}) + "\n")
-            try:
-                os.rename(tmp, target)
-            except OSError:
-                if not (target / "TINY.json").exists():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    name = f"text-tiny-v{TEXT_TINY_VERSION}-s{seed}-h{hidden}-l{layers}-tf{transformers.__version__}"
+    return cached_build(name, lambda d: build_text_tiny(d, seed=seed, hidden=hidden, layers=layers), cache_dir)

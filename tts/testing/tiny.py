@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,28 +291,13 @@ def build_tiny(directory: str | os.PathLike[str], seed: int = 0) -> TinyCheckpoi
     return out
 
 
-def default_cache_dir() -> Path:
-    root = os.environ.get("TTS_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ttscale")
-    return Path(root)
-
-
 def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int = 0) -> TinyCheckpoints:
     """The tiny checkpoints, built once per cache directory (atomically, so parallel callers are safe)."""
     import transformers
 
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}"
-    if not (target / "TINY.json").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tiny-build-", dir=root))
-        try:
-            build_tiny(tmp, seed=seed)
-            try:
-                os.rename(tmp, target)
-            except OSError:
-                if not (target / "TINY.json").exists():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    from tts.testing.cache import cached_build
+
+    target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}",
+                          lambda d: build_tiny(d, seed=seed), cache_dir)
     return TinyCheckpoints(policy=target / "policy", critic=target / "critic",
                            policy_remote=target / "policy-remote", critic_remote=target / "critic-remote")
