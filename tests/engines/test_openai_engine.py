@@ -127,7 +127,17 @@ def test_assistant_prefix_needs_a_vllm_server(stub):
     body = stub.bodies[-1]
     assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
     assert body["messages"][-1] == {"role": "assistant", "content": "So"}
-    assert body["mm_processor_kwargs"] == {"max_dynamic_patch": 6} and body["return_token_ids"] is True
+    assert body["return_token_ids"] is True
+    assert "mm_processor_kwargs" not in body  # a tiling cap means nothing without images
+
+
+def test_tiling_cap_travels_with_images_to_vllm_servers(stub):
+    img = (Image.new("RGB", (4, 4), "red"),)
+    _engine(stub, vllm_extensions=True).generate([_req(prompt="<image>\nQ", images=img, max_tiles=6)],
+                                                 SamplingParams(n=1))
+    assert stub.bodies[-1]["mm_processor_kwargs"] == {"max_dynamic_patch": 6}
+    _engine(stub).generate([_req(prompt="<image>\nQ", images=img, max_tiles=6)], SamplingParams(n=1))
+    assert "mm_processor_kwargs" not in stub.bodies[-1]  # plain OpenAI servers reject unknown fields
 
 
 def test_api_key_comes_from_the_environment(stub, monkeypatch):

@@ -39,7 +39,16 @@ def test_sharded_runs_merge_into_the_unsharded_run(tiny, tmp_path):
     sizes = [len(RunDir.open(s.run_dir, create=False).read(Problem)) for s in shards]
     assert sizes == [2, 2, 2]
     merged = merge_runs([s.run_dir for s in shards], tmp_path / "merged")
-    assert _records(merged.path) == _records(whole.run_dir)
+    ours, theirs = _records(merged.path), _records(whole.run_dir)
+    # The critic packs rollouts of several problems into one padded forward batch, so a shard's batches
+    # have other shapes than the whole run's and matmul rounding may move a score in its last bits
+    # (seen: 2e-8). Everything else, rollouts and the selections made from the scores included, is exact.
+    ours_scores, their_scores = ours.pop("scores"), theirs.pop("scores")
+    assert ours == theirs
+    assert [dataclasses.replace(s, scores=()) for s in ours_scores] == \
+        [dataclasses.replace(s, scores=()) for s in their_scores]
+    for a, b in zip(ours_scores, their_scores, strict=True):
+        assert a.scores == pytest.approx(b.scores, abs=1e-5)
     report = build_report(merged)
     assert report["accuracy"] == whole.report["accuracy"]
     assert report["curves"] == whole.report["curves"]
