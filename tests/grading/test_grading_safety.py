@@ -6,9 +6,14 @@ and LaTeX-ish strings and check every public entry point returns, without raisin
 
 from __future__ import annotations
 
+import random
 import re
+import shutil
+import string
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +59,17 @@ def test_no_eval_exec_or_sympify_in_the_package() -> None:
                 pytest.fail(f"{path.name}:{n}: {line.strip()}")
 
 
+@pytest.fixture()
+def digit_free_dir() -> Iterator[Path]:
+    """A scratch folder whose path has no digit: pytest's ``tmp_path`` (``pytest-2/...``) does, and a digit
+    in the payload is a legitimate last-number answer that may equal a gold such as ``2``."""
+    path = Path(tempfile.gettempdir()) / ("tts-payload-" + "".join(random.choices(string.ascii_lowercase, k=16)))
+    assert not re.search(r"\d", str(path)), f"the temp folder {path} has a digit; set TMPDIR"
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -65,8 +81,8 @@ def test_no_eval_exec_or_sympify_in_the_package() -> None:
         "The answer is (lambda: __import__('os').system('touch {marker}'))()",
     ],
 )
-def test_payloads_never_run(payload: str, tmp_path: Path) -> None:
-    marker = tmp_path / "pwned"
+def test_payloads_never_run(payload: str, digit_free_dir: Path) -> None:
+    marker = digit_free_dir / "pwned"
     text = payload.replace("{marker}", str(marker))
     for problem in PROBLEMS:
         assert grade(text, problem).correct is False
