@@ -158,3 +158,15 @@ def test_a_looping_rollout_is_stopped_early_and_flagged(engine, scripted_lm):
     scripted_lm["n"] = 0
     full = engine.generate([req], SamplingParams(n=2, max_new_tokens=100, stop_on_repetition=False))[0][0]
     assert full.completion_tokens == 100 and "repetition" in full.flags and full.text.startswith(looped.text)
+
+
+def test_a_tokenizer_bos_starts_the_prompt_as_model_chat_tokenizes_it(tiny):
+    """InternLM-based policies (InternVL3-9B) add <s>: model.chat, the processor and vLLM all keep it."""
+    eng = load_engine("transformers", str(tiny.policy))
+    text = eng.render(_request())
+    plain = eng.vlm.encode(text)
+    eng.vlm.tokenizer.bos_token, eng.vlm.tokenizer.add_bos_token = "<|endoftext|>", True
+    bos = eng.vlm.tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    assert eng.vlm.encode(text) == [bos, *plain] == eng.vlm.tokenizer(text)["input_ids"]
+    out = eng.generate([_request(seed=3)], SamplingParams(n=1, max_new_tokens=2, temperature=0.0))[0][0]
+    assert out.prompt_tokens == len(eng.vlm.encode(eng.vlm.expand_images(text, eng.vlm.pixel_values(_request().images, None)[1])))

@@ -28,7 +28,7 @@ def main() -> None:
     sampled = SamplingParams(n=4, max_new_tokens=24)
     out: dict = {"info": {k: v for k, v in engine.info().items() if k != "system_message"}}
     out["rendered"] = engine.render(q)
-    out["our_prompt_tokens"] = len(engine.llm.get_tokenizer().encode(engine.render(q), add_special_tokens=False))
+    out["our_prompt_tokens"] = len(engine.llm.get_tokenizer().encode(engine.render(q)))
     out["sampled"] = _dump(engine.generate([q], sampled)[0])
     out["sampled_again"] = _dump(engine.generate([q], sampled)[0])
     out["other_seed"] = _dump(engine.generate([GenerationRequest("q", q.prompt, (), seed=12)], sampled)[0])

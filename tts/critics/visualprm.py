@@ -7,7 +7,11 @@ Format (VisualPRM's data pipeline and reward-model code, see ``shared/reference/
 * first user turn ``### Question:\\n{question}\\n\\n### Solution Process:\\n{step_0}``, where the question
   is the full policy prompt with its ``<image>`` placeholders (``<image>\\n`` is put in front when it has
   none, as the reference does); ``question="raw"`` gives the benchmark question instead;
-* every later step is its own user turn, every assistant turn is the placeholder ``+``;
+* every later step is its own user turn, every assistant turn is the placeholder ``+``; an empty step (from
+  ``\n\n\n\n``) writes only its role, as InternVL's MPT template renders an empty message;
+* only the question's ``<image>`` placeholders become image slots (``<image>`` in a response is plain text);
+  a response that writes ``<IMG_CONTEXT>``, ``<img>`` or ``</img>`` (or, on vLLM's image path, the
+  checkpoint's image token) is left unscored as ``template_mismatch`` rather than failing its problem;
 * the whole conversation is tokenized with the tokenizer's own special tokens (a BOS for InternLM2-based
   VisualPRM-8B, nothing for Qwen2-based checkpoints), as ``tokenizer(query)`` in the reference;
 * the score of step *i* is softmax over the logits of ``+`` and ``-`` at the position that predicts the
@@ -23,8 +27,8 @@ Backends:
   rows of the LM head are evaluated, at the reply positions only (:mod:`tts.critics.hf_scoring`).
 * ``vllm`` — one request per step ending at its reply position, label log-probabilities, prefix caching
   (:mod:`tts.critics.vllm_backend`). Text-only rollouts are sent as the exact token ids the transformers
-  path builds; with images the prompt text keeps its ``<image>`` placeholders and vLLM's InternVL processor
-  expands them (its tiling is the same rule, capped per request by ``max_tiles``).
+  path builds; with images the prompt text carries the checkpoint's image token (``<image>`` for remote
+  code, ``<IMG_CONTEXT>`` for -hf checkpoints) and vLLM's InternVL processor expands it (its tiling is the same rule, capped per request by ``max_tiles``).
 
 Rollouts longer than the critic's context lose the start of the solution (:mod:`tts.critics.fitting`).
 """
@@ -51,27 +55,48 @@ NEGATIVE = "-"
 BACKENDS = ("transformers", "vllm")
 
 
-def first_turn(question: str, step: str, n_images: int) -> str:
+# Tokens that only the chat template and the image expansion may write: a response containing one would
+# shift the turns or claim image-feature slots, so such a rollout is left unscored (``template_mismatch``).
+RESERVED_MARKERS = ("<IMG_CONTEXT>", "<img>", "</img>")
+
+
+def with_image_placeholders(question: str, n_images: int) -> str:
+    """The question with its ``<image>`` placeholders; ``<image>\n`` per image in front when it has none."""
     if n_images and IMAGE_PLACEHOLDER not in question:
         question = f"{IMAGE_PLACEHOLDER}\n" * n_images + question
-    return f"### Question:\n{question}\n\n### Solution Process:\n{step}"
+    return question
+
+
+def first_turn(question: str, step: str, n_images: int) -> str:
+    return f"### Question:\n{with_image_placeholders(question, n_images)}\n\n### Solution Process:\n{step}"
 
 
 def reply_prefixes(system: str, question: str, steps: Sequence[str], n_images: int) -> list[str]:
-    """For each step, the conversation up to the assistant role that precedes its ``+`` reply."""
+    """For each step, the conversation up to the assistant role that precedes its ``+`` reply.
+
+    Rendered as InternVL's MPT-style template does: an empty message (an empty step, from ``\n\n\n\n`` in
+    the response) writes its role and nothing else, not even the separator.
+    """
     text = f"{ROLE_SYSTEM}{system}{SEP}"
     out = []
     for i, step in enumerate(steps):
         query = first_turn(question, step, n_images) if i == 0 else step
         if i:
             text += f"{PLACEHOLDER}{SEP}"
-        text += f"{ROLE_USER}{query}{SEP}{ROLE_ASSISTANT}"
+        text += f"{ROLE_USER}{query}{SEP}{ROLE_ASSISTANT}" if query else f"{ROLE_USER}{ROLE_ASSISTANT}"
         out.append(text)
     return out
 
 
 def conversation(system: str, question: str, steps: Sequence[str], n_images: int) -> str:
-    """The full scoring conversation with ``+`` in every assistant turn (``<image>`` still unexpanded)."""
+    """The full scoring conversation with ``+`` in every assistant turn (``<image>`` still unexpanded).
+
+    Example (``n_images=0`` with a question that has no placeholder)::
+
+        <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n### Question:\n{question}\n\n
+        ### Solution Process:\n{step_0}<|im_end|>\n<|im_start|>assistant\n+<|im_end|>\n
+        <|im_start|>user\n{step_1}<|im_end|>\n<|im_start|>assistant\n+<|im_end|>\n
+    """
     if not steps:
         return f"{ROLE_SYSTEM}{system}{SEP}"
     return reply_prefixes(system, question, steps, n_images)[-1] + f"{PLACEHOLDER}{SEP}"
@@ -200,18 +225,28 @@ class VisualPRM(Critic):
             out += [f"<img>{'<IMG_CONTEXT>' * (self.tokens_per_tile * int(n))}</img>", piece]
         return "".join(out)
 
+    def reserved_markers(self, request: ScoringRequest) -> tuple[str, ...]:
+        """Markers a response must not contain; on vLLM's image path also its image token, which vLLM expands."""
+        if self.backend == "vllm" and request.images:
+            return (*RESERVED_MARKERS, self.layout.image_token)
+        return RESERVED_MARKERS
+
     def _prepare(self, ri: int, request: ScoringRequest, tiles: Sequence[int]):
-        question = self.question_text(request)
-        n_images = len(request.images)
+        # Only the question's placeholders become image slots: a response that writes "<image>" is plain text.
+        question = self.expand_images(with_image_placeholders(self.question_text(request), len(request.images)), tiles)
+        markers = self.reserved_markers(request)
         tok = self.tokenizer
 
         def build(steps: Sequence[str]) -> list[int]:
-            return self.encode(self.expand_images(conversation(self.system_message, question, steps, n_images), tiles))
+            return self.encode(conversation(self.system_message, question, steps, 0))
 
         for sample_idx, text in request.responses:
             steps = self.steps_of(text)
             if not steps:
                 yield self.unscored(request.problem_id, sample_idx, steps, "empty")
+                continue
+            if any(m in text for m in markers):
+                yield self.unscored(request.problem_id, sample_idx, steps, "template_mismatch")
                 continue
             fit = fit_steps(steps, build, self.max_length, encode_text=lambda s: tok.encode(s, add_special_tokens=False),
                             decode=tok.decode)
@@ -292,7 +327,9 @@ class VisualPRM(Critic):
             if not request.images:  # exactly the transformers path's tokens
                 prompts = [{"prompt_token_ids": row.ids[: p + 1]} for p in row.positions]
             else:
-                texts = reply_prefixes(self.system_message, self.question_text(request), row.steps, len(request.images))
+                question = with_image_placeholders(self.question_text(request), len(request.images))
+                question = question.replace(IMAGE_PLACEHOLDER, self.layout.image_token)
+                texts = reply_prefixes(self.system_message, question, row.steps, 0)
                 mm = {"image": list(request.images)}
                 kwargs = self.layout.mm_processor_kwargs(request.max_tiles)
                 prompts = [{"prompt": t, "multi_modal_data": mm, **({"mm_processor_kwargs": kwargs} if kwargs else {})}

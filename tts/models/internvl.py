@@ -107,7 +107,9 @@ class InternVLAdapter(ABC):
         return "".join(out)
 
     def encode(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
+        """Ids of a whole rendered prompt, with the tokenizer's own special tokens as ``model.chat``, the -hf
+        processor and vLLM tokenize it (a BOS for InternLM-based checkpoints, nothing for Qwen2-based ones)."""
+        return self.tokenizer.encode(text, add_special_tokens=True)
 
     def embed(self, input_ids: Any, features: Any | None) -> Any:
         """Token embeddings of (B, L) ids with the same image features scattered into every row's image slots."""

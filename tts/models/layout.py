@@ -53,6 +53,11 @@ class ModelLayout:
     def has_vision(self) -> bool:
         return self.style != "text"
 
+    @property
+    def image_token(self) -> str:
+        """The image placeholder vLLM's processor expands: ``<image>`` (remote code) or ``<IMG_CONTEXT>`` (native)."""
+        return "<image>" if self.style == "remote" else "<IMG_CONTEXT>"
+
     def tiles(self, image: Any, max_tiles: int | None = None) -> int:
         """How many tiles (thumbnail included) the checkpoint's preprocessing cuts ``image`` into."""
         from tts.models.tiling import candidate_grids, closest_grid
