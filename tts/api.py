@@ -88,6 +88,17 @@ def critic_kwargs(config: RunConfig) -> dict[str, Any]:
     return {"label": config.critic_label, "device": config.device, "dtype": config.dtype, **config.critic_options}
 
 
+def check_resumable(run: RunDir, config: RunConfig, params: SamplingParams) -> None:
+    """Refuse a conflicting resume before any model is loaded: policy and engine, sampling settings,
+    prompt set and the critic model stored under the same label (the rest is checked when each stage binds)."""
+    from tts.prompts import PROMPT_SETS
+
+    run.bind("run", {"policy": config.policy, "engine": config.engine})
+    run.bind("sampling", params.to_json())
+    run.bind("prompt", {"set": config.prompt_set, "fingerprint": PROMPT_SETS.get(config.prompt_set).fingerprint()})
+    run.check(f"critics.{config.critic_label or config.critic_kind}", {"model": config.critic})
+
+
 def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
@@ -103,12 +114,12 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     params = sampling_params(config)
     run = RunDir.open(config.out or default_out(config))
     attach_run_log(run.path)
-    run.bind("run", {"policy": config.policy, "engine": config.engine})
-    run.manifest["recipe"] = config.to_json()
-    run.save()
+    check_resumable(run, config, params)
     shard = parse_shard(config.shard) if config.shard else None
     problems = timed(run, "problems", add_problems, run, config.benchmarks, data_dir=config.data_dir,
-                     limit=config.limit, shard=shard)
+                     limit=config.limit, ids=config.ids, strict=config.strict, shard=shard)
+    run.manifest["recipe"] = config.to_json()  # only once every check has passed
+    run.save()
 
     if _missing_rollouts(run, problems, config.n):
         engine = load_engine(config.engine, config.policy, **engine_kwargs(config))
@@ -119,8 +130,6 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
             engine.close()
             del engine
             release_memory()
-    else:  # nothing to generate: check the settings without loading the policy
-        run.bind("sampling", params.to_json())
 
     critic = load_critic(config.critic_kind, config.critic, **critic_kwargs(config))
     label = critic.label

@@ -45,6 +45,8 @@ class RunConfig:
     first_greedy: bool = False
     prompt_set: str = "internvl_cot"
     limit: int | None = None
+    ids: tuple[str, ...] | None = None
+    strict: bool = False
     data_dir: str | None = None
     strategies: tuple[str, ...] = ("best_of_n", "weighted_vote", "majority", "greedy", "oracle", "random")
     aggregations: tuple[str, ...] = ("mean",)
@@ -58,9 +60,10 @@ class RunConfig:
     pairs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("benchmarks", "strategies", "aggregations"):
+        for name in ("benchmarks", "strategies", "aggregations", "ids"):
             value = getattr(self, name)
-            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+            if value is not None:
+                object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(str(v) for v in value))
         for name in ("engine_options", "critic_options", "expected", "pairs"):
             object.__setattr__(self, name, dict(getattr(self, name) or {}))
         if self.n < 1:

@@ -25,14 +25,19 @@ class BadImage(ValueError):
 
 
 def decode(data: bytes) -> PILImage.Image:
-    """Decode and fully load image bytes; raise :class:`BadImage` with the reason if they are corrupt."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode and fully load image bytes; raise :class:`BadImage` with the reason if they are corrupt.
+
+    Dataset files are untrusted: Pillow's decoders raise many exception types on corrupt input
+    (``OSError``, ``SyntaxError``, ``struct.error``, ``DecompressionBombError`` for a header claiming
+    billions of pixels …), so every one of them becomes :class:`BadImage` and the row is skipped.
+    """
+    from PIL import Image
 
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise BadImage(f"cannot decode image ({len(data)} bytes): {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise BadImage(f"cannot decode image ({len(data)} bytes): {type(exc).__name__}: {exc}") from exc
     return img
 
 
@@ -40,9 +45,12 @@ def to_rgb(img: PILImage.Image) -> PILImage.Image:
     """RGB as InternVL's loader makes it (``convert('RGB')``); palette images with transparency go via RGBA."""
     if img.mode == "RGB":
         return img
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    return img.convert("RGB")
+    try:
+        if img.mode == "P" and "transparency" in img.info:
+            img = img.convert("RGBA")
+        return img.convert("RGB")
+    except Exception as exc:  # noqa: BLE001 - a mode Pillow cannot convert is a bad image, not a crash
+        raise BadImage(f"cannot convert a {img.mode} image to RGB: {type(exc).__name__}: {exc}") from exc
 
 
 def load_rgb(path: str | os.PathLike[str]) -> PILImage.Image:
@@ -82,9 +90,8 @@ class ImageStore:
         digest = hashlib.sha256(data).hexdigest()[:24]
         name = f"{digest}.{_FORMAT_EXT.get(fmt.upper(), 'img')}"
         path = self.dir / name
-        if not path.exists():
-            self.dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{name}.tmp-{os.getpid()}")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+        if not path.is_file() or path.stat().st_size != len(data):  # a short file is a crash's leftover
+            from tts.jsonl import write_bytes_atomic
+
+            write_bytes_atomic(path, data)
         return f"{self.prefix}/{name}" if self.prefix else name

@@ -170,16 +170,27 @@ class RunDir:
             node = node.setdefault(p, {})
         new = _normalise(dict(config))
         if leaf in node:
-            diffs = config_differences(node[leaf], new, prefix=section + ".")
-            if diffs:
-                raise ConfigConflict(
-                    f"{self.path} was made with different settings; refusing to resume:\n  - "
-                    + "\n  - ".join(diffs)
-                    + "\nUse the run's settings, or write to a new --out directory."
-                )
+            self._refuse(config_differences(node[leaf], new, prefix=section + "."))
             return
         node[leaf] = new
         self.save()
+
+    def check(self, section: str, partial: Mapping[str, Any]) -> None:
+        """Refuse (:class:`ConfigConflict`) if the stored ``section`` differs on any key of ``partial``;
+        stores nothing. Lets a command fail before it loads a model it would not be allowed to use."""
+        stored = self.config(section)
+        if stored is None:
+            return
+        self._refuse(config_differences({k: stored.get(k, "<unset>") for k in partial}, dict(partial),
+                                        prefix=section + "."))
+
+    def _refuse(self, diffs: list[str]) -> None:
+        if diffs:
+            raise ConfigConflict(
+                f"{self.path} was made with different settings; refusing to resume:\n  - "
+                + "\n  - ".join(diffs)
+                + "\nUse the run's settings, or write to a new --out directory."
+            )
 
     def config(self, section: str) -> dict[str, Any] | None:
         node: Any = self.manifest.get("config", {})
@@ -214,6 +225,17 @@ class RunDir:
         entry["count"] += len(messages)
         room = 20 - len(entry["examples"])
         entry["examples"].extend(messages[: max(0, room)])
+        self.save()
+
+    def set_warnings(self, stage: str, messages: Iterable[str]) -> None:
+        """Replace a stage's warnings: for a stage that recomputes them all on every call (loading the
+        problems), so a resume does not count the same skipped row twice."""
+        messages = list(messages)
+        warnings = self.manifest.setdefault("warnings", {})
+        if messages:
+            warnings[stage] = {"count": len(messages), "examples": messages[:20]}
+        elif warnings.pop(stage, None) is None:
+            return
         self.save()
 
     # ------------------------------------------------------------------ records

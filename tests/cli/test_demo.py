@@ -35,7 +35,11 @@ def test_tts_demo_end_to_end(tmp_path, cli_env, tiny):
     assert len(RunDir.open(out, create=False).read(Rollout)) == 18
 
     # A conflicting setting is refused with one clear line naming the difference.
+    before_conflict = (out / "manifest.json").read_text()
     conflict = subprocess.run([PYTHON, "-m", "tts", "demo", "--out", str(out), "--n", "3", "--max-new-tokens", "20"],
                               capture_output=True, text=True, env=cli_env, timeout=600)
     assert conflict.returncode == 2
     assert "sampling.max_new_tokens: the run has 12, this command asks for 20" in conflict.stderr
+    # ... and it changed nothing: the manifest (its recipe included) is the one the resume left
+    assert (out / "manifest.json").read_text() == before_conflict
+    assert json.loads(before_conflict)["recipe"]["max_new_tokens"] == 12

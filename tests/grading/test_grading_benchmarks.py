@@ -64,10 +64,13 @@ MATHVISTA_CASES = [
     ("There are two cats on the sofa: \\boxed{two}", "int2", False, False),
     ("2", "int2", True, True),
     ("I count 1 cat on the left and 1 on the right, 2 in total.", "int2", True, True),
-    # Thousands separators: float("1,000") fails in the official normaliser.
-    ("Answer: \\boxed{1,000}", "int1000", True, False),
+    # Where the official scorer asks GPT to extract, the stand-in returns the bare number GPT's
+    # few-shot examples return ("1000" for "1,000", "5" for "5 years", "-3" for "−3").
+    ("Answer: \\boxed{1,000}", "int1000", True, True),
     ("Answer: \\boxed{1000}", "int1000", True, True),
-    ("Answer: \\boxed{5 years}", "int5", True, False),
+    ("Answer: \\boxed{5 years}", "int5", True, True),
+    ("So she is 5 years old.", "int5", True, True),
+    ("Answer: 5 years and 2 months", "int5", False, False),
     ("Answer: \\boxed{5}", "int5", True, True),
     ("Answer: \\boxed{1.45}", "f145", True, True),
     ("Answer: \\boxed{1.454}", "f145", True, True),
@@ -75,7 +78,7 @@ MATHVISTA_CASES = [
     ("Answer: \\boxed{1.46}", "f145", False, False),
     ("Answer: \\boxed{0.60}", "f06", True, True),
     ("Answer: \\boxed{0.64}", "f06", True, True),
-    ("Answer: \\boxed{\\frac{3}{5}}", "f06", True, False),
+    ("Answer: \\boxed{\\frac{3}{5}}", "f06", True, True),
     ("Answer: \\boxed{[2014, 2016]}", "list", True, True),
     # The official list rule is str() equality: spacing matters there.
     ("Answer: \\boxed{[2014,2016]}", "list", True, False),
@@ -140,6 +143,7 @@ MATHVISION_CASES = [
 MMMU = {
     "mc": make_problem("mmmu", "B", question_type="multi_choice", answer_type="text",
                        choices=("$5", "$10", "$15", "$20")),
+    "mc_d": make_problem("mmmu", "D", question_type="multi_choice", answer_type="text", choices=("1", "2", "3", "4")),
     "open_num": make_problem("mmmu", ("24/7", "3.429"), answer_type="text"),
     "open_text": make_problem("mmmu", "MgS", answer_type="text"),
     "open_city": make_problem("mmmu", ("Tampa", "Florida"), answer_type="text"),
@@ -161,6 +165,20 @@ MMMU_CASES = [
     ("Answer: \\boxed{MgSO4}", "open_text", False, True),
     ("Answer: \\boxed{Tampa}", "open_city", True, True),
     ("Answer: \\boxed{Orlando}", "open_city", False, False),
+    ("Answer: B", "mc", True, True),
+    # Official: several "(X)" candidates, the last mentioned wins; strict sees two letters and will not pick.
+    ("(A) is too cheap and (B) fits the budget.", "mc", False, True),
+    ("B. $10", "mc", True, None),  # no "(B)" and no " B ": the official random fallback
+    ("The answer is $15, option C.", "mc", False, False),
+    # Official: " D " anywhere is a candidate; strict does not take a point's name for an option.
+    ("Point D is the midpoint, so we need more information.", "mc_d", False, True),
+    ("Answer: \\boxed{D}", "mc_d", True, None),
+    ("x = 3.429", "open_num", True, True),
+    ("Answer: 3.428571", "open_num", True, True),
+    ("Answer: 24/7", "open_num", True, True),
+    # No answer statement: strict never guesses; MMMU's open rule finds the gold inside a candidate.
+    ("The compound formed is magnesium sulfide (MgS).", "open_text", False, True),
+    ("The hurricane made landfall near Tampa, Florida.", "open_city", False, True),
 ]
 
 MVERSE_Q = "As shown in the figure, find the angle.\nChoices:\nA:40°\nB:60°\nC:80°\nD:100°"
@@ -196,6 +214,11 @@ MATHVERSE_CASES = [
     ("Answer: \\boxed{4.4}", "m", True, True),
     ("Answer: \\boxed{44 m}", "m", False, False),
     ("Answer: \\boxed{35^{\\circ}}", "deg", True, True),
+    ("The inscribed angle is half the central angle, so the answer is B.", "mc", True, True),
+    ("Answer: \\boxed{D}", "mc", False, False),
+    ("Answer: \\boxed{35}", "deg", True, True),
+    ("The length of the ladder is 4.4 metres.", "m", True, True),
+    ("I cannot determine the angle from the figure.", "deg", False, False),
 ]
 
 DYNA = {
@@ -223,11 +246,29 @@ DYNAMATH_CASES = [
     ("Answer: \\boxed{Yes}", "text", True, False),
     ('{"short answer": "Yes"}', "text", True, True),
     ("Answer: \\boxed{No}", "text", False, False),
+    # A JSON number: VLMEvalKit's parser fails on it and the response is read again (same verdict here).
+    ('{"solution": "e to three digits", "short answer": 2.718}', "float", True, True),
+    ('{"solution": "...", "short answer": "2.718 units"}', "float", True, True),
+    ("The value is about 2.7183.", "float", True, True),
+    ('{"solution": "...", "short answer": "3"}', "float", False, False),
+    # e is 2.71828...: right, but VLMEvalKit's float() of "e" fails.
+    ('{"short answer": "e"}', "float", True, False),
+    ('{"solution": "2 pi", "short answer": "6.283"}', "pi", True, True),
+    ("Answer: \\boxed{6.2832}", "pi", True, True),
+    ('{"solution": "g", "short answer": "(B)"}', "mc", True, True),
+    ('{"solution": "unsure", "short answer": "B or C"}', "mc", False, False),
+    ("B", "mc", True, True),
+    ('{"short answer": "yes"}', "text", True, True),
+    ('{"short answer": "No, it is not"}', "text", False, False),
+    # VLMEvalKit's text rule is "prediction in gold": "y" is in "yes".
+    ('{"short answer": "Y"}', "text", False, True),
 ]
 
 WEMATH = {
     "mc": make_problem("wemath", "A", question_type="multi_choice", answer_type="text",
                        choices=("300, 400", "400, 300", "300, 300", "400, 400", "No correct answer")),
+    "e": make_problem("wemath", "E", question_type="multi_choice", answer_type="text",
+                      choices=("1 cm", "2 cm", "3 cm", "4 cm", "No correct answer")),
 }
 
 WEMATH_CASES = [
@@ -238,11 +279,33 @@ WEMATH_CASES = [
     ("Answer: B", "mc", False, False),
     ("Answer: \\boxed{300, 400}", "mc", True, False),
     ("I think it is 300, 400.", "mc", True, False),
+    ("<Answer>: A", "mc", True, True),
+    ("Answer:A", "mc", True, True),
+    ("Answer: A. 300, 400", "mc", True, True),
+    ("<Thought process>: The left box is 400.\n<Answer>: B. 400, 300", "mc", False, False),
+    # No capital "Answer" to split on, or a first character that is not a letter: the official rule fails.
+    ("The answer is A.", "mc", True, False),
+    ("answer: A", "mc", True, False),
+    ("Answer: (A)", "mc", True, False),
+    ("**Answer:** A", "mc", True, False),
+    ("First I guessed B. Final Answer: A", "mc", True, True),
+    ("Answer: A\nBecause the left box is heavier.", "mc", True, True),
+    ("Answer: A\nWait, let me recheck.\nAnswer: B", "mc", False, False),
+    ("Answer: 300, 400", "mc", True, False),
+    ("Answer: D. 400, 400", "mc", False, False),
+    ("Answer: E", "mc", False, False),
+    ("", "mc", False, False),
+    ("<Answer>: E. No correct answer", "e", True, True),
+    ("Answer: \\boxed{E}", "e", True, False),
+    ("None of the lengths fits, so no correct answer.\nAnswer: E", "e", True, True),
+    ("Answer: C. 3 cm", "e", False, False),
 ]
 
 LOGIC = {
     "single": make_problem("logicvista", "C", question_type="multi_choice", answer_type="text"),
     "multi": make_problem("logicvista", "A, C", question_type="multi_choice", answer_type="text"),
+    "f": make_problem("logicvista", "F", question_type="multi_choice", answer_type="text"),
+    "bd": make_problem("logicvista", "B, D", question_type="multi_choice", answer_type="text"),
 }
 
 LOGICVISTA_CASES = [
@@ -254,6 +317,23 @@ LOGICVISTA_CASES = [
     ("Answer: \\boxed{A and C}", "multi", True, True),
     ("Answer: \\boxed{A}", "multi", False, False),
     ("Answer: \\boxed{A, B, C}", "multi", False, False),
+    ("C", "single", True, True),
+    ("The answer is (C).", "single", True, True),
+    ("Answer: C) the third figure", "single", True, True),
+    ("Options A and B break the pattern; the answer is C.", "single", True, True),
+    ("I cannot tell from the figure.", "single", False, False),
+    ("Answer: \\boxed{D}", "single", False, False),
+    ("Answer: \\boxed{A,C}", "multi", True, True),
+    ("The correct choices are A and C.", "multi", True, True),
+    ("Answer: \\boxed{C}", "multi", False, False),
+    ("Answer: \\boxed{F}", "f", True, True),
+    # extract_accuracy.py: a bare single letter outside a-e never reaches the extractor ('ZZZZZ').
+    ("F", "f", True, False),
+    ("Answer: \\boxed{E}", "f", False, False),
+    ("Answer: \\boxed{B, D}", "bd", True, True),
+    ("Answer: \\boxed{D, B}", "bd", True, True),
+    ("Answer: \\boxed{B}", "bd", False, False),
+    ("Answer: \\boxed{B, C, D}", "bd", False, False),
 ]
 
 TABLES = [
@@ -292,8 +372,8 @@ def test_official(problem: Problem, response: str, strict: bool, official: bool 
         assert g.correct is official, g
 
 
-def test_every_benchmark_has_dozens_of_cases_overall() -> None:
-    assert len(CASES) >= 100
+def test_every_benchmark_has_dozens_of_cases() -> None:
+    assert {bench: len(rows) >= 24 for bench, _, rows in TABLES} == {bench: True for bench, _, _ in TABLES}
     assert {bench for bench, _, _ in TABLES} == {"mathvista", "mathvision", "mmmu", "mathverse", "dynamath",
                                                    "wemath", "logicvista"}
 

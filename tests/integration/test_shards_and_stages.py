@@ -55,6 +55,18 @@ def test_sharded_runs_merge_into_the_unsharded_run(tiny, tmp_path):
     assert merged.manifest["config"]["sampling"] == RunDir.open(whole.run_dir, create=False).config("sampling")
     for ref in {i for p in _records(merged.path)["problems"] for i in p.images}:
         assert (merged.path / ref).exists()
+    # the merged manifest keeps the recipe (for the published-numbers comparison) and the shards' stage times
+    assert merged.manifest["recipe"]["n"] == 3 and merged.manifest["recipe"]["shard"] is None
+    shard_seconds = [RunDir.open(s.run_dir, create=False).manifest["stages"]["sample"]["seconds"] for s in shards]
+    assert report["cost"]["seconds"]["sample"] == pytest.approx(sum(shard_seconds), abs=0.01)
+    assert {"problems", "sample", "grade", "select"} <= set(report["cost"]["seconds"])
+    # an incomplete or duplicated set of shards is refused unless asked for
+    with pytest.raises(Exception, match=r"shard\(s\) 2/3 missing"):
+        merge_runs([s.run_dir for s in shards[:2]], tmp_path / "two")
+    with pytest.raises(Exception, match=r"shard\(s\) 1 given twice"):
+        merge_runs([shards[0].run_dir, shards[1].run_dir, shards[1].run_dir], tmp_path / "dup")
+    two = merge_runs([s.run_dir for s in shards[:2]], tmp_path / "two", partial=True)
+    assert len(two.read(Problem)) == 4
 
 
 def test_merge_refuses_shards_of_different_commands(tiny, tmp_path):

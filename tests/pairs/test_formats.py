@@ -130,8 +130,10 @@ def test_trl_step_rows_carry_step_dpo_columns(run_factory, tmp_path):
     run = run_factory([P("p", "6", [ok("6", ["a", "b"], [0.9, 0.9, 0.9]), bad("5", ["a", "c"], [0.9, 0.1, 0.1])])])
     make_pairs(run, method="step", format="trl", out=tmp_path / "trl")
     (row,) = read_jsonl(tmp_path / "trl" / "step.jsonl")
-    assert (row["initial_reason_steps"], row["chosen_step"], row["rejected_step"]) == ("a\n\n", "b", "c")
-    assert row["chosen"][0]["content"][0]["text"] == "a\n\nb"
+    assert (row["initial_reason_steps"], row["chosen"], row["rejected"]) == ("a\n\n", "b", "c")
+    # the prompt continues the assistant turn with the shared prefix, as Step-DPO's template does
+    assert isinstance(row["prompt"], str) and row["prompt"].endswith("<|im_end|>\n<|im_start|>assistant\na\n\n")
+    assert row["prompt"].count("<IMG_CONTEXT>") == len(row["images"]) and "<image>" not in row["prompt"]
 
 
 def test_unknown_format_fails_before_any_work(run, tmp_path):

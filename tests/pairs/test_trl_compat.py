@@ -107,3 +107,50 @@ def test_one_mpo_training_step_on_the_tiny_policy(dataset, tiny, tmp_path):
     out = trainer.train()
     assert out.global_step == 1 and math.isfinite(out.training_loss)
     assert Path(tmp_path).exists()
+
+
+@pytest.fixture(scope="module")
+def step_dataset(tmp_path_factory):
+    from tests.pairs.conftest import make_run
+
+    base = tmp_path_factory.mktemp("trl-step")
+    run = make_run(base / "run", [
+        P("s", "6", [ok("6", ["Look.", "So 6."], [0.9, 0.9, 0.9]), bad("5", ["Look.", "So 5."], [0.9, 0.1, 0.1])]),
+    ])
+    write_pairs(build_pairs(run, "step"), "trl", base / "out")
+    return load_trl(base / "out" / "step.jsonl")
+
+
+def test_step_rows_continue_the_shared_prefix_in_the_prompt(step_dataset, tiny, processor):
+    """TRL trains the two next steps alone, after the policy's prompt continued by the shared prefix."""
+    from trl.trainer.dpo_trainer import DataCollatorForVisionPreference
+
+    from tts.engines import GenerationRequest, load_engine
+
+    (row,) = [dict(r) for r in step_dataset]
+    assert (row["initial_reason_steps"], row["chosen"], row["rejected"]) == ("Look.\n\n", "So 6.", "So 5.")
+    engine = load_engine("transformers", str(tiny.policy), system_message=SYSTEM)
+    question = row["prompt"].split("<|im_start|>user\n")[1].split("<|im_end|>")[0].replace("<IMG_CONTEXT>", "<image>")
+    sampled = engine.render(GenerationRequest("x", question, tuple(row["images"]), assistant_prefix="Look.\n\n"))
+    assert row["prompt"] == sampled.replace("<image>", "<IMG_CONTEXT>")
+
+    batch = DataCollatorForVisionPreference(processor)([row])
+    tok = processor.tokenizer
+    for i, step in enumerate(("So 6.", "So 5.")):
+        ids = batch["input_ids"][i][batch["completion_mask"][i] == 1].tolist()
+        assert ids == tok.encode(step, add_special_tokens=False)  # no end-of-turn: the solution goes on
+
+
+def test_one_mpo_training_step_on_step_pairs(step_dataset, tiny, tmp_path):
+    import math
+
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import DPOConfig, DPOTrainer
+
+    args = DPOConfig(output_dir=str(tmp_path), loss_type=MPO_LOSS, loss_weights=MPO_WEIGHTS, max_length=None,
+                     per_device_train_batch_size=1, max_steps=1, use_cpu=True, bf16=False, report_to=[],
+                     save_strategy="no", logging_steps=1, disable_tqdm=True)
+    trainer = DPOTrainer(model=AutoModelForImageTextToText.from_pretrained(str(tiny.policy)), args=args,
+                         train_dataset=step_dataset, processing_class=AutoProcessor.from_pretrained(str(tiny.policy)))
+    out = trainer.train()
+    assert out.global_step == 1 and math.isfinite(out.training_loss)

@@ -187,3 +187,29 @@ def test_problems_without_rollouts_are_left_out_of_the_curves(tmp_path):
     only_unsampled = RunDir.open(tmp_path / "fresh")
     only_unsampled.append([Problem("x", "alpha", "test", "q", answer="1")])
     assert "curves" not in build_report(only_unsampled)
+
+
+def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(tmp_path):
+    """Selections are immutable: one decided on part of the samples would survive the resume that adds the rest."""
+    from tts.records import StepScores
+
+    run = make_run(tmp_path / "run", problems=2, n=4)
+    path = run.file("scores", "prm")
+    lines = path.read_text().splitlines(keepends=True)
+    held_back = [ln for ln in lines if json.loads(ln)["problem_id"] == "q0" and json.loads(ln)["sample_idx"] == 2]
+    path.write_text("".join(ln for ln in lines if ln not in held_back))
+    run = RunDir.open(run.path, create=False)
+    select_run(run, "prm", strategies=["best_of_n", "greedy"])
+    assert {s.problem_id for s in run.read(Selection)} == {"q1"}
+    assert run.manifest["stages"]["select"]["incomplete"] == 1
+    # a free strategy needs no scores, but the problem still waits for its grades
+    (run.path / "grades.jsonl").write_text("".join(
+        ln for ln in (run.path / "grades.jsonl").read_text().splitlines(keepends=True)
+        if not (json.loads(ln)["problem_id"] == "q1" and json.loads(ln)["sample_idx"] == 3)))
+    run = RunDir.open(run.path, create=False)
+    assert select_run(run, "prm", strategies=["oracle"]) == 1  # q0 only
+    run.append([StepScores.from_json(json.loads(held_back[0]))], critic="prm")
+    run = RunDir.open(run.path, create=False)
+    assert select_run(run, "prm", strategies=["best_of_n", "greedy"]) == 2
+    assert {(s.problem_id, s.strategy) for s in run.read(Selection)} >= {("q0", "best_of_n"), ("q0", "greedy")}
+    assert run.manifest["stages"]["select"]["incomplete"] == 1  # q1 still lacks a grade

@@ -32,6 +32,8 @@ def bestofn(
     first_greedy: bool = typer.Option(False, help="Sample 0 greedy, the rest sampled (the reference evaluation)."),
     prompt_set: str = typer.Option("internvl_cot", help="Prompt set (internvl_cot or mathvista_official)."),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
+    ids: str | None = typer.Option(None, help="Comma-separated problem ids to keep (a quick run on chosen problems)."),
+    strict: bool = typer.Option(False, help="Fail on the first bad dataset row instead of skipping it."),
     shard: str | None = typer.Option(None, help="I/K: this run takes every K-th problem from index I (0-based)."),
     data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR", help="Local dataset root (ROOT/<org>/<name>)."),
     batch_size: int | None = typer.Option(None, help="Problems per engine call and durable batch (default: the engine's preferred size)."),
@@ -45,7 +47,7 @@ def bestofn(
         tts bestofn --policy OpenGVLab/InternVL3-8B --critic OpenGVLab/VisualPRM-8B-v1_1 --n 8 --first-greedy --benchmark mathvista:testmini --out runs/mv-bo8
     """
     from tts.api import run_pipeline
-    from tts.cli.options import key_values
+    from tts.cli.options import key_values, split_list
     from tts.cli.render import print_report
 
     config = RunConfig(
@@ -53,7 +55,8 @@ def bestofn(
         engine_options=key_values(engine_option), critic_kind=critic_kind, critic_label=critic_label,
         critic_options=key_values(critic_option), strategies=tuple(strategy), aggregations=tuple(aggregation),
         temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens, seed=seed,
-        first_greedy=first_greedy, prompt_set=prompt_set, limit=limit, shard=shard,
+        first_greedy=first_greedy, prompt_set=prompt_set, limit=limit, ids=split_list(ids), strict=strict,
+        shard=shard,
         data_dir=str(data_dir) if data_dir else None, batch_size=batch_size, device=device, dtype=dtype,
     )
     result = run_pipeline(config)

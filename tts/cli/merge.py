@@ -10,6 +10,7 @@ import typer
 def merge(
     shards: list[Path] = typer.Argument(..., help="Shard run directories (made with --shard I/K)."),
     out: Path = typer.Option(..., help="The merged run directory (must not exist)."),
+    partial: bool = typer.Option(False, help="Merge an incomplete set of shards (to look at results early)."),
 ) -> None:
     """Merge shards into one run directory with a fresh report.
 
@@ -21,7 +22,7 @@ def merge(
     from tts.stages.merge import merge_runs
     from tts.stages.report import build_report
 
-    merged = merge_runs(shards, out)
+    merged = merge_runs(shards, out, partial=partial)
     print_report(build_report(merged), title=f"Merged {len(shards)} shards: {merged.path}")
 
 

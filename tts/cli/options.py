@@ -11,3 +11,8 @@ def key_values(items: Sequence[str] | None) -> dict[str, Any]:
     from tts.config import parse_override
 
     return dict(parse_override(item) for item in items or ())
+
+
+def split_list(text: str | None) -> list[str] | None:
+    """``"a, b,c"`` → ``["a", "b", "c"]``; ``None`` or an empty string → ``None`` (no filter)."""
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None

@@ -33,9 +33,7 @@ def problems(
 
     from tts.benchmarks import BenchmarkError
     from tts.benchmarks.export import export_problems
-
-    def split_list(text: str | None) -> list[str] | None:
-        return [x.strip() for x in text.split(",") if x.strip()] if text else None
+    from tts.cli.options import split_list
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as bar:

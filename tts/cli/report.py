@@ -51,6 +51,7 @@ def report(
     from rich.console import Console
 
     from tts.analysis import default_ns
+    from tts.cli.render import print_comparison, print_cost
     from tts.rundir import RunDir
     from tts.stages.report import build_report
 
@@ -64,6 +65,8 @@ def report(
         return
     ns = sorted(set(n)) or default_ns(result["curve_info"]["n_samples"])
     print_curve_table(result, ns, first_n=first_n)
+    print_comparison(result, console)
+    print_cost(result, console)
     for name, why in result["curve_info"]["unavailable"].items():
         console.print(f"[yellow]{name}: not shown ({why})[/]")
     console.print(f"wrote {run.path / 'report.json'}" + (f" and {run.path / result['plot']}" if "plot" in result else ""))

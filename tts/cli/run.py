@@ -11,6 +11,8 @@ def run(
     recipe: str = typer.Argument(..., help="Recipe file, or the name of a bundled recipe (see recipes/)."),
     set_: list[str] = typer.Option([], "--set", help="Override key=value (YAML-typed); repeatable."),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
+    ids: str | None = typer.Option(None, help="Comma-separated problem ids to keep."),
+    strict: bool = typer.Option(False, help="Fail on the first bad dataset row instead of skipping it."),
     out: Path | None = typer.Option(None, help="Run directory."),
     shard: str | None = typer.Option(None, help="I/K: this run takes every K-th problem from index I."),
 ) -> None:
@@ -24,12 +26,17 @@ def run(
 
         tts tiny /tmp/tiny && tts run internvl3-8b_visualprm-bo8 --set policy=/tmp/tiny/policy --set critic=/tmp/tiny/critic --set n=2 --set benchmarks=[demo] --limit 1
     """
+    import json
+
     from tts.api import run_pipeline
+    from tts.cli.options import split_list
     from tts.cli.render import print_report
     from tts.config import load_recipe
 
     overrides = list(set_)
     overrides += [f"limit={limit}"] if limit is not None else []
+    overrides += [f"ids=[{', '.join(json.dumps(i) for i in split_list(ids) or [])}]"] if ids else []
+    overrides += ["strict=true"] if strict else []
     overrides += [f"out={out}"] if out is not None else []
     overrides += [f"shard={shard}"] if shard is not None else []
     config = load_recipe(recipe, overrides)

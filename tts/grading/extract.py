@@ -43,13 +43,13 @@ NO_ANSWER = Extraction(None, "none")
 _TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL | re.IGNORECASE)
 _JSON_KEY = re.compile(r'"short[ _]answer"\s*:\s*("(?:[^"\\]|\\.){0,400}"|-?[\d.]+)', re.IGNORECASE)
 _CUES = (
-    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?(?:final\s+)?answer(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
+    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?<?(?:final\s+)?answer>?(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
     re.compile(
-        r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)(?:\s+to\s+the\s+question)?\s*(?:is|should\s+be|would\s+be|will\s+be|=|:)"
+        r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)s?(?:\s+to\s+the\s+question)?\s*(?:is|are|should\s+be|would\s+be|will\s+be|=|:)"
         r"\s*:?[ \t]*(?P<a>\S[^\n]*)"
     ),
     re.compile(r"(?i)\bthe\s+answer\s*(?:is|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
-    re.compile(r"(?i)\banswer\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
+    re.compile(r"(?i)\banswer>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
 )
 _SENTENCE_END = re.compile(
     r"(?<!\\)\.\s+(?=[A-Z(])|\s+(?:because|since|as it|which|so that)\s|\s+is\s+(?:the\s+)?(?:correct|right|true)\b"
@@ -67,7 +67,6 @@ _LETTER_CUES = (
         r"(?i)\b(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)\s*:?\s*\**\(?(?P<l>(?-i:[A-J]))\)?\**(?![\w'])"
     ),
 )
-_LONE_LETTER = re.compile(r"(?<![\w'\\])(A(?![\w'])(?!\s+(?!or\b|and\b)[a-z])|[B-J](?![\w']))")
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*%)?")
 _LIST = re.compile(r"\[[^\[\]\n]{1,300}\]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -146,11 +145,8 @@ def _letter(text: str, n_options: int) -> str | None:
     distinct = {letter for _, letter in found if letter in valid}
     if len(distinct) == 1:
         return distinct.pop()
-    if not found:
-        # Last resort: one lone capital letter on the last line ("Because B is valid"); never "I" or "A cat".
-        lone = {m.group(1) for m in _LONE_LETTER.finditer(last)} & (valid - {"I"})
-        if len(lone) == 1:
-            return lone.pop()
+    # No cue, no letter line: a capital letter inside a sentence ("Point D is the midpoint") names a point
+    # or a label as often as an option, so it is not taken as the answer (never guess).
     return None
 
 
@@ -188,9 +184,20 @@ def _short_whole(text: str, problem: Problem, options: tuple[str, ...]) -> str |
         return s if parse_number(s) is not None or len(_WORD.findall(s)) <= 1 else None
     if problem.answer_type == "list":
         return s if any(c.isdigit() for c in s) else None
-    if problem.answer_type == "expression" and _sentence_like(s):
+    if problem.answer_type == "expression" and (_sentence_like(s) or not _looks_like_math(s)):
         return None
     return s
+
+
+_MATH_MARKS = set("0123456789\\^+-*/=()[]{}<>_|$π√∞")
+_SYMBOL = re.compile(r"^[A-Za-z]{1,2}$")
+
+
+def _looks_like_math(s: str) -> bool:
+    """Whether a short line could be a mathematical answer: a digit, an operator or LaTeX, or a lone symbol
+    ("x", "pi"); "unknown" or "I think" is not one."""
+    s = s.strip().rstrip(".")
+    return any(c in _MATH_MARKS for c in s) or bool(_SYMBOL.match(s))
 
 
 _PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")

@@ -23,9 +23,16 @@ policy prompt with its ``<image>`` placeholders), and ``OUT/meta.json`` with one
 share one folder.
 
 Both formats write ``OUT/provenance/<method>.jsonl`` (per pair: the rollouts it came from, their grades and
-critic scores) and ``OUT/reports/<method>.json`` (the settings and the report). Step pairs train on
-``initial_reason_steps + step`` for both sides; TRL rows also carry Step-DPO's ``initial_reason_steps``,
-``chosen_step`` and ``rejected_step`` columns and MMPR rows ``initial_reason_steps``.
+critic scores) and ``OUT/reports/<method>.json`` (the settings and the report).
+
+Step pairs (``step.jsonl``) are Step-DPO's triple in TRL's *standard* (string) format: ``prompt`` is the
+rendered policy prompt with the assistant turn already continued by ``initial_reason_steps`` (the shared
+correct prefix), ``chosen``/``rejected`` are the two next steps alone, with no end-of-turn (the solution goes
+on). A conversational row cannot say this: TRL would close the prefix as its own assistant turn, and the
+prefix inside both completions would not cancel in MPO's ``bco_pair`` and ``sft`` terms (and ``sft`` would
+learn to stop after one step). TRL skips its EOS step for vision datasets, so the rows train as written.
+MMPR rows (InternVL's trainer has no prefix slot) keep ``initial_reason_steps + step`` on both sides plus an
+``initial_reason_steps`` column.
 """
 
 from __future__ import annotations
@@ -135,8 +142,22 @@ def _text_message(role: str, text: str) -> dict[str, Any]:
     return {"role": role, "content": [{"type": "text", "text": text}]}
 
 
+def trl_step_prompt(pair: Pair, system_message: str = "") -> str:
+    """A step pair's prompt as TRL's standard (string) format wants it: the policy's own rendering of the
+    question (InternVL2.5 ChatML, ``<IMG_CONTEXT>`` per image as the -hf processor expands it) with the
+    assistant turn opened and continued by ``initial_reason_steps``, exactly as Step-DPO builds it."""
+    from tts.models.internvl import chatml
+    from tts.prompts import IMAGE_PLACEHOLDER
+
+    return chatml(system_message or None, pair.prompt.replace(IMAGE_PLACEHOLDER, "<IMG_CONTEXT>"), pair.initial_steps)
+
+
 def trl_row(pair: Pair, images: list[str], system_message: str = "") -> dict[str, Any]:
-    """One TRL conversational vision-preference row."""
+    """One TRL vision-preference row: conversational, except step pairs (see the module docstring)."""
+    if pair.kind == "step":
+        return {"prompt": trl_step_prompt(pair, system_message), "chosen": pair.chosen, "rejected": pair.rejected,
+                "images": images, "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method,
+                "kind": pair.kind, "initial_reason_steps": pair.initial_steps}
     prompt = [_text_message("system", system_message)] if system_message else []
     prompt.append({"role": "user", "content": user_content(pair.prompt, len(images))})
     row: dict[str, Any] = {
@@ -146,8 +167,6 @@ def trl_row(pair: Pair, images: list[str], system_message: str = "") -> dict[str
         "images": images,
         "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method, "kind": pair.kind,
     }
-    if pair.kind == "step":
-        row.update(initial_reason_steps=pair.initial_steps, chosen_step=pair.chosen, rejected_step=pair.rejected)
     return row
 
 

@@ -13,8 +13,9 @@ prefix. Here, for every wrong rollout (incorrect or unextractable answer) with c
 Steps are the critic's own steps (``StepScores.steps``); a rollout whose steps do not rebuild its text
 with the step separator is left out (counted), so ``initial_steps + step`` is always a true prefix of a
 real rollout. Candidates are de-duplicated and at most ``cap`` are drawn per problem with a seeded
-generator. Formats without an assistant-prefix slot train on ``initial_steps + step`` for both sides: the
-shared prefix cancels exactly in the DPO (sigmoid) log-ratio difference.
+generator. TRL rows put the prefix in the prompt (the assistant turn continued) and train the steps alone;
+MMPR rows, which have no prefix slot, train on ``initial_steps + step`` for both sides (the shared prefix
+cancels in the DPO sigmoid term, not in ``bco_pair``/``sft``; see :mod:`tts.pairs.formats`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """``tts merge``: join the run directories of K shards into one run directory.
 
-The shards must come from the same command (identical config apart from ``shard``) and hold disjoint
-problems. The merged directory holds the union of every stage's records (rollouts, every critic's scores,
-grades, selections), the images, a manifest recording where it came from, and a fresh report: the same
-records an unsharded run would have written.
+The shards must come from the same command (identical config apart from ``shard``), hold disjoint
+problems and be all K shards of the split (``partial=True`` merges what is there, e.g. to look at results
+while the rest still run). The merged directory holds the union of every stage's records (rollouts, every
+critic's scores, grades, selections), the images, and a manifest recording where it came from, with the
+recipe (so the report compares with the published numbers), warnings and per-stage wall seconds summed
+over the shards: the same records an unsharded run would have written.
 """
 
 from __future__ import annotations
@@ -23,8 +25,27 @@ def _config_without_shard(run: RunDir) -> dict[str, Any]:
     return config
 
 
-def merge_runs(shards: Sequence[str | Path], out: str | Path) -> RunDir:
-    """Merge shard run directories into ``out`` (which must not exist yet, or be empty)."""
+def check_shard_set(runs: Sequence[RunDir]) -> None:
+    """Refuse a set of shards that is not exactly shards 0..K-1 of one K-way split."""
+    found = [(r.config("shard") or {"index": 0, "count": 1}) for r in runs]
+    counts = {int(f["count"]) for f in found}
+    if len(counts) != 1:
+        raise RunDirError(f"the shards split the problems differently (K = {sorted(counts)}); merge one split")
+    k = counts.pop()
+    indices = sorted(int(f["index"]) for f in found)
+    twice = sorted({i for i in indices if indices.count(i) > 1})
+    missing = sorted(set(range(k)) - set(indices))
+    if twice or missing:
+        parts = ([f"shard(s) {', '.join(map(str, twice))} given twice"] if twice else []) + \
+                ([f"shard(s) {', '.join(f'{i}/{k}' for i in missing)} missing"] if missing else [])
+        raise RunDirError(f"not a complete set of {k} shards: {'; '.join(parts)} (--partial merges them anyway)")
+
+
+def merge_runs(shards: Sequence[str | Path], out: str | Path, *, partial: bool = False) -> RunDir:
+    """Merge shard run directories into ``out`` (which must not exist yet, or be empty).
+
+    ``partial=True`` accepts an incomplete set of shards (the merged run then lacks their problems).
+    """
     if not shards:
         raise ValueError("nothing to merge: give at least one shard directory")
     runs = [RunDir.open(s, create=False) for s in shards]
@@ -34,6 +55,8 @@ def merge_runs(shards: Sequence[str | Path], out: str | Path) -> RunDir:
         if diffs:
             raise ConfigConflict(f"{other.path} was not made by the same command as {runs[0].path}:\n  - "
                                  + "\n  - ".join(diffs))
+    if not partial:
+        check_shard_set(runs)
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise RunDirError(f"{out} exists and is not empty; merge into a new directory")
@@ -41,9 +64,22 @@ def merge_runs(shards: Sequence[str | Path], out: str | Path) -> RunDir:
     merged.manifest["config"] = base
     merged.manifest["merged_from"] = [str(r.path) for r in runs]
     merged.manifest["models"] = runs[0].manifest.get("models", {})
+    recipe = runs[0].manifest.get("recipe")
+    if recipe:
+        merged.manifest["recipe"] = {**recipe, "shard": None, "out": str(out)}
+    warnings: dict[str, dict[str, Any]] = {}
+    stages: dict[str, dict[str, Any]] = {}
     for run in runs:
         for stage, entry in run.manifest.get("warnings", {}).items():
-            merged.add_warnings(stage, [f"{run.path.name}: {m}" for m in entry.get("examples", [])])
+            into = warnings.setdefault(stage, {"count": 0, "examples": []})
+            into["count"] += int(entry.get("count", 0))
+            into["examples"] += [f"{run.path.name}: {m}" for m in entry.get("examples", [])]
+        for stage, entry in run.manifest.get("stages", {}).items():
+            if "seconds" in entry:
+                into = stages.setdefault(stage, {"seconds": 0.0})
+                into["seconds"] = round(into["seconds"] + float(entry["seconds"]), 3)
+    merged.manifest["warnings"] = {k: {**v, "examples": v["examples"][:20]} for k, v in warnings.items()}
+    merged.manifest["stages"] = stages
     merged.save()
 
     seen: set[tuple] = set()

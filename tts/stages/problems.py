@@ -26,10 +26,12 @@ def add_problems(run: RunDir, benchmarks: Sequence[str], *, data_dir: str | Path
     run.bind("shard", {"index": shard[0], "count": shard[1]} if shard else {"index": 0, "count": 1})
     store = ImageStore(run.path)
     loaded_all: list[Problem] = []
+    warnings: list[str] = []
     for spec in benchmarks:
         loaded = load_problems(spec, store=store, data_dir=data_dir, limit=limit, ids=ids, strict=strict)
-        run.add_warnings("problems", loaded.warnings)
+        warnings += loaded.warnings
         loaded_all.extend(loaded.problems)
+    run.set_warnings("problems", warnings)  # every call reloads every row: replace, never add
     selected = take_shard(loaded_all, *shard) if shard else loaded_all
     have = run.keys(Problem)
     run.append([p for p in selected if p.key() not in have])

@@ -7,6 +7,11 @@ equivalence over *all* of a problem's strict-graded answers (so cluster ids, and
 tie-break "first appearance", are the run's), only when a vote strategy is asked for. Records are
 appended per batch of problems and existing keys are skipped, so a killed selection resumes.
 
+Records are immutable, so a problem is selected only once it is complete: all of its first ``n`` samples
+are on disk, strict-graded and (for strategies that read scores) scored by the critic. A problem with a
+failed sample or critic call is left for the resume that fills it in, never decided on part of its
+samples; the number left is ``manifest.stages.select.incomplete``.
+
 Example:
     >>> select_run(run, "visualprm", strategies=["best_of_n", "majority"], aggregations=["mean", "min"])  # doctest: +SKIP
 """
@@ -53,14 +58,18 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
     flags_in_run = any("greedy" in r.flags for r in all_rollouts)
     greedy_zero = not flags_in_run and sampled_greedily(sampling)
     need_clusters = any(s.uses_clusters for s in specs)
+    scored_keys = set(scores)
     done = run.keys(Selection)
-    written = 0
+    written = incomplete = 0
     with progress_bar("selecting", total=len(problems), unit="problems", enabled=progress) as advance:
         for batch in chunks(problems, batch_size):
             records = []
             for p in batch:
                 rs = rollouts.get(p.id, [])
                 if not rs:
+                    continue
+                if not complete(rs, n, grades, scored_keys if any(s.uses_scores for s in specs) else None):
+                    incomplete += 1
                     continue
                 answers = [grades[r.key()].extracted if r.key() in grades else None for r in rs]
                 ids = cluster_ids(answers, p) if need_clusters else [None] * len(rs)
@@ -83,5 +92,20 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
             written += run.append(records)
             advance(len(batch))
             after_batch()
-    run.update_stage("select", selections=len(done))
+    run.update_stage("select", selections=len(done), incomplete=incomplete)
+    if incomplete:
+        import logging
+
+        logging.getLogger(__name__).warning("%d problem(s) not selected yet: some of their first %d samples have "
+                                            "no rollout, grade or score; resume the run to fill them in", incomplete, n)
     return written
+
+
+def complete(rollouts: Sequence[Rollout], n: int, grades: Mapping[tuple[str, int], Grade],
+             scored: set[tuple[str, int]] | None) -> bool:
+    """Whether samples ``0..n-1`` of one problem all have a rollout, a strict grade and (``scored`` given) a
+    critic record (an ``unscored`` record counts: the critic has decided)."""
+    first = [r for r in rollouts if r.sample_idx < n]
+    if len({r.sample_idx for r in first}) < n:
+        return False
+    return all(r.key() in grades and (scored is None or r.key() in scored) for r in first)

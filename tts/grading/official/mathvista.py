@@ -64,6 +64,21 @@ def quick_extraction(response: str, problem: Problem) -> str | None:
     return None
 
 
+def bare_number(extraction: str) -> str:
+    """The number an extraction spells, as the GPT extractor returns it (its few-shot answers are bare
+    numbers: ``5`` for "5 years", ``-3`` for "−3", ``1000`` for "1,000", ``0.6`` for ``\\frac{3}{5}``);
+    the extraction unchanged when it is not a plain number."""
+    from tts.grading.numeric import parse_number
+
+    number = parse_number(extraction)
+    if number is None:
+        return extraction
+    try:
+        return str(float(number.value))
+    except OverflowError:
+        return extraction
+
+
 def normalize_extraction(
     extraction: str, choices: Sequence[str], question_type: str, answer_type: str, precision: int | None
 ) -> str | None:
@@ -101,6 +116,8 @@ def grade(response: str, problem: Problem) -> tuple[bool, str | None, str]:
     if extraction is None:
         found = extract_answer(response, problem)
         extraction, how = (found.answer or ""), f"strict extraction ({found.method}) in place of GPT"
+        if problem.question_type != "multi_choice" and problem.answer_type in ("integer", "float"):
+            extraction = bare_number(extraction)
     normalized = normalize_extraction(extraction, problem.choices, problem.question_type, problem.answer_type,
                                       problem.precision)
     correct = normalized is not None and any(normalized == g for g in problem.golds)

@@ -54,6 +54,10 @@ def logicvista_equal(answer: str, gold: str, problem: Problem) -> bool:
 
 
 def logicvista_grade(response: str, problem: Problem) -> tuple[bool, str | None, str]:
+    raw = response.strip()
+    if len(raw) == 1 and ((raw.isalpha() and raw.lower() not in "abcde") or not raw.isalnum()):
+        # extract_accuracy.py answers a lone non-a..e letter or symbol with 'ZZZZZ' before asking GPT-4.
+        return False, None, "official logicvista: a single letter outside a-e or symbol is 'ZZZZZ'"
     found = extract_answer(response, problem)
     predicted = _letter_list(found.answer, problem)
     shown = ", ".join(x.upper() for x in predicted) or None
@@ -124,8 +128,8 @@ def dynamath_grade(response: str, problem: Problem) -> tuple[bool, str | None, s
     try:
         data = json.loads(pred, strict=False)
         short = data.get("short answer") if isinstance(data, dict) else None
-        if short is not None:
-            parsed, value = dynamath_parse(str(short), kind)
+        if isinstance(short, str):  # VLMEvalKit's parser fails on a JSON number (no .isdigit()) and moves on
+            parsed, value = dynamath_parse(short, kind)
     except (json.JSONDecodeError, ValueError):
         pass
     if not parsed:
