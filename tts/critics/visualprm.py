@@ -8,7 +8,7 @@ Format (VisualPRM's data pipeline and reward-model code, see ``shared/reference/
   is the full policy prompt with its ``<image>`` placeholders (``<image>\\n`` is put in front when it has
   none, as the reference does); ``question="raw"`` gives the benchmark question instead;
 * every later step is its own user turn, every assistant turn is the placeholder ``+``; an empty step (from
-  ``\n\n\n\n``) writes only its role, as InternVL's MPT template renders an empty message;
+  ``\\n\\n\\n\\n``) writes only its role, as InternVL's MPT template renders an empty message;
 * only the question's ``<image>`` placeholders become image slots (``<image>`` in a response is plain text);
   a response that writes ``<IMG_CONTEXT>``, ``<img>`` or ``</img>`` (or, on vLLM's image path, the
   checkpoint's image token) is left unscored as ``template_mismatch`` rather than failing its problem;
@@ -28,7 +28,8 @@ Backends:
 * ``vllm`` — one request per step ending at its reply position, label log-probabilities, prefix caching
   (:mod:`tts.critics.vllm_backend`). Text-only rollouts are sent as the exact token ids the transformers
   path builds; with images the prompt text carries the checkpoint's image token (``<image>`` for remote
-  code, ``<IMG_CONTEXT>`` for -hf checkpoints) and vLLM's InternVL processor expands it (its tiling is the same rule, capped per request by ``max_tiles``).
+  code, ``<IMG_CONTEXT>`` for -hf checkpoints) and vLLM's InternVL processor expands it (its tiling is the
+  same rule, capped per request by ``max_tiles``).
 
 Rollouts longer than the critic's context lose the start of the solution (:mod:`tts.critics.fitting`).
 """
@@ -61,7 +62,7 @@ RESERVED_MARKERS = ("<IMG_CONTEXT>", "<img>", "</img>")
 
 
 def with_image_placeholders(question: str, n_images: int) -> str:
-    """The question with its ``<image>`` placeholders; ``<image>\n`` per image in front when it has none."""
+    """The question with its ``<image>`` placeholders; ``<image>\\n`` per image in front when it has none."""
     if n_images and IMAGE_PLACEHOLDER not in question:
         question = f"{IMAGE_PLACEHOLDER}\n" * n_images + question
     return question
@@ -74,7 +75,7 @@ def first_turn(question: str, step: str, n_images: int) -> str:
 def reply_prefixes(system: str, question: str, steps: Sequence[str], n_images: int) -> list[str]:
     """For each step, the conversation up to the assistant role that precedes its ``+`` reply.
 
-    Rendered as InternVL's MPT-style template does: an empty message (an empty step, from ``\n\n\n\n`` in
+    Rendered as InternVL's MPT-style template does: an empty message (an empty step, from ``\\n\\n\\n\\n`` in
     the response) writes its role and nothing else, not even the separator.
     """
     text = f"{ROLE_SYSTEM}{system}{SEP}"
@@ -93,9 +94,9 @@ def conversation(system: str, question: str, steps: Sequence[str], n_images: int
 
     Example (``n_images=0`` with a question that has no placeholder)::
 
-        <|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n### Question:\n{question}\n\n
-        ### Solution Process:\n{step_0}<|im_end|>\n<|im_start|>assistant\n+<|im_end|>\n
-        <|im_start|>user\n{step_1}<|im_end|>\n<|im_start|>assistant\n+<|im_end|>\n
+        <|im_start|>system\\n{system}<|im_end|>\\n<|im_start|>user\\n### Question:\\n{question}\\n\\n
+        ### Solution Process:\\n{step_0}<|im_end|>\\n<|im_start|>assistant\\n+<|im_end|>\\n
+        <|im_start|>user\\n{step_1}<|im_end|>\\n<|im_start|>assistant\\n+<|im_end|>\\n
     """
     if not steps:
         return f"{ROLE_SYSTEM}{system}{SEP}"
