@@ -91,11 +91,11 @@ def critic_kwargs(config: RunConfig) -> dict[str, Any]:
 def check_resumable(run: RunDir, config: RunConfig, params: SamplingParams) -> None:
     """Refuse a conflicting resume before any model is loaded: policy and engine, sampling settings,
     prompt set and the critic model stored under the same label (the rest is checked when each stage binds)."""
-    from tts.prompts import PROMPT_SETS
+    from tts.stages.sample import prompt_binding
 
     run.bind("run", {"policy": config.policy, "engine": config.engine})
     run.bind("sampling", params.to_json())
-    run.bind("prompt", {"set": config.prompt_set, "fingerprint": PROMPT_SETS.get(config.prompt_set).fingerprint()})
+    run.bind("prompt", prompt_binding(config.prompt_set))
     run.check(f"critics.{config.critic_label or config.critic_kind}", {"model": config.critic})
 
 

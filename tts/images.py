@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tts.jsonl import write_bytes_atomic
+
 if TYPE_CHECKING:  # pillow is light, but keep `import tts` free of it anyway
     from PIL import Image as PILImage
 
@@ -91,7 +93,5 @@ class ImageStore:
         name = f"{digest}.{_FORMAT_EXT.get(fmt.upper(), 'img')}"
         path = self.dir / name
         if not path.is_file() or path.stat().st_size != len(data):  # a short file is a crash's leftover
-            from tts.jsonl import write_bytes_atomic
-
             write_bytes_atomic(path, data)
         return f"{self.prefix}/{name}" if self.prefix else name

@@ -95,6 +95,10 @@ def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: s
     return lines
 
 
+WARNING_EXAMPLES = 20
+"""Warning messages kept per stage in the manifest (all of them are counted)."""
+
+
 class RunDir:
     """A run directory on disk. Use :meth:`open`; all writes go through it."""
 
@@ -223,7 +227,7 @@ class RunDir:
             return
         entry = self.manifest.setdefault("warnings", {}).setdefault(stage, {"count": 0, "examples": []})
         entry["count"] += len(messages)
-        room = 20 - len(entry["examples"])
+        room = WARNING_EXAMPLES - len(entry["examples"])
         entry["examples"].extend(messages[: max(0, room)])
         self.save()
 
@@ -233,7 +237,7 @@ class RunDir:
         messages = list(messages)
         warnings = self.manifest.setdefault("warnings", {})
         if messages:
-            warnings[stage] = {"count": len(messages), "examples": messages[:20]}
+            warnings[stage] = {"count": len(messages), "examples": messages[:WARNING_EXAMPLES]}
         elif warnings.pop(stage, None) is None:
             return
         self.save()

@@ -26,7 +26,7 @@ def run(
 
         tts tiny /tmp/tiny && tts run internvl3-8b_visualprm-bo8 --set policy=/tmp/tiny/policy --set critic=/tmp/tiny/critic --set n=2 --set benchmarks=[demo] --limit 1
     """
-    import json
+    import dataclasses
 
     from tts.api import run_pipeline
     from tts.cli.options import split_list
@@ -35,11 +35,11 @@ def run(
 
     overrides = list(set_)
     overrides += [f"limit={limit}"] if limit is not None else []
-    overrides += [f"ids=[{', '.join(json.dumps(i) for i in split_list(ids) or [])}]"] if ids else []
-    overrides += ["strict=true"] if strict else []
     overrides += [f"out={out}"] if out is not None else []
     overrides += [f"shard={shard}"] if shard is not None else []
     config = load_recipe(recipe, overrides)
+    if ids or strict:
+        config = dataclasses.replace(config, ids=split_list(ids) or config.ids, strict=strict or config.strict)
     result = run_pipeline(config)
     print_report(result.report, title=f"{config.description or recipe}: {result.run_dir}")
 

@@ -154,20 +154,15 @@ def trl_step_prompt(pair: Pair, system_message: str = "") -> str:
 
 def trl_row(pair: Pair, images: list[str], system_message: str = "") -> dict[str, Any]:
     """One TRL vision-preference row: conversational, except step pairs (see the module docstring)."""
+    common = {"images": images, "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method,
+              "kind": pair.kind}
     if pair.kind == "step":
         return {"prompt": trl_step_prompt(pair, system_message), "chosen": pair.chosen, "rejected": pair.rejected,
-                "images": images, "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method,
-                "kind": pair.kind, "initial_reason_steps": pair.initial_steps}
+                **common, "initial_reason_steps": pair.initial_steps}
     prompt = [_text_message("system", system_message)] if system_message else []
     prompt.append({"role": "user", "content": user_content(pair.prompt, len(images))})
-    row: dict[str, Any] = {
-        "prompt": prompt,
-        "chosen": [_text_message("assistant", pair.chosen_response)],
-        "rejected": [_text_message("assistant", pair.rejected_response)],
-        "images": images,
-        "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method, "kind": pair.kind,
-    }
-    return row
+    return {"prompt": prompt, "chosen": [_text_message("assistant", pair.chosen_response)],
+            "rejected": [_text_message("assistant", pair.rejected_response)], **common}
 
 
 def _side_meta(pair: Pair, chosen: bool) -> dict[str, Any]:

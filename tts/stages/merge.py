@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tts.records import Grade, Problem, Record, Rollout, Selection, StepScores
-from tts.rundir import ConfigConflict, RunDir, RunDirError, config_differences
+from tts.rundir import WARNING_EXAMPLES, ConfigConflict, RunDir, RunDirError, config_differences
 
 
 def _config_without_shard(run: RunDir) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def merge_runs(shards: Sequence[str | Path], out: str | Path, *, partial: bool =
             if "seconds" in entry:
                 into = stages.setdefault(stage, {"seconds": 0.0})
                 into["seconds"] = round(into["seconds"] + float(entry["seconds"]), 3)
-    merged.manifest["warnings"] = {k: {**v, "examples": v["examples"][:20]} for k, v in warnings.items()}
+    merged.manifest["warnings"] = {k: {**v, "examples": v["examples"][:WARNING_EXAMPLES]} for k, v in warnings.items()}
     merged.manifest["stages"] = stages
     merged.save()
 

@@ -31,10 +31,15 @@ class SampleSummary:
     failed: int
 
 
+def prompt_binding(prompt_set: str) -> dict[str, str]:
+    """What a run stores under ``config.prompt``: the prompt set and the fingerprint of its texts."""
+    return {"set": prompt_set, "fingerprint": PROMPT_SETS.get(prompt_set).fingerprint()}
+
+
 def bind_sampling(run: RunDir, engine: Engine, params: SamplingParams, prompt_set: str) -> None:
     run.bind("policy", engine.identity())
     run.bind("sampling", params.to_json())
-    run.bind("prompt", {"set": prompt_set, "fingerprint": PROMPT_SETS.get(prompt_set).fingerprint()})
+    run.bind("prompt", prompt_binding(prompt_set))
     run.set_model_info("policy", engine.info())
 
 

@@ -18,12 +18,15 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from tts.records import Grade, Problem, Rollout, Selection, StepScores
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, by_problem, chunks, select_problems
+
+log = logging.getLogger(__name__)
 
 AGGREGATION_FREE = "none"
 """The ``Selection.aggregation`` of strategies that do not read scores."""
@@ -58,7 +61,7 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
     flags_in_run = any("greedy" in r.flags for r in all_rollouts)
     greedy_zero = not flags_in_run and sampled_greedily(sampling)
     need_clusters = any(s.uses_clusters for s in specs)
-    scored_keys = set(scores)
+    needs_scores = scores if any(s.uses_scores for s in specs) else None
     done = run.keys(Selection)
     written = incomplete = 0
     with progress_bar("selecting", total=len(problems), unit="problems", enabled=progress) as advance:
@@ -68,7 +71,7 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
                 rs = rollouts.get(p.id, [])
                 if not rs:
                     continue
-                if not complete(rs, n, grades, scored_keys if any(s.uses_scores for s in specs) else None):
+                if not complete(rs, n, grades, needs_scores):
                     incomplete += 1
                     continue
                 answers = [grades[r.key()].extracted if r.key() in grades else None for r in rs]
@@ -94,15 +97,13 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
             after_batch()
     run.update_stage("select", selections=len(done), incomplete=incomplete)
     if incomplete:
-        import logging
-
-        logging.getLogger(__name__).warning("%d problem(s) not selected yet: some of their first %d samples have "
-                                            "no rollout, grade or score; resume the run to fill them in", incomplete, n)
+        log.warning("%d problem(s) not selected yet: some of their first %d samples have no rollout, grade or "
+                    "score; resume the run to fill them in", incomplete, n)
     return written
 
 
 def complete(rollouts: Sequence[Rollout], n: int, grades: Mapping[tuple[str, int], Grade],
-             scored: set[tuple[str, int]] | None) -> bool:
+             scored: Container[tuple[str, int]] | None) -> bool:
     """Whether samples ``0..n-1`` of one problem all have a rollout, a strict grade and (``scored`` given) a
     critic record (an ``unscored`` record counts: the critic has decided)."""
     first = [r for r in rollouts if r.sample_idx < n]

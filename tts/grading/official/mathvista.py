@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from tts.grading.extract import extract_answer
+from tts.grading.numeric import parse_number
 from tts.records import Problem
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
@@ -68,8 +69,6 @@ def bare_number(extraction: str) -> str:
     """The number an extraction spells, as the GPT extractor returns it (its few-shot answers are bare
     numbers: ``5`` for "5 years", ``-3`` for "−3", ``1000`` for "1,000", ``0.6`` for ``\\frac{3}{5}``);
     the extraction unchanged when it is not a plain number."""
-    from tts.grading.numeric import parse_number
-
     number = parse_number(extraction)
     if number is None:
         return extraction
