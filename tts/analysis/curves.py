@@ -77,7 +77,7 @@ def permutations(n_samples: int, draws: int, seed: int) -> np.ndarray:
 
 def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                    aggregations: Sequence[str] | None = None, *, convention: str = "subsets",
-                   draws: int = DEFAULT_DRAWS, seed: int = 0, threads: int = 2, progress: bool = False) -> Curves:
+                   draws: int = DEFAULT_DRAWS, seed: int = 0, threads: int = 1, progress: bool = False) -> Curves:
     """Accuracy at every n for each requested strategy (default: all) and aggregation (default: all)."""
     from tts.progress import progress_bar
 

@@ -4,7 +4,8 @@ Each answer cluster's vote is an integer key that is a sum of per-member increme
 :mod:`tts.strategies.scores`, so sums are exact and order-free):
 
 - ``weighted_vote``: ``units · 2**b + 1`` per member, i.e. key = (summed score, member count);
-- ``majority``: ``2**S + units`` per member, i.e. key = (member count, summed score);
+- ``majority``: ``2**S + units`` per member, i.e. key = (member count, summed score), with ``2**S`` above
+  the largest total |score| of any problem of the run (so one more member outweighs any score difference);
 
 with ties between equal keys going to the lower cluster id, exactly as :mod:`tts.strategies.rules`. The
 selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when that
@@ -32,13 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from tts.analysis.exact import present_probability
-from tts.analysis.montecarlo import TARGET_ELEMENTS, Batch, run_batches
-from tts.strategies.scores import SCORE_LIMIT, SCORE_UNIT_BITS
+from tts.analysis.montecarlo import Batch, run_batches
 
 VOTE_STRATEGIES = ("majority", "weighted_vote")
 MAX_SAMPLES = 1024
 """Vote keys stay inside int64 up to this N."""
-COLUMNS_PER_BATCH = 512
+BUCKET_SHRINK = 0.75
+"""A batch is cut where its columns' length falls below this fraction of its longest column's."""
+MIN_BUCKET = 32
+"""Columns a batch takes before it may be cut (fewer would leave numpy's per-call cost dominant)."""
 
 
 def vote_increments(units: np.ndarray, clusters: np.ndarray, strategy: str) -> np.ndarray:
@@ -47,14 +50,18 @@ def vote_increments(units: np.ndarray, clusters: np.ndarray, strategy: str) -> n
     if n > MAX_SAMPLES:
         raise ValueError(f"vote curves support N <= {MAX_SAMPLES} samples per problem, this run has {n}")
     bits = max(1, n.bit_length())
+    parsed = clusters >= 0
     if strategy == "weighted_vote":
         inc = units * np.int64(1 << bits) + 1
     elif strategy == "majority":
-        shift = SCORE_UNIT_BITS + int(SCORE_LIMIT).bit_length() + bits + 1
+        # one more member must outweigh any difference of summed scores within a problem: 2**shift above
+        # the largest total |score| of a problem (the run's own, so keys stay as small as they can)
+        total = int(np.where(parsed, np.abs(units), 0).sum(axis=1).max(initial=0))
+        shift = max(1, total.bit_length())
         inc = units + np.int64(1 << shift)
     else:
         raise KeyError(f"not a vote strategy: {strategy!r}; known: {', '.join(VOTE_STRATEGIES)}")
-    return np.where(clusters >= 0, inc, 0).astype(np.int64)
+    return np.where(parsed, inc, 0).astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,31 +183,37 @@ def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, co
 
 def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, steps: np.ndarray,
                  signed: np.ndarray, count_bits: int, draws: int = 1000) -> list[Batch]:
-    """Group the columns that need sampling by slot layout and similar length; build their arrays.
+    """Group the columns that need sampling into batches of one layout (competitor slots, singleton
+    competitors or not, signed or not) and similar length; build their arrays.
 
-    With few draws (the first-n convention has one) a batch takes many more columns, so every numpy call
-    still works on a large array."""
+    Within a layout, columns sorted longest first are cut into a new batch where the length falls below
+    ``BUCKET_SHRINK`` of the batch's longest (each batch runs to its longest column, so this bounds the
+    wasted steps), once the batch has ``MIN_BUCKET`` columns. With few draws (the first-n convention has
+    one) numpy's per-call cost dominates, so every column is padded to the widest layout and each family
+    is one batch."""
     need = np.nonzero(steps > 0)[0]
     if len(need) == 0:
         return []
-    slots = cols.slots[need]
-    if draws <= 8:  # few draws: numpy call overhead dominates, so pad every column to the widest layout
-        slots = np.full_like(slots, int(slots.max()))
-    key = np.stack([slots, cols.has_single[need], signed[need]], axis=1)
+    layout = np.stack([cols.has_single[need], signed[need], cols.slots[need]], axis=1)
+    if draws <= 8:  # few draws: numpy's per-call cost dominates, so pad every column to the widest layout
+        layout[:, 2] = layout[:, 2].max()
     batches: list[Batch] = []
-    for layout in np.unique(key, axis=0):
-        members = need[(key == layout).all(axis=1)]
-        members = members[np.argsort(steps[members], kind="stable")]
-        s, has_single, is_signed = int(layout[0]), bool(layout[1]), bool(layout[2])
-        per = max(1, COLUMNS_PER_BATCH // (1 + s), TARGET_ELEMENTS // ((1 + s) * max(1, draws)))
-        for i in range(0, len(members), per):
-            batches.append(_batch(inc, clusters, sizes, cols, members[i:i + per], s, has_single, is_signed,
-                                  int(steps[members[i:i + per]].max()), count_bits))
+    for key in np.unique(layout, axis=0):
+        members = need[(layout == key).all(axis=1)]
+        members = members[np.argsort(-steps[members], kind="stable")]
+        cuts = [0]
+        for i in range(1, len(members) if draws > 8 else 0):
+            if i - cuts[-1] >= MIN_BUCKET and steps[members[i]] < BUCKET_SHRINK * steps[members[cuts[-1]]]:
+                cuts.append(i)
+        for lo, hi in zip(cuts, cuts[1:] + [len(members)]):
+            part = members[lo:hi]
+            batches.append(_batch(inc, clusters, sizes, cols, part, int(key[2]), bool(key[0]), bool(key[1]),
+                                  steps[part], count_bits))
     return batches
 
 
 def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, idx: np.ndarray, s: int,
-           has_single: bool, signed: bool, steps: int, count_bits: int) -> Batch:
+           has_single: bool, signed: bool, col_steps: np.ndarray, count_bits: int) -> Batch:
     p, c = cols.problem[idx], cols.target[idx]
     cl = clusters[p]  # (C, N)
     inc2 = 2 * inc[p]
@@ -210,10 +223,10 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
     slot_ids = np.concatenate([c[:, None], rivals], axis=1)  # (C, 1+S)
     member = cl[:, None, :] == slot_ids[:, :, None]  # (C, 1+S, N)
     table = np.where(member, inc2[:, None, :], 0)
-    table = table.transpose(2, 1, 0).reshape(table.shape[2], -1)  # (N, (1+S)*C), slot-major columns
+    table = table.transpose(2, 1, 0)  # (N, 1+S, C)
     wins_ties = (slot_ids[:, 1:] >= 0) & (slot_ids[:, 1:] < c[:, None])
     offsets = np.concatenate([np.ones((len(idx), 1), np.int64), wins_ties.astype(np.int64)], axis=1)
-    init = offsets.T.reshape(-1)
+    init = np.ascontiguousarray(offsets.T)
     single = None
     if has_single:
         k = sizes.shape[1]
@@ -221,11 +234,12 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
         is_single = (cl >= 0) & (cl != c[:, None]) & (size_of == 1)
         floor = np.iinfo(np.int64).min if signed else 2
         single = np.where(is_single, inc2 + (cl < c[:, None]), floor).T.copy()
-    return Batch(idx, np.ascontiguousarray(table), init, single, steps, s, signed, count_bits)
+    return Batch(idx, np.ascontiguousarray(table), init, single, np.asarray(col_steps, np.int64), signed,
+                 count_bits)
 
 
 def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
-               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, threads: int = 2) -> np.ndarray:
+               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, threads: int = 1) -> np.ndarray:
     """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. The first-n
     convention is the identity permutation with ``exact_alone=False`` (and ``bounds=False``: with one
     deterministic draw, proving outcomes costs more than computing them)."""

@@ -85,7 +85,7 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
 def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
-                 plot: bool = True, plot_convention: str = "subsets", threads: int = 2,
+                 plot: bool = True, plot_convention: str = "subsets", threads: int = 1,
                  progress: bool = False) -> dict[str, Any]:
     """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
 
@@ -122,7 +122,7 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
 def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
-                 plot_convention: str = "subsets", threads: int = 2, progress: bool = False) -> dict[str, Any]:
+                 plot_convention: str = "subsets", threads: int = 1, progress: bool = False) -> dict[str, Any]:
     """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
     ``plot``); empty when no problem has rollouts yet."""
     from tts.analysis import (
