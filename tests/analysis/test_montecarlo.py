@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from tests.analysis import brute
 from tts.analysis import exact, montecarlo, votes
+from tts.analysis.arrays import RunArrays
 from tts.analysis.curves import permutations
 
 
@@ -71,7 +72,7 @@ def test_near_ties_are_resolved_not_guessed(strategy, monkeypatch):
     # identical scores everywhere: coarse margins are all near-ties, so every outcome comes from the
     # exact fallback; the curve must still equal enumeration (ties go to the lower cluster id)
     clusters = np.array([[0, 1, 0, 1, 2, 1, 0, 2]])
-    a = brute.RunArrays.from_numpy(clusters != 1, clusters, {"mean": np.full((1, 8), 0.7)})
+    a = RunArrays.from_numpy(clusters != 1, clusters, {"mean": np.full((1, 8), 0.7)})
     units = a.units("mean")
     order = exact.best_of_n_order(units, a.scored, a.present)
     perms = np.array([np.random.default_rng(i).permutation(8) for i in range(400)])

@@ -56,14 +56,14 @@ class Batch:
     ``inc[i, s, j]`` is the doubled increment of sample ``i`` in slot ``s`` (0 = the target, 1..S the
     multi-member competitors; zero in a padded slot) of column ``j``; ``init`` the slots' starting keys
     (the tie offsets); ``single[i, j]`` the key a singleton competitor has once sample ``i`` arrives
-    (absent: ``floor``); ``col_steps[j]`` the prefix lengths 1..col_steps[j] that column ``j`` needs.
+    (absent: ``floor``).
     """
 
     columns: np.ndarray  # (C,) column ids
     inc: np.ndarray  # (N, 1+S, C) int64
     init: np.ndarray  # (1+S, C) int64
     single: np.ndarray | None  # (N, C) int64
-    col_steps: np.ndarray  # (C,) int64
+    steps: int  # prefix lengths 1..steps are needed (by the batch's longest column)
     signed: bool = False
     count_bits: int = 0  # signed path: the low bits of key // 2 hold the member count
 
@@ -74,10 +74,6 @@ class Batch:
     @property
     def slots(self) -> int:
         return self.inc.shape[1] - 1
-
-    @property
-    def steps(self) -> int:
-        return int(self.col_steps.max(initial=0))
 
     @property
     def lanes(self) -> int:
@@ -178,12 +174,13 @@ def _wins_signed(b: Batch, perms: np.ndarray) -> np.ndarray:
         state = np.repeat(init[None, :], rows, axis=0)
         single = np.full((rows, c), absent, np.int64) if b.single is not None else None
         for t in range(t_max):
-            state += np.take(inc, order[:, t], axis=0)
+            idx = order[:, t]
+            state += np.take(inc, idx, axis=0)
             present = ((state >> 1) & low) != 0
             keys = np.where(present, state, absent)
             best = np.full((rows, c), absent, np.int64)
             if single is not None:
-                np.maximum(single, b.single[order[:, t]], out=single)
+                np.maximum(single, b.single[idx], out=single)
                 np.maximum(best, single, out=best)
             for k in range(1, s + 1):
                 np.maximum(best, keys[:, k * c:(k + 1) * c], out=best)
@@ -192,13 +189,12 @@ def _wins_signed(b: Batch, perms: np.ndarray) -> np.ndarray:
 
 
 def batch_wins(batch: Batch, perms: np.ndarray) -> np.ndarray:
-    """(steps, C) number of draws in which each column's target wins among the first t samples (exact
-    for t ≤ the column's own ``col_steps``; rows past it are not computed)."""
+    """(steps, C) number of draws in which each column's target wins among the first t samples."""
     return (_wins_signed if batch.signed else _wins_positive)(batch, perms)
 
 
 def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int, threads: int = 1) -> np.ndarray:
-    """Win rates (n_columns, N) of every column; cells a column does not need stay 0. With ``threads > 1``
+    """Win rates (n_columns, N) of every column; rows of columns in no batch stay 0. With ``threads > 1``
     batches run on a thread pool; the default is one thread because on the 2-core reference machine the
     numpy calls are too short to overlap and two threads measured slower."""
     n = perms.shape[1]
@@ -217,6 +213,5 @@ def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int, thr
     else:
         results = [work(b) for b in ordered]
     for b, acc in results:
-        needed = np.arange(b.steps)[None, :] < b.col_steps[:, None]
-        rates[b.columns, :b.steps] = np.where(needed, acc.T / d, 0.0)
+        rates[b.columns, :b.steps] = acc.T / d
     return rates

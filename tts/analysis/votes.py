@@ -189,7 +189,7 @@ def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols:
     Within a layout, columns sorted longest first are cut into a new batch where the length falls below
     ``BUCKET_SHRINK`` of the batch's longest (each batch runs to its longest column, so this bounds the
     wasted steps), once the batch has ``MIN_BUCKET`` columns. With few draws (the first-n convention has
-    one) numpy's per-call cost dominates, so every column is padded to the widest layout and each family
+    one) numpy's per-call cost dominates, so every column is padded to the widest layout and each layout
     is one batch."""
     need = np.nonzero(steps > 0)[0]
     if len(need) == 0:
@@ -208,12 +208,12 @@ def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols:
         for lo, hi in zip(cuts, cuts[1:] + [len(members)]):
             part = members[lo:hi]
             batches.append(_batch(inc, clusters, sizes, cols, part, int(key[2]), bool(key[0]), bool(key[1]),
-                                  steps[part], count_bits))
+                                  int(steps[part].max()), count_bits))
     return batches
 
 
 def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, idx: np.ndarray, s: int,
-           has_single: bool, signed: bool, col_steps: np.ndarray, count_bits: int) -> Batch:
+           has_single: bool, signed: bool, steps: int, count_bits: int) -> Batch:
     p, c = cols.problem[idx], cols.target[idx]
     cl = clusters[p]  # (C, N)
     inc2 = 2 * inc[p]
@@ -234,8 +234,7 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
         is_single = (cl >= 0) & (cl != c[:, None]) & (size_of == 1)
         floor = np.iinfo(np.int64).min if signed else 2
         single = np.where(is_single, inc2 + (cl < c[:, None]), floor).T.copy()
-    return Batch(idx, np.ascontiguousarray(table), init, single, np.asarray(col_steps, np.int64), signed,
-                 count_bits)
+    return Batch(idx, np.ascontiguousarray(table), init, single, steps, signed, count_bits)
 
 
 def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
