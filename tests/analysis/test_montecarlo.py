@@ -51,9 +51,9 @@ def test_coarse_kernel_equals_exact_keys(seed, strategy, coarse_bits):
         montecarlo.COARSE_BITS = old
 
 
-def test_exact_key_path_keeps_the_floor():
-    # small integer scores: keys fit int32 with shift 0, so the kernel compares exact keys directly and
-    # must still treat "nobody present" as a loss for the target
+def test_smallest_keys_keep_the_floor():
+    # small integer scores: the kernel still shifts by 1 (so tie offsets leave the coarse keys), and must
+    # still treat "nobody present" as a loss for the target
     clusters = np.array([[0, -1, -1, 1, 0, -1], [-1, 0, -1, -1, -1, 0]])  # the second target is alone
     units = np.array([[1, 0, 0, 1, 1, 0], [0, 1, 0, 0, 0, 1]], np.int64)
     inc = votes.vote_increments(units, clusters, "weighted_vote")
@@ -63,7 +63,7 @@ def test_exact_key_path_keeps_the_floor():
     perms = permutations(6, 720, 0)
     assert sorted((b.slots, b.single is not None) for b in batches) == [(0, False), (0, True)]
     for b in batches:
-        assert montecarlo.coarse_shift(b) == 0
+        assert montecarlo.coarse_shift(b) == 1
         np.testing.assert_array_equal(montecarlo.batch_wins(b, perms), _reference(b, perms))
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from tts.analysis import exact
 from tts.analysis.arrays import RunArrays
-from tts.analysis.votes import VOTE_STRATEGIES, vote_curve
+from tts.analysis.votes import VOTE_STRATEGIES, vote_curves
 from tts.strategies import AGGREGATIONS, STRATEGIES, check_aggregation
 
 CONVENTIONS = ("subsets", "first_n")
@@ -97,6 +97,7 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
     jobs = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
     jobs += [(s, a) for s in strategies if not STRATEGIES.get(s).aggregation_free for a in aggregations]
     scored = arrays.scored
+    votes: list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, str]]] = []
     with progress_bar("accuracy curves", total=len(jobs), unit="curves", enabled=progress) as advance:
         for strategy, agg in jobs:
             if strategy == "greedy":
@@ -115,12 +116,16 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                     fn = exact.best_of_n_first_n if first_n else exact.best_of_n_subsets
                     values[(strategy, agg)] = fn(correct, order)
                 elif strategy in VOTE_STRATEGIES:
-                    values[(strategy, agg)] = vote_curve(units, arrays.clusters, correct, order, strategy, perms,
-                                                         exact_alone=not first_n, bounds=not first_n,
-                                                         threads=threads)
+                    votes.append(((strategy, agg), (units, order, strategy)))
+                    continue  # computed below, all together
                 else:  # a strategy registered elsewhere has no vectorised estimator yet
                     unavailable[strategy] = "no vectorised estimator"
             advance(1)
+        if votes:  # one Monte Carlo over every vote job: they share the column layouts (see vote_curves)
+            got = vote_curves([job for _, job in votes], arrays.clusters, correct, perms, exact_alone=not first_n,
+                              bounds=not first_n, threads=threads)
+            values.update(zip([key for key, _ in votes], got))
+            advance(len(votes))
     return Curves(values, arrays.benchmarks, convention, None if first_n else draws, seed, unavailable)
 
 

@@ -44,6 +44,8 @@ TARGET_ELEMENTS = 1 << 17
 per-call cost, small enough to stay near the CPU caches."""
 COARSE_BITS = 30
 """Coarse keys stay below 2**COARSE_BITS, so margins (and margins plus τ) fit int32."""
+MAX_ROWS = 255
+"""Draws per chunk at most, so per-column win counts of a step fit uint8 (see :func:`_count`)."""
 RESOLVE_ELEMENTS = 1 << 20
 """Elements gathered at once when recomputing near-ties exactly."""
 
@@ -77,85 +79,122 @@ class Batch:
 
     @property
     def lanes(self) -> int:
-        """Running keys per draw: the targets, every column's competitors, the singleton maxima."""
-        return self.width * (1 + self.slots + (self.single is not None))
+        """Running sums per draw in the positive kernel: a margin per competitor slot, plus the target's own
+        key and the singleton maximum where there are singletons (the own key alone where nothing else)."""
+        own = self.single is not None or not self.slots
+        return self.width * (self.slots + own + (self.single is not None))
 
 
 def coarse_shift(b: Batch) -> int:
-    """The smallest shift that keeps every coarse key of a positive batch below 2**COARSE_BITS."""
+    """The smallest shift ``k ≥ 1`` that keeps every coarse key of a positive batch below 2**COARSE_BITS
+    (at least 1 so the tie offsets drop out of the coarse keys; the near-tie test covers them)."""
     top = int(b.init.max(initial=0)) + int(b.inc.sum(axis=0).max(initial=0))
     if b.single is not None:
         top = max(top, int(b.single.max(initial=0)))
-    return max(0, top.bit_length() - COARSE_BITS)
+    return max(1, top.bit_length() - COARSE_BITS)
 
 
-def resolve_exact(b: Batch, order: np.ndarray, rows: np.ndarray, cols: np.ndarray, t: int) -> np.ndarray:
+def resolve_exact(b: Batch, order: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                  t: int | np.ndarray) -> np.ndarray:
     """Exact outcome (bool per event) of the vote among the first ``t + 1`` samples of ``order[rows]`` for
-    batch columns ``cols``: the keys are summed from the exact int64 increments."""
+    batch columns ``cols`` (``t`` one prefix for all events or one per event): the keys are summed from the
+    exact int64 increments."""
     s1 = b.inc.shape[1]
+    ts = np.broadcast_to(np.asarray(t, np.int64), rows.shape)
+    by_t = np.argsort(ts, kind="stable")  # events of similar length together: little masked-out work
     out = np.empty(len(rows), bool)
-    step = max(1, RESOLVE_ELEMENTS // ((t + 1) * (s1 + 1)))
     slot_ids = np.arange(s1)[None, None, :]
+    step = max(1, RESOLVE_ELEMENTS // ((int(ts.max(initial=0)) + 1) * (s1 + 1)))
     for e0 in range(0, len(rows), step):
-        r, c = rows[e0:e0 + step], cols[e0:e0 + step]
-        samples = order[r, :t + 1]  # (E, τ)
-        keys = b.init[:, c].T + b.inc[samples[:, :, None], slot_ids, c[:, None, None]].sum(axis=1)  # (E, 1+S)
+        pick = by_t[e0:e0 + step]
+        r, c, te = rows[pick], cols[pick], ts[pick]
+        tau = int(te.max()) + 1
+        samples = order[r, :tau]  # (E, τ)
+        drawn = np.arange(tau)[None, :] <= te[:, None]
+        gathered = np.where(drawn[:, :, None], b.inc[samples[:, :, None], slot_ids, c[:, None, None]], 0)
+        keys = b.init[:, c].T + gathered.sum(axis=1)  # (E, 1+S)
         best = np.full(len(r), 2, np.int64)
         if s1 > 1:
             np.maximum(best, keys[:, 1:].max(axis=1), out=best)
         if b.single is not None:
-            np.maximum(best, b.single[samples, c[:, None]].max(axis=1), out=best)
-        out[e0:e0 + step] = keys[:, 0] > best
+            np.maximum(best, np.where(drawn, b.single[samples, c[:, None]], 2).max(axis=1), out=best)
+        out[pick] = keys[:, 0] > best
     return out
+
+
+def _lane_table(b: Batch, k: int) -> np.ndarray:
+    """(L, N, C) int32 per-sample lane increments of the coarse kernel: for every multi-member slot ``j``
+    the target-minus-competitor difference ``(inc0 >> k) - (incj >> k) - 1``, then, when the batch has
+    singleton competitors or no slot at all, the target's own ``(inc0 >> k) - 1``.
+
+    A difference lane's running sum is the coarse margin against that competitor directly (one lane per
+    competitor instead of two keys and a subtraction), and the ``-1`` per sample makes it the margin minus
+    ``τ``, so the sure-win test is a sign test. The starting keys (tie offsets, at most 1) vanish under the
+    shift ``k ≥ 1``."""
+    coarse = (b.inc >> k).astype(np.int32).transpose(1, 0, 2)  # (1+S, N, C)
+    lanes = [coarse[:1] - coarse[1:] - 1] if b.slots else []
+    if b.single is not None or not b.slots:
+        lanes.append(coarse[:1] - 1)
+    return np.ascontiguousarray(np.concatenate(lanes, axis=0))
 
 
 def _wins_positive(b: Batch, perms: np.ndarray) -> np.ndarray:
     n_cols, s, t_max = b.width, b.slots, b.steps
     k = coarse_shift(b)
-    exact = k == 0  # the keys themselves fit int32: compare them directly, nothing to resolve
-    tab = np.ascontiguousarray((b.inc >> k).astype(np.int32).transpose(1, 0, 2))  # (1+S, N, C)
-    init = (b.init >> k).astype(np.int32)
+    tab = _lane_table(b, k)
     stab = None if b.single is None else (b.single >> k).astype(np.int32)
+    member = b.inc[:, 0, :] > 0  # (N, C): sample i is in column j's target cluster
     floor = np.int32(2 >> k)
+    near_from = ((1 << 32) - 2 * np.arange(1, t_max + 1)).astype(np.uint32)  # u in [-2τ, 0) as uint32 (a
+    # uint32 threshold: an int64 one would make numpy compare in int64, four times slower)
     d = perms.shape[0]
-    chunk = max(1, min(d, TARGET_ELEMENTS // b.lanes))
+    chunk = max(1, min(d, MAX_ROWS, TARGET_ELEMENTS // b.lanes))
     acc = np.zeros((t_max, n_cols), np.int64)
+    events: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for d0 in range(0, d, chunk):
         order = perms[d0:d0 + chunk]
         rows = order.shape[0]
-        state = np.repeat(init[:, None, :], rows, axis=1)  # (1+S, rows, C): every slot a contiguous slab
+        state = np.zeros((tab.shape[0], rows, n_cols), np.int32)  # lane-major: every lane a contiguous slab
         smax = None if stab is None else np.full((rows, n_cols), floor, np.int32)
-        best = np.empty((rows, n_cols), np.int32)
-        margin = np.empty((rows, n_cols), np.int32)
+        u = np.empty((rows, n_cols), np.int32)  # min over the lanes of (coarse margin - τ)
         for t in range(t_max):
             idx = order[:, t]
             state += np.take(tab, idx, axis=1)
             if smax is not None:
                 np.maximum(smax, np.take(stab, idx, axis=0), out=smax)
-            if s == 0:
-                best[...] = smax if smax is not None else floor
-            else:
-                np.maximum(state[1], smax if smax is not None else floor, out=best)
-                for slab in state[2:]:
-                    np.maximum(best, slab, out=best)
-            np.subtract(state[0], best, out=margin)
-            if exact:
-                acc[t] += _count(margin > 0)
+            if t == 0:  # one sample: the target wins iff it is a member (its coarse keys tie when it is absent)
+                acc[0] += _count(np.take(member, idx, axis=0))
                 continue
-            tau = t + 1
-            acc[t] += _count(margin >= tau)
-            margin += tau
-            near = margin.view(np.uint32) < 2 * tau  # -τ ≤ M ≤ τ - 1: the coarse keys cannot tell
+            if smax is not None:
+                np.subtract(state[s], smax, out=u)
+                for lane in state[:s]:
+                    np.minimum(u, lane, out=u)
+            elif s == 1:
+                u = state[0]  # read only
+            elif s:
+                np.minimum(state[0], state[1], out=u)
+                for lane in state[2:]:
+                    np.minimum(u, lane, out=u)
+            else:
+                np.subtract(state[0], floor, out=u)
+            acc[t] += _count(u >= 0)  # coarse margin >= τ: the target surely wins
+            near = u.view(np.uint32) >= near_from[t]  # -τ <= margin < τ: the coarse keys cannot tell
             if near.any():
                 r, c = np.divmod(np.flatnonzero(near), n_cols)
-                won = resolve_exact(b, order, r, c, t)
-                acc[t] += np.bincount(c[won], minlength=n_cols)
+                events.append((r + d0, np.full(len(r), t), c))
+    if events:
+        r, t, c = (np.concatenate(x) for x in zip(*events))
+        won = resolve_exact(b, perms, r, c, t)
+        np.add.at(acc, (t[won], c[won]), 1)
     return acc
 
 
 def _count(flags: np.ndarray) -> np.ndarray:
-    """Per-column number of true rows (a uint8 sum is about twice as fast as ``count_nonzero``)."""
-    return flags.view(np.uint8).sum(axis=0, dtype=np.int64 if flags.shape[0] > 65535 else np.uint16)
+    """Per-column number of true rows (a uint8 sum is about twice as fast as ``count_nonzero``, and faster
+    still in its own type, which chunks of at most 255 rows allow)."""
+    rows = flags.shape[0]
+    dtype = np.uint8 if rows <= 255 else np.uint16 if rows <= 65535 else np.int64  # no cast when it fits
+    return flags.view(np.uint8).sum(axis=0, dtype=dtype)
 
 
 def _wins_signed(b: Batch, perms: np.ndarray) -> np.ndarray:
