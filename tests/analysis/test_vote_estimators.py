@@ -28,7 +28,7 @@ def test_all_permutations_as_draws_give_the_exact_subset_accuracy(n_samples, see
     a = brute.single_step_arrays(np.random.default_rng(seed), 3, n_samples, signed=signed)
     units, order = _inputs(a)
     perms = np.array(list(itertools.permutations(range(n_samples))))
-    got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, perms, threads=1)
+    got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, perms, workers=1)
     np.testing.assert_allclose(got, brute.accuracy(a, strategy), atol=1e-12)
 
 
@@ -38,7 +38,7 @@ def test_random_draws_are_close_to_exact(strategy):
     a = brute.single_step_arrays(rng, 6, 8, clusters=3, levels=50, missing=0.0)
     units, order = _inputs(a)
     want = brute.accuracy(a, strategy)
-    got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, permutations(8, 4000, seed=1), threads=2)
+    got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, permutations(8, 4000, seed=1), workers=2)
     # 4000 draws: standard error <= 0.008 per cell
     assert np.abs(got - want).max() < 0.04
     assert abs((got - want).mean()) < 0.01
@@ -93,10 +93,26 @@ def test_more_than_one_correct_cluster_sums_disjoint_wins():
     units, order = _inputs(a)
     perms = np.array(list(itertools.permutations(range(6))))
     for strategy in votes.VOTE_STRATEGIES:
-        got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, perms, threads=1)
+        got = votes.vote_curve(units, a.clusters, a.correct, order, strategy, perms, workers=1)
         np.testing.assert_allclose(got, brute.accuracy(a, strategy), atol=1e-12)
 
 
 def test_too_many_samples_for_vote_keys_is_a_clear_error():
     with pytest.raises(ValueError, match="N <= 1024"):
         votes.vote_increments(np.zeros((1, 2048), np.int64), np.zeros((1, 2048), np.int64), "majority")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 10_000), st.sampled_from(votes.VOTE_STRATEGIES), st.integers(1, 6))
+def test_first_n_running_maximum_equals_every_cluster_race(n_samples, seed, strategy, levels):
+    # the fast first-n path (running maximum of within-cluster sums) against every cluster's running key,
+    # with few score levels so equal keys (ties to the lower id) are common
+    a = brute.single_step_arrays(np.random.default_rng(seed), 6, n_samples, clusters=4, levels=levels)
+    units, order = _inputs(a)
+    inc = votes.vote_increments(units, a.clusters, strategy)
+    k = votes.cluster_sizes(a.clusters).shape[1]
+    if k == 0:
+        return
+    rep = votes.representative_correct(a.clusters, a.correct, order, k)
+    np.testing.assert_array_equal(votes._first_n_monotone(inc, a.clusters, rep, k),
+                                  votes._first_n_general(inc, a.clusters, rep, k))

@@ -31,7 +31,7 @@ import numpy as np
 
 from tts.analysis import exact
 from tts.analysis.arrays import RunArrays
-from tts.analysis.votes import VOTE_STRATEGIES, vote_curves
+from tts.analysis.votes import VOTE_STRATEGIES, vote_curves, vote_first_n
 from tts.strategies import AGGREGATIONS, STRATEGIES, check_aggregation
 
 CONVENTIONS = ("subsets", "first_n")
@@ -77,7 +77,7 @@ def permutations(n_samples: int, draws: int, seed: int) -> np.ndarray:
 
 def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                    aggregations: Sequence[str] | None = None, *, convention: str = "subsets",
-                   draws: int = DEFAULT_DRAWS, seed: int = 0, threads: int = 1, progress: bool = False) -> Curves:
+                   draws: int = DEFAULT_DRAWS, seed: int = 0, workers: int | None = None, progress: bool = False) -> Curves:
     """Accuracy at every n for each requested strategy (default: all) and aggregation (default: all)."""
     from tts.progress import progress_bar
 
@@ -91,13 +91,14 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
         STRATEGIES.get(s)
     first_n = convention == "first_n"
     correct = arrays.correct
-    perms = np.arange(arrays.n_samples)[None, :] if first_n else permutations(arrays.n_samples, draws, seed)
+    perms = None if first_n else permutations(arrays.n_samples, draws, seed)
     values: dict[tuple[str, str | None], np.ndarray] = {}
     unavailable: dict[str, str] = {}
     jobs = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
     jobs += [(s, a) for s in strategies if not STRATEGIES.get(s).aggregation_free for a in aggregations]
     scored = arrays.scored
     votes: list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, str]]] = []
+    ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with progress_bar("accuracy curves", total=len(jobs), unit="curves", enabled=progress) as advance:
         for strategy, agg in jobs:
             if strategy == "greedy":
@@ -110,11 +111,15 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
             elif strategy == "random":
                 values[(strategy, None)] = exact.random_first_n(correct) if first_n else exact.random_subsets(correct)
             else:
-                units = arrays.units(agg)
-                order = exact.best_of_n_order(units, scored, arrays.present)
+                if agg not in ranked:  # every score-reading strategy of an aggregation shares its ranking
+                    units = arrays.units(agg)
+                    ranked[agg] = (units, exact.best_of_n_order(units, scored, arrays.present))
+                units, order = ranked[agg]
                 if strategy == "best_of_n":
                     fn = exact.best_of_n_first_n if first_n else exact.best_of_n_subsets
                     values[(strategy, agg)] = fn(correct, order)
+                elif strategy in VOTE_STRATEGIES and first_n:
+                    values[(strategy, agg)] = vote_first_n(units, arrays.clusters, correct, order, strategy)
                 elif strategy in VOTE_STRATEGIES:
                     votes.append(((strategy, agg), (units, order, strategy)))
                     continue  # computed below, all together
@@ -122,8 +127,7 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                     unavailable[strategy] = "no vectorised estimator"
             advance(1)
         if votes:  # one Monte Carlo over every vote job: they share the column layouts (see vote_curves)
-            got = vote_curves([job for _, job in votes], arrays.clusters, correct, perms, exact_alone=not first_n,
-                              bounds=not first_n, threads=threads)
+            got = vote_curves([job for _, job in votes], arrays.clusters, correct, perms, workers=workers)
             values.update(zip([key for key, _ in votes], got))
             advance(len(votes))
     return Curves(values, arrays.benchmarks, convention, None if first_n else draws, seed, unavailable)

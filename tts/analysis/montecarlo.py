@@ -34,16 +34,20 @@ tracks presence explicitly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from tts.analysis.forked import forked_map, resolve_workers
+
 TARGET_ELEMENTS = 1 << 17
-"""Elements per state array in one step (draw chunk × slots × columns): big enough to amortise Python's
-per-call cost, small enough to stay near the CPU caches."""
+"""Elements per state array in one step (draw chunk × lanes × columns): big enough to amortise Python's
+per-call cost, small enough that a state array fits a core's L2 cache (two worker processes then scale
+better than with larger arrays)."""
 COARSE_BITS = 30
 """Coarse keys stay below 2**COARSE_BITS, so margins (and margins plus τ) fit int32."""
+PARALLEL_WORK = 10**8
+"""Lane-steps (draws × steps × lanes, about a nanosecond each) from which worker processes pay off."""
 MAX_ROWS = 255
 """Draws per chunk at most, so per-column win counts of a step fit uint8 (see :func:`_count`)."""
 RESOLVE_ELEMENTS = 1 << 20
@@ -232,25 +236,24 @@ def batch_wins(batch: Batch, perms: np.ndarray) -> np.ndarray:
     return (_wins_signed if batch.signed else _wins_positive)(batch, perms)
 
 
-def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int, threads: int = 1) -> np.ndarray:
-    """Win rates (n_columns, N) of every column; rows of columns in no batch stay 0. With ``threads > 1``
-    batches run on a thread pool; the default is one thread because on the 2-core reference machine the
-    numpy calls are too short to overlap and two threads measured slower."""
+def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int,
+                workers: int | None = None) -> np.ndarray:
+    """Win rates (n_columns, N) of every column; rows of columns in no batch stay 0.
+
+    ``workers`` processes share the batches (``None``: one per CPU, see :mod:`tts.analysis.forked`), but
+    only for at least ``PARALLEL_WORK`` lane-steps: below that, starting them costs more than it saves.
+    The rates are the same whatever the number of workers."""
     n = perms.shape[1]
     rates = np.zeros((n_columns, n))
     if not batches:
         return rates
     d = perms.shape[0]
-
-    def work(b: Batch) -> tuple[Batch, np.ndarray]:
-        return b, batch_wins(b, perms)
-
-    ordered = sorted(batches, key=lambda b: -b.steps * b.lanes)
-    if threads > 1 and len(ordered) > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            results = list(pool.map(work, ordered))
-    else:
-        results = [work(b) for b in ordered]
-    for b, acc in results:
+    ordered = sorted(batches, key=lambda b: -b.steps * b.lanes)  # the longest first: even shares
+    results = None
+    if sum(b.steps * b.lanes for b in ordered) * d >= PARALLEL_WORK:
+        results = forked_map(lambda i: batch_wins(ordered[i], perms), len(ordered), resolve_workers(workers))
+    if results is None:
+        results = [batch_wins(b, perms) for b in ordered]
+    for b, acc in zip(ordered, results):
         rates[b.columns, :b.steps] = acc.T / d
     return rates

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tts.analysis.exact import present_probability
+from tts.analysis.forked import forked_map, resolve_workers
 from tts.analysis.montecarlo import Batch, run_batches
 
 VOTE_STRATEGIES = ("majority", "weighted_vote")
@@ -41,8 +42,11 @@ MAX_SAMPLES = 1024
 """Vote keys stay inside int64 up to this N."""
 BUCKET_SHRINK = 0.75
 """A batch is cut where its columns' length falls below this fraction of its longest column's."""
-MIN_BUCKET = 32
-"""Columns a batch takes before it may be cut (fewer would leave numpy's per-call cost dominant)."""
+PARALLEL_CELLS = 10**8
+"""(problems × samples × draws × jobs) from which vote jobs are dealt to worker processes."""
+MIN_BUCKET = 128
+"""Columns a batch takes before it may be cut (fewer would leave numpy's per-call and per-row costs
+dominant)."""
 
 
 def vote_increments(units: np.ndarray, clusters: np.ndarray, strategy: str) -> np.ndarray:
@@ -239,17 +243,17 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
 
 
 def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
-               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, threads: int = 1) -> np.ndarray:
+               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, workers: int | None = None) -> np.ndarray:
     """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. The first-n
     convention is the identity permutation with ``exact_alone=False`` (and ``bounds=False``: with one
     deterministic draw, proving outcomes costs more than computing them)."""
     return vote_curves([(units, order, strategy)], clusters, correct, perms, exact_alone=exact_alone,
-                       bounds=bounds, threads=threads)[0]
+                       bounds=bounds, workers=workers)[0]
 
 
 def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
                 perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True,
-                threads: int = 1) -> list[np.ndarray]:
+                workers: int | None = None) -> list[np.ndarray]:
     """:func:`vote_curve` of several ``(units, best-of-n order, strategy)`` jobs over the same clusters.
 
     Why together: every job has the same clusters, so the same column layouts, and the Monte Carlo kernel
@@ -257,6 +261,9 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     all of a run's vote curves (2 strategies × 5 aggregations) share one set of batches. Each job's
     numbers are exactly those it gets alone: the draws are the same ``perms`` for every column."""
     p, n = clusters.shape
+    split = _split_jobs(jobs, clusters, correct, perms, exact_alone, bounds, workers)
+    if split is not None:
+        return split
     outs = [np.zeros((p, n)) for _ in jobs]
     sizes = cluster_sizes(clusters)
     if sizes.shape[1] == 0 or not jobs:
@@ -282,7 +289,7 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     batches = make_batches(np.concatenate([part[0] for part in parts]), np.tile(clusters, (jobs_n, 1)),
                            np.tile(sizes, (jobs_n, 1)), stacked, np.concatenate([part[6] for part in parts]),
                            np.concatenate([part[2] for part in parts]), max(1, n.bit_length()), perms.shape[0])
-    sampled = run_batches(batches, perms, len(stacked.problem), threads=threads)
+    sampled = run_batches(batches, perms, len(stacked.problem), workers=workers)
     start = 0
     for out, (_, cols, signed, win, loss, uncertain, _) in zip(outs, parts):
         stop = start + len(cols.problem)
@@ -300,6 +307,25 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     return outs
 
 
+def _split_jobs(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+                perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray] | None:
+    """The jobs dealt round-robin to forked workers, each computing its share with :func:`vote_curves`
+    (its preparation included, which is a third of the cost); ``None`` when not worth it or not possible."""
+    w = min(resolve_workers(workers), len(jobs))
+    if w < 2 or clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
+        return None
+    groups = [list(range(g, len(jobs), w)) for g in range(w)]
+    got = forked_map(lambda g: vote_curves([jobs[j] for j in groups[g]], clusters, correct, perms,
+                                           exact_alone=exact_alone, bounds=bounds, workers=1), w, w)
+    if got is None:
+        return None
+    outs: list[np.ndarray] = [np.empty(0)] * len(jobs)
+    for group, curves in zip(groups, got):
+        for j, curve in zip(group, curves):
+            outs[j] = curve
+    return outs
+
+
 def _stack_columns(parts: Sequence[Columns], problems: int) -> Columns:
     """The columns of several jobs as one set; job ``j``'s problem rows become ``j·P + row`` (the rows of
     the jobs' increments stacked in order)."""
@@ -310,3 +336,74 @@ def _stack_columns(parts: Sequence[Columns], problems: int) -> Columns:
                    np.concatenate([c.target for c in parts]), np.concatenate(competitors),
                    np.concatenate([c.slots for c in parts]), np.concatenate([c.has_single for c in parts]),
                    np.concatenate([c.alone for c in parts]))
+
+
+FIRST_N_ELEMENTS = 1 << 22
+"""(problems × clusters × samples) elements of running keys held at once by the general first-n path."""
+
+
+def vote_first_n(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray,
+                 strategy: str) -> np.ndarray:
+    """Per-problem accuracy (P, N) of a vote strategy applied to the first n samples, for every n.
+
+    One deterministic prefix per n needs no sampling. With positive increments a cluster's key only grows,
+    so the leading key after sample i is the running maximum, over the samples so far, of each sample's
+    cluster key just after it arrived (a cumulative sum within its cluster); the cluster id rides in the
+    low digits (lowest id wins ties). Rows with negative increments (weighted vote over negative scores)
+    take the general path: every cluster's running key, winner = first present maximum. A cluster counts
+    as correct as in :func:`vote_curves` (its best-ranked member)."""
+    p, n = clusters.shape
+    out = np.zeros((p, n))
+    inc = vote_increments(units, clusters, strategy)
+    k = cluster_sizes(clusters).shape[1]
+    if k == 0:
+        return out
+    rep = representative_correct(clusters, correct, order, k)
+    parsed = clusters >= 0
+    general = ((inc < 0) & parsed).any(axis=1)
+    top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
+    if top >= np.iinfo(np.int64).max // (k + 1):  # the encoded keys would overflow
+        general[:] = True
+    rows = np.nonzero(~general)[0]
+    if len(rows):
+        out[rows] = _first_n_monotone(inc[rows], clusters[rows], rep[rows], k)
+    rows = np.nonzero(general)[0]
+    if len(rows):
+        out[rows] = _first_n_general(inc[rows], clusters[rows], rep[rows], k)
+    return out
+
+
+def _first_n_monotone(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
+    p, n = clusters.shape
+    parsed = clusters >= 0
+    # each sample's cluster key just after it arrives: a cumulative sum within (problem, cluster) segments
+    by_cluster = np.argsort(np.where(parsed, clusters, k) * n + np.arange(n)[None, :], axis=1)
+    vals = np.take_along_axis(np.where(parsed, inc, 0), by_cluster, axis=1)
+    sorted_cl = np.take_along_axis(clusters, by_cluster, axis=1)
+    run = np.cumsum(vals, axis=1)
+    new_segment = np.ones((p, n), bool)
+    new_segment[:, 1:] = sorted_cl[:, 1:] != sorted_cl[:, :-1]
+    before = np.where(new_segment, run - vals, 0)  # the row's running sum where each segment starts
+    np.maximum.accumulate(before, axis=1, out=before)  # carried forward (sums only grow along a row)
+    seg_keys = np.empty((p, n), np.int64)
+    np.put_along_axis(seg_keys, by_cluster, run - before, axis=1)
+    # leading (key, lowest id) so far; a key of 0 is nobody (present clusters have positive keys)
+    coded = np.where(parsed, seg_keys * (k + 1) + (k - np.maximum(clusters, 0)), 0)
+    lead = np.maximum.accumulate(coded, axis=1)
+    winner = k - lead % (k + 1)
+    return np.take_along_axis(rep, np.minimum(winner, k - 1), axis=1) & (lead > 0)
+
+
+def _first_n_general(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
+    p, n = clusters.shape
+    out = np.zeros((p, n), bool)
+    ids = np.arange(k)[None, :, None]
+    absent = np.iinfo(np.int64).min
+    step = max(1, FIRST_N_ELEMENTS // (k * n))
+    for p0 in range(0, p, step):
+        member = clusters[p0:p0 + step, None, :] == ids  # (R, K, N)
+        keys = np.cumsum(np.where(member, inc[p0:p0 + step, None, :], 0), axis=2)
+        present = np.logical_or.accumulate(member, axis=2)
+        winner = np.where(present, keys, absent).argmax(axis=1)  # (R, N): the first maximum
+        out[p0:p0 + step] = np.take_along_axis(rep[p0:p0 + step], winner, axis=1) & present.any(axis=1)
+    return out

@@ -85,7 +85,7 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
 def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
-                 plot: bool = True, plot_convention: str = "subsets", threads: int = 1,
+                 plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
                  progress: bool = False) -> dict[str, Any]:
     """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
 
@@ -114,7 +114,7 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
     if curves and problems:
         report.update(curve_report(run, scoring, critic=critic, strategies=strategies, aggregations=aggregations,
                                    draws=draws, seed=seed, resamples=resamples, plot=plot,
-                                   plot_convention=plot_convention, threads=threads, progress=progress))
+                                   plot_convention=plot_convention, workers=workers, progress=progress))
     write_json_atomic(run.path / ("report.json" if scoring == "strict" else f"report-{scoring}.json"), report)
     return report
 
@@ -122,7 +122,7 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
 def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
-                 plot_convention: str = "subsets", threads: int = 1, progress: bool = False) -> dict[str, Any]:
+                 plot_convention: str = "subsets", workers: int | None = None, progress: bool = False) -> dict[str, Any]:
     """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
     ``plot``); empty when no problem has rollouts yet."""
     from tts.analysis import (
@@ -147,7 +147,7 @@ def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
     unavailable: dict[str, str] = {}
     for convention in ("subsets", "first_n"):
         result = compute_curves(arrays, names, aggs, convention=convention, draws=draws, seed=seed,
-                                threads=threads, progress=progress)
+                                workers=workers, progress=progress)
         unavailable.update(result.unavailable)
         sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
     out: dict[str, Any] = dict(sections["subsets"])
