@@ -30,8 +30,10 @@ from tts.analysis.bootstrap import DEFAULT_RESAMPLES, bootstrap_ci
 from tts.analysis.curves import Curves
 
 
-def _pct(x: float) -> float | None:
-    return None if np.isnan(x) else round(float(x) * 100.0, 4)
+def _pcts(values: np.ndarray) -> list[float | None]:
+    """Fractions as percentages rounded to 4 decimals, NaN as ``None`` (JSON null); vectorised, as a report
+    holds thousands."""
+    return [None if v != v else v for v in np.round(np.asarray(values, np.float64) * 100.0, 4).tolist()]
 
 
 def curve_section(curves: Curves, aggregations: Sequence[str], *, resamples: int = DEFAULT_RESAMPLES,
@@ -45,10 +47,12 @@ def curve_section(curves: Curves, aggregations: Sequence[str], *, resamples: int
         stacked = np.concatenate([curves.values[k][rows] for k in keys], axis=1) if keys else np.zeros((rows.sum(), 0))
         mean = stacked.mean(axis=0)
         low, high = bootstrap_ci(stacked, resamples=resamples, level=level, seed=seed)
+        labels = [str(j + 1) for j in range(n)]
         for name, data in (("curves", mean), ("ci_low", low), ("ci_high", high)):
             per_bench: dict[str, dict[str, dict[str, float | None]]] = {}
+            pct = _pcts(data)
             for i, (strategy, agg) in enumerate(keys):
-                series = {str(j + 1): _pct(v) for j, v in enumerate(data[i * n:(i + 1) * n])}
+                series = dict(zip(labels, pct[i * n:(i + 1) * n]))
                 for a in ([agg] if agg is not None else list(aggregations)):
                     per_bench.setdefault(strategy, {})[a] = series
             out[name][bench] = per_bench

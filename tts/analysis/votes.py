@@ -121,22 +121,23 @@ def build_columns(sizes: np.ndarray, rep_correct: np.ndarray) -> Columns:
     return Columns(p_col, c_col, competitors, slots, has_single, ~others.any(axis=1))
 
 
-def _segment_top2(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray):
-    """Per segment (problem) and column n: largest value, its row offset, and the second largest."""
-    s, n = len(seg_start), values.shape[1]
-    lo = np.iinfo(np.int64).min
-    top1 = np.full((s, n), lo, np.int64)
-    arg1 = np.full((s, n), -1, np.int64)
-    top2 = np.full((s, n), lo, np.int64)
-    for k in range(int(seg_len.max()) if s else 0):
-        segs = np.nonzero(seg_len > k)[0]
-        v = values[seg_start[segs] + k]
-        t1, t2 = top1[segs], top2[segs]
-        better = v > t1
-        top2[segs] = np.where(better, t1, np.maximum(t2, v))
-        top1[segs] = np.where(better, v, t1)
-        arg1[segs] = np.where(better, k, arg1[segs])
-    return top1, arg1, top2
+def _rival_max(values: np.ndarray, prob_start: np.ndarray, prob_len: np.ndarray, problem: np.ndarray,
+               target_off: np.ndarray) -> np.ndarray:
+    """(C, N): per column, the largest ``values`` row among its problem's segments other than its target's
+    (int64 min where there is none). A problem's segments are rows ``prob_start .. prob_start + prob_len``."""
+    c, n = len(problem), values.shape[1]
+    out = np.full((c, n), np.iinfo(np.int64).min, np.int64)
+    rivals = prob_len[problem] - 1
+    has = np.nonzero(rivals > 0)[0]
+    if len(has) == 0:
+        return out
+    counts = rivals[has]
+    col = np.repeat(np.arange(len(has)), counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    j = np.arange(int(counts.sum())) - first[col]
+    seg = prob_start[problem[has]][col] + j + (j >= target_off[has][col])  # skip the target's own segment
+    out[has] = np.maximum.reduceat(values[seg], first, axis=0)
+    return out
 
 
 def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns):
@@ -173,14 +174,11 @@ def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, co
     seg_of[exists] = np.arange(len(exists))
     prob_start = np.searchsorted(exists // max(k, 1), np.arange(p))
     prob_len = np.bincount(exists // max(k, 1), minlength=p)
-    top_w, arg_w, sec_w = _segment_top2(max_win, prob_start, prob_len)
-    top_l, arg_l, sec_l = _segment_top2(min_loss, prob_start, prob_len)
 
     tseg = seg_of[cols.problem * k + cols.target]
     toff = tseg - prob_start[cols.problem]
-    pc = cols.problem
-    rival_max = np.where(arg_w[pc] == toff[:, None], sec_w[pc], top_w[pc])
-    rival_sure = np.where(arg_l[pc] == toff[:, None], sec_l[pc], top_l[pc])
+    rival_max = _rival_max(max_win, prob_start, prob_len, cols.problem, toff)
+    rival_sure = _rival_max(min_loss, prob_start, prob_len, cols.problem, toff)
     win = (lo[tseg] >= 1) & (2 * min_key[tseg] + 1 > np.maximum(rival_max, 2))
     loss = 2 * max_key[tseg] + 1 <= rival_sure
     return win, loss
