@@ -58,8 +58,8 @@ def _call(i: int) -> Any:
 
 
 def forked_map(task: Callable[[int], T], count: int, workers: int) -> list[T] | None:
-    """``[task(i) for i in range(count)]`` on up to ``workers`` forked processes (pieces handed out one at a
-    time, so list expensive pieces first). ``None`` when it cannot run that way (one worker or piece, no
+    """``[task(i) for i in range(count)]`` on up to ``workers`` processes: this one (piece 0) and forked
+    ones (the other pieces, handed out one at a time, so list expensive pieces first). ``None`` when it cannot run that way (one worker or piece, no
     fork, or the pool failed to start or broke): the caller then computes serially. An exception raised
     by ``task`` itself propagates."""
     global _TASK
@@ -67,9 +67,12 @@ def forked_map(task: Callable[[int], T], count: int, workers: int) -> list[T] | 
         return None
     _TASK = task
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, count),
+        # this process is one of the workers: it takes the first piece while the others run the rest
+        with ProcessPoolExecutor(max_workers=min(workers, count) - 1,
                                  mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_call, range(count)))
+            rest = [pool.submit(_call, i) for i in range(1, count)]
+            first = task(0)
+            return [first] + [f.result() for f in rest]
     except (BrokenProcessPool, OSError) as exc:
         log.warning("worker processes failed (%s); computing in this process instead", exc)
         return None

@@ -248,12 +248,19 @@ def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int,
     if not batches:
         return rates
     d = perms.shape[0]
-    ordered = sorted(batches, key=lambda b: -b.steps * b.lanes)  # the longest first: even shares
-    results = None
-    if sum(b.steps * b.lanes for b in ordered) * d >= PARALLEL_WORK:
-        results = forked_map(lambda i: batch_wins(ordered[i], perms), len(ordered), resolve_workers(workers))
+    ordered = sorted(batches, key=lambda b: -b.steps * b.lanes)
+    shares: list[list[Batch]] = [ordered]
+    w = min(resolve_workers(workers), len(ordered))
+    if w > 1 and sum(b.steps * b.lanes for b in ordered) * d >= PARALLEL_WORK:
+        shares, load = [[] for _ in range(w)], [0] * w
+        for b in ordered:  # the longest first, each to the least loaded worker: even shares
+            i = load.index(min(load))
+            shares[i].append(b)
+            load[i] += b.steps * b.lanes
+    results = forked_map(lambda i: [batch_wins(b, perms) for b in shares[i]], len(shares), w)
     if results is None:
-        results = [batch_wins(b, perms) for b in ordered]
-    for b, acc in zip(ordered, results):
-        rates[b.columns, :b.steps] = acc.T / d
+        results = [[batch_wins(b, perms) for b in share] for share in shares]
+    for share, accs in zip(shares, results):
+        for b, acc in zip(share, accs):
+            rates[b.columns, :b.steps] = acc.T / d
     return rates
