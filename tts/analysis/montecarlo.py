@@ -11,8 +11,13 @@ Layout: all columns in a batch share the permutations (one random order of the s
 draw), so the per-step gather is a row copy and every operation is a dense numpy op over
 ``draws × slots × columns``. Competitor clusters with one member are folded into a single running max (a
 singleton's key is fixed once it arrives), so problems with many one-off wrong answers stay cheap.
-The state is laid out slot-major, ``(slots, draws, columns)``, so every elementwise step runs over
-contiguous slabs however few columns a batch has, and one ``take`` gathers all slots at once.
+The state is laid out lane-major, ``(lanes, draws, columns)``, so every elementwise step runs over
+contiguous slabs, and one ``take`` gathers all lanes at once. A lane holds, per competitor slot, the
+coarse *margin* of the target over that competitor (minus ``τ``, see :func:`_lane_table`), plus the
+target's own key where singletons compete; so the margin against the best competitor is a minimum.
+Batches are wide (all vote curves of a run share them, :func:`tts.analysis.votes.vote_curves`) and run in
+chunks of at most 255 draws: numpy's per-row costs (the per-column win counts are a reduction over draws)
+and per-call costs both fall with width.
 
 Key encoding (positive keys): the target's key is ``2·key + 1``; a competitor's is ``2·key + 1`` when its
 id is lower than the target's (it wins ties) else ``2·key``, so "target wins" is one strict ``>``.
@@ -24,9 +29,9 @@ with the shift ``k`` that keeps them below 2**30. Flooring loses less than ``2**
 ``τ`` samples drawn the exact keys satisfy ``2**k·K̂ ≤ K ≤ 2**k·K̂ + 1 + τ·(2**k - 1)``, and the coarse
 margin ``M = K̂_target - K̂_best`` decides the vote exactly whenever ``M ≥ τ`` (the target surely wins)
 or ``M ≤ -(τ + 1)`` (surely loses). The rare draws in between (near-ties: keys within ``τ`` coarse
-units of each other, which on this data is about 0.1% of the cells, mostly exact ties) are recomputed
-from the exact int64 increments of the samples drawn so far (:func:`resolve_exact`). The counts are
-therefore bit-for-bit those of exact keys.
+units of each other, about 0.025% of the cells on the benchmark's data once n = 1 is decided by
+membership) are recomputed from the exact int64 increments of the samples drawn so far
+(:func:`resolve_exact`). The counts are therefore bit-for-bit those of exact keys.
 Keys with negative increments (weighted vote over negative scores) take a slower exact int64 path that
 tracks presence explicitly.
 """

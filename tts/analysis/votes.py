@@ -23,7 +23,8 @@ clusters, disjoint events), the estimate at ``n`` is:
 3. otherwise the fraction of ``draws`` random permutations whose first n samples it wins
    (:mod:`tts.analysis.montecarlo`).
 
-The same code computes the "first n samples" convention by passing the identity permutation.
+The "first n samples" convention needs no sampling: :func:`vote_first_n` computes it directly (the
+identity permutation as the only draw gives the same numbers, more slowly).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ MAX_SAMPLES = 1024
 BUCKET_SHRINK = 0.75
 """A batch is cut where its columns' length falls below this fraction of its longest column's."""
 PARALLEL_CELLS = 10**8
-"""(problems × samples × draws × jobs) from which vote jobs are dealt to worker processes."""
+"""(problems × samples × draws × jobs) from which problems are dealt to worker processes."""
 MIN_BUCKET = 128
 """Columns a batch takes before it may be cut (fewer would leave numpy's per-call and per-row costs
 dominant)."""
@@ -191,8 +192,8 @@ def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols:
 
     Within a layout, columns sorted longest first are cut into a new batch where the length falls below
     ``BUCKET_SHRINK`` of the batch's longest (each batch runs to its longest column, so this bounds the
-    wasted steps), once the batch has ``MIN_BUCKET`` columns. With few draws (the first-n convention has
-    one) numpy's per-call cost dominates, so every column is padded to the widest layout and each layout
+    wasted steps), once the batch has ``MIN_BUCKET`` columns. With few draws (the identity permutation
+    alone, for instance) numpy's per-call cost dominates, so every column is padded to the widest layout and each layout
     is one batch."""
     need = np.nonzero(steps > 0)[0]
     if len(need) == 0:
@@ -242,9 +243,9 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
 
 def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
                perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, workers: int | None = None) -> np.ndarray:
-    """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. The first-n
-    convention is the identity permutation with ``exact_alone=False`` (and ``bounds=False``: with one
-    deterministic draw, proving outcomes costs more than computing them)."""
+    """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. (The identity
+    permutation with ``exact_alone=False, bounds=False`` gives the first-n convention; :func:`vote_first_n`
+    computes that faster.)"""
     return vote_curves([(units, order, strategy)], clusters, correct, perms, exact_alone=exact_alone,
                        bounds=bounds, workers=workers)[0]
 
@@ -307,20 +308,27 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
 
 def _split_jobs(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
                 perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray] | None:
-    """The jobs dealt round-robin to forked workers, each computing its share with :func:`vote_curves`
-    (its preparation included, which is a third of the cost); ``None`` when not worth it or not possible."""
-    w = min(resolve_workers(workers), len(jobs))
+    """The problems dealt round-robin to worker processes (problems are independent and the draws are
+    shared, so the numbers are the same), each computing every job for its share with :func:`vote_curves`,
+    preparation included; ``None`` when not worth it or not possible."""
+    p = clusters.shape[0]
+    w = min(resolve_workers(workers), p)
     if w < 2 or clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
         return None
-    groups = [list(range(g, len(jobs), w)) for g in range(w)]
-    got = forked_map(lambda g: vote_curves([jobs[j] for j in groups[g]], clusters, correct, perms,
-                                           exact_alone=exact_alone, bounds=bounds, workers=1), w, w)
+    shares = [np.arange(g, p, w) for g in range(w)]
+
+    def share(g: int) -> list[np.ndarray]:
+        rows = shares[g]
+        return vote_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
+                           exact_alone=exact_alone, bounds=bounds, workers=1)
+
+    got = forked_map(share, w, w)
     if got is None:
         return None
-    outs: list[np.ndarray] = [np.empty(0)] * len(jobs)
-    for group, curves in zip(groups, got):
-        for j, curve in zip(group, curves):
-            outs[j] = curve
+    outs = [np.empty((p, clusters.shape[1])) for _ in jobs]
+    for rows, curves in zip(shares, got):
+        for out, curve in zip(outs, curves):
+            out[rows] = curve
     return outs
 
 

@@ -41,6 +41,7 @@ def report(
     seed: int = typer.Option(0, help="Seed of the Monte Carlo draws and of the bootstrap."),
     scoring: str = typer.Option("strict", help="Grading mode: strict|official."),
     plot: bool = typer.Option(True, help="Write report-curves.png."),
+    workers: int | None = typer.Option(None, help="Processes for the vote Monte Carlo (default: one per CPU)."),
 ) -> None:
     """Accuracy as a function of n from one run: every strategy × aggregation, 95% CIs, report.json and a plot.
 
@@ -58,7 +59,7 @@ def report(
     run = RunDir.open(run_dir, create=False)
     result = build_report(run, scoring, critic=critic, strategies=strategy or None, aggregations=aggregation or None,
                           draws=draws, seed=seed, plot=plot, plot_convention="first_n" if first_n else "subsets",
-                          progress=True)
+                          workers=workers, progress=True)
     console = Console()
     if "curve_info" not in result:
         console.print("[yellow]The run has no problems yet: nothing to report.[/]")
