@@ -48,7 +48,7 @@ def test_resolve_workers():
 
 
 @needs_fork
-def test_jobs_dealt_to_workers_equal_one_process(monkeypatch):
+def test_problems_dealt_to_workers_equal_one_process(monkeypatch):
     a, jobs, perms = _jobs()
     serial = votes.vote_curves(jobs, a.clusters, a.correct, perms, workers=1)
     monkeypatch.setattr(votes, "PARALLEL_CELLS", 1)

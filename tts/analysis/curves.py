@@ -77,8 +77,10 @@ def permutations(n_samples: int, draws: int, seed: int) -> np.ndarray:
 
 def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                    aggregations: Sequence[str] | None = None, *, convention: str = "subsets",
-                   draws: int = DEFAULT_DRAWS, seed: int = 0, workers: int | None = None, progress: bool = False) -> Curves:
-    """Accuracy at every n for each requested strategy (default: all) and aggregation (default: all)."""
+                   draws: int = DEFAULT_DRAWS, seed: int = 0, workers: int | None = None,
+                   progress: bool = False) -> Curves:
+    """Accuracy at every n for each requested strategy (default: all) and aggregation (default: all);
+    ``workers`` processes share the vote Monte Carlo (``None``: one per CPU; the numbers do not change)."""
     from tts.progress import progress_bar
 
     if convention not in CONVENTIONS:
@@ -130,6 +132,7 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
             got = vote_curves([job for _, job in votes], arrays.clusters, correct, perms, workers=workers)
             values.update(zip([key for key, _ in votes], got))
             advance(len(votes))
+    values = {key: values[key] for key in jobs if key in values}  # the requested order, votes included
     return Curves(values, arrays.benchmarks, convention, None if first_n else draws, seed, unavailable)
 
 

@@ -242,7 +242,8 @@ def _batch(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Colum
 
 
 def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray, strategy: str,
-               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True, workers: int | None = None) -> np.ndarray:
+               perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True,
+               workers: int | None = None) -> np.ndarray:
     """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. (The identity
     permutation with ``exact_alone=False, bounds=False`` gives the first-n convention; :func:`vote_first_n`
     computes that faster.)"""
@@ -260,7 +261,7 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     all of a run's vote curves (2 strategies × 5 aggregations) share one set of batches. Each job's
     numbers are exactly those it gets alone: the draws are the same ``perms`` for every column."""
     p, n = clusters.shape
-    split = _split_jobs(jobs, clusters, correct, perms, exact_alone, bounds, workers)
+    split = _split_problems(jobs, clusters, correct, perms, exact_alone, bounds, workers)
     if split is not None:
         return split
     outs = [np.zeros((p, n)) for _ in jobs]
@@ -306,7 +307,7 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     return outs
 
 
-def _split_jobs(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+def _split_problems(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
                 perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray] | None:
     """The problems dealt round-robin to worker processes (problems are independent and the draws are
     shared, so the numbers are the same), each computing every job for its share with :func:`vote_curves`,
