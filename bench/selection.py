@@ -1,6 +1,6 @@
 """Speed of the offline scaling analysis: 1000 problems × 64 rollouts, every strategy × aggregation, n = 1..64.
 
-Run: ``PYTHONPATH=$PWD python bench/selection.py [--problems 1000] [--samples 64] [--draws 1000]``
+Run: ``PYTHONPATH=$PWD python bench/selection.py [--problems 1000] [--samples 64] [--draws 1000] [--workers K]``
 
 What is timed (grading and answer clustering excluded, as in the issue): aggregating the step scores into
 five response scores, the accuracy curves of all six strategies under all five aggregations for every n

@@ -83,5 +83,5 @@ def test_batches_shared_by_workers_equal_one_process(monkeypatch):
 
     monkeypatch.setattr(montecarlo, "forked_map", spy)
     parallel = votes.vote_curve(units, a.clusters, a.correct, order, strategy, perms, workers=2)
-    assert counts and counts[0] >= 2  # several batches really went to the workers
+    assert counts == [2]  # the batches really went to two shares, one per process
     np.testing.assert_array_equal(parallel, serial)
