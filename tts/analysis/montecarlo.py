@@ -110,12 +110,18 @@ def resolve_exact(b: Batch, order: np.ndarray, rows: np.ndarray, cols: np.ndarra
     exact int64 increments."""
     s1 = b.inc.shape[1]
     ts = np.broadcast_to(np.asarray(t, np.int64), rows.shape)
-    by_t = np.argsort(ts, kind="stable")  # events of similar length together: little masked-out work
+    by_t = np.argsort(ts, kind="stable")
+    sorted_t = ts[by_t]
     out = np.empty(len(rows), bool)
     slot_ids = np.arange(s1)[None, None, :]
-    step = max(1, RESOLVE_ELEMENTS // ((int(ts.max(initial=0)) + 1) * (s1 + 1)))
-    for e0 in range(0, len(rows), step):
-        pick = by_t[e0:e0 + step]
+    e0 = 0
+    while e0 < len(rows):
+        # events of similar length together (at most twice the shortest), so little work is masked out
+        longest = 2 * int(sorted_t[e0]) + 1
+        e1 = min(int(np.searchsorted(sorted_t, longest, side="right")),
+                 e0 + max(1, RESOLVE_ELEMENTS // ((longest + 1) * (s1 + 1))))
+        pick = by_t[e0:e1]
+        e0 = e1
         r, c, te = rows[pick], cols[pick], ts[pick]
         tau = int(te.max()) + 1
         samples = order[r, :tau]  # (E, τ)

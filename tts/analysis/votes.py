@@ -270,9 +270,13 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
         return outs
     ns = np.arange(1, n + 1)
     parts = []
+    columns: dict[int, Columns] = {}  # by ranking: the strategies of one aggregation share their columns
     for units, order, strategy in jobs:
         inc = vote_increments(units, clusters, strategy)
-        cols = build_columns(sizes, representative_correct(clusters, correct, order, sizes.shape[1]))
+        if id(order) not in columns:
+            columns[id(order)] = build_columns(sizes, representative_correct(clusters, correct, order,
+                                                                             sizes.shape[1]))
+        cols = columns[id(order)]
         signed = ((inc < 0) & (clusters >= 0)).any(axis=1)[cols.problem]
         if bounds and len(cols.problem):
             win, loss = forced_outcomes(inc, clusters, sizes, cols)
@@ -303,7 +307,9 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
                 members = sizes[cols.problem[alone], cols.target[alone]]
                 exact = present_probability(members, n)
                 rates[alone] = np.where(win[alone] | loss[alone], rates[alone], exact)
-        np.add.at(out, cols.problem, rates)
+        if len(cols.problem):  # a problem's accuracy: the sum over its correct clusters (rows sorted by problem)
+            first = np.flatnonzero(np.diff(cols.problem, prepend=-1))
+            out[cols.problem[first]] = np.add.reduceat(rates, first, axis=0)
     return outs
 
 
@@ -320,8 +326,9 @@ def _split_problems(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters
 
     def share(g: int) -> list[np.ndarray]:
         rows = shares[g]
-        return vote_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
-                           exact_alone=exact_alone, bounds=bounds, workers=1)
+        part = {id(a): a[rows] for job in jobs for a in job[:2]}  # shared rankings stay shared
+        return vote_curves([(part[id(u)], part[id(o)], s) for u, o, s in jobs], clusters[rows], correct[rows],
+                           perms, exact_alone=exact_alone, bounds=bounds, workers=1)
 
     got = forked_map(share, w, w)
     if got is None:
