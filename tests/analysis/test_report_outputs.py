@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tts.analysis import (
     Curves,
@@ -27,6 +28,22 @@ def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_more_problems():
     # about 1.96 standard errors each side for a proportion
     se = np.sqrt(0.6 * 0.4 / 2000)
     assert abs((hi_l - lo_l)[0] - 2 * 1.96 * se) < 0.01
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9, 0.5])
+def test_bootstrap_equals_numpy_percentiles_of_resampled_means(level):
+    # the sorted-float32 shortcut gives numpy's linear-interpolated percentiles of the resampled means
+    from tts.analysis.bootstrap import resample_counts
+
+    rng = np.random.default_rng(3)
+    values = rng.random((120, 7))
+    values[:, 0] = 1.0
+    low, high = bootstrap_ci(values, resamples=400, level=level, seed=5)
+    means = resample_counts(120, 400, 5) @ values / 120
+    alpha = (1 - level) / 2
+    want_low, want_high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    np.testing.assert_allclose(low, want_low, atol=1e-6)
+    np.testing.assert_allclose(high, want_high, atol=1e-6)
 
 
 def test_constant_curves_have_degenerate_intervals():

@@ -50,7 +50,17 @@ def bootstrap_ci(values: np.ndarray, *, resamples: int = DEFAULT_RESAMPLES, leve
         nan = np.full(values.shape[1], np.nan)
         return nan, nan.copy()
     # float32 product: the interval ends are quantiles of means, far coarser than float32 rounding
-    means = (values.astype(np.float32).T @ _counts32(p, resamples, seed).T).astype(np.float64) / p  # (K, R)
+    sums = np.sort(values.astype(np.float32).T @ _counts32(p, resamples, seed).T, axis=1)  # (K, R), sorted
+    # (numpy's SIMD sort of float32 rows is several times faster than np.quantile's selection)
     alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)  # along the contiguous axis: faster
-    return low, high
+    return _linear_quantile(sums, alpha) / p, _linear_quantile(sums, 1.0 - alpha) / p
+
+
+def _linear_quantile(sorted_rows: np.ndarray, q: float) -> np.ndarray:
+    """The q-quantile of every row of an ascending-sorted array, interpolated linearly between order
+    statistics (numpy's default ``linear`` method)."""
+    h = q * (sorted_rows.shape[1] - 1)
+    lo = int(np.floor(h))
+    hi = min(lo + 1, sorted_rows.shape[1] - 1)
+    a, b = sorted_rows[:, lo].astype(np.float64), sorted_rows[:, hi].astype(np.float64)
+    return a + (b - a) * (h - lo)
