@@ -23,7 +23,7 @@ def _batches(seed: int, strategy: str, samples: int = 24, levels: int = 6, draws
     cols = votes.build_columns(sizes, votes.representative_correct(a.clusters, a.correct, order, sizes.shape[1]))
     steps = np.full(len(cols.problem), samples)
     signed = np.zeros(len(cols.problem), bool)
-    batches = votes.make_batches(inc, a.clusters, sizes, cols, steps, signed, max(1, samples.bit_length()), draws)
+    batches = votes.make_batches(inc, a.clusters, sizes, cols, steps, signed, max(1, samples.bit_length()))
     return batches, permutations(samples, draws, seed)
 
 
@@ -59,7 +59,7 @@ def test_smallest_keys_keep_the_floor():
     inc = votes.vote_increments(units, clusters, "weighted_vote")
     sizes = votes.cluster_sizes(clusters)
     cols = votes.build_columns(sizes, np.array([[True, False], [True, False]]))
-    batches = votes.make_batches(inc, clusters, sizes, cols, np.array([6, 6]), np.array([False, False]), 3, 720)
+    batches = votes.make_batches(inc, clusters, sizes, cols, np.array([6, 6]), np.array([False, False]), 3)
     perms = permutations(6, 720, 0)
     assert sorted((b.slots, b.single is not None) for b in batches) == [(0, False), (0, True)]
     for b in batches:

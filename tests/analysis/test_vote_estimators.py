@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis import brute
-from tts.analysis import exact, votes
+from tts.analysis import exact, votes, votes_first_n
 from tts.analysis.arrays import RunArrays
 from tts.analysis.curves import compute_curves, permutations
 
@@ -114,5 +114,5 @@ def test_first_n_running_maximum_equals_every_cluster_race(n_samples, seed, stra
     if k == 0:
         return
     rep = votes.representative_correct(a.clusters, a.correct, order, k)
-    np.testing.assert_array_equal(votes._first_n_monotone(inc, a.clusters, rep, k),
-                                  votes._first_n_general(inc, a.clusters, rep, k))
+    np.testing.assert_array_equal(votes_first_n._first_n_monotone(inc, a.clusters, rep, k),
+                                  votes_first_n._first_n_general(inc, a.clusters, rep, k))

@@ -31,7 +31,8 @@ import numpy as np
 
 from tts.analysis import exact
 from tts.analysis.arrays import RunArrays
-from tts.analysis.votes import VOTE_STRATEGIES, vote_curves, vote_first_n
+from tts.analysis.votes import VOTE_STRATEGIES, vote_curves
+from tts.analysis.votes_first_n import vote_first_n
 from tts.strategies import AGGREGATIONS, STRATEGIES, check_aggregation
 
 CONVENTIONS = ("subsets", "first_n")

@@ -87,11 +87,15 @@ class Batch:
         return self.inc.shape[1] - 1
 
     @property
+    def own_lane(self) -> bool:
+        """The positive kernel tracks the target's own key: against singletons, or when there is no slot."""
+        return self.single is not None or not self.slots
+
+    @property
     def lanes(self) -> int:
         """Running sums per draw in the positive kernel: a margin per competitor slot, plus the target's own
         key and the singleton maximum where there are singletons (the own key alone where nothing else)."""
-        own = self.single is not None or not self.slots
-        return self.width * (self.slots + own + (self.single is not None))
+        return self.width * (self.slots + self.own_lane + (self.single is not None))
 
 
 def coarse_shift(b: Batch) -> int:
@@ -148,7 +152,7 @@ def _lane_table(b: Batch, k: int) -> np.ndarray:
     shift ``k ≥ 1``."""
     coarse = (b.inc >> k).astype(np.int32).transpose(1, 0, 2)  # (1+S, N, C)
     lanes = [coarse[:1] - coarse[1:] - 1] if b.slots else []
-    if b.single is not None or not b.slots:
+    if b.own_lane:
         lanes.append(coarse[:1] - 1)
     return np.ascontiguousarray(np.concatenate(lanes, axis=0))
 

@@ -23,8 +23,8 @@ clusters, disjoint events), the estimate at ``n`` is:
 3. otherwise the fraction of ``draws`` random permutations whose first n samples it wins
    (:mod:`tts.analysis.montecarlo`).
 
-The "first n samples" convention needs no sampling: :func:`vote_first_n` computes it directly (the
-identity permutation as the only draw gives the same numbers, more slowly).
+The "first n samples" convention needs no sampling: :func:`tts.analysis.votes_first_n.vote_first_n`
+computes it directly (the identity permutation as the only draw gives the same numbers, more slowly).
 """
 
 from __future__ import annotations
@@ -186,27 +186,23 @@ def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, co
 
 
 def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, steps: np.ndarray,
-                 signed: np.ndarray, count_bits: int, draws: int = 1000) -> list[Batch]:
+                 signed: np.ndarray, count_bits: int) -> list[Batch]:
     """Group the columns that need sampling into batches of one layout (competitor slots, singleton
     competitors or not, signed or not) and similar length; build their arrays.
 
     Within a layout, columns sorted longest first are cut into a new batch where the length falls below
     ``BUCKET_SHRINK`` of the batch's longest (each batch runs to its longest column, so this bounds the
-    wasted steps), once the batch has ``MIN_BUCKET`` columns. With few draws (the identity permutation
-    alone, for instance) numpy's per-call cost dominates, so every column is padded to the widest layout and each layout
-    is one batch."""
+    wasted steps), once the batch has ``MIN_BUCKET`` columns."""
     need = np.nonzero(steps > 0)[0]
     if len(need) == 0:
         return []
     layout = np.stack([cols.has_single[need], signed[need], cols.slots[need]], axis=1)
-    if draws <= 8:  # few draws: numpy's per-call cost dominates, so pad every column to the widest layout
-        layout[:, 2] = layout[:, 2].max()
     batches: list[Batch] = []
     for key in np.unique(layout, axis=0):
         members = need[(layout == key).all(axis=1)]
         members = members[np.argsort(-steps[members], kind="stable")]
         cuts = [0]
-        for i in range(1, len(members) if draws > 8 else 0):
+        for i in range(1, len(members)):
             if i - cuts[-1] >= MIN_BUCKET and steps[members[i]] < BUCKET_SHRINK * steps[members[cuts[-1]]]:
                 cuts.append(i)
         for lo, hi in zip(cuts, cuts[1:] + [len(members)]):
@@ -245,8 +241,8 @@ def vote_curve(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, ord
                perms: np.ndarray, *, exact_alone: bool = True, bounds: bool = True,
                workers: int | None = None) -> np.ndarray:
     """Per-problem accuracy (P, N) of a vote strategy; ``perms`` (D, N) are the draws. (The identity
-    permutation with ``exact_alone=False, bounds=False`` gives the first-n convention; :func:`vote_first_n`
-    computes that faster.)"""
+    permutation with ``exact_alone=False, bounds=False`` gives the first-n convention;
+    :func:`tts.analysis.votes_first_n.vote_first_n` computes that faster.)"""
     return vote_curves([(units, order, strategy)], clusters, correct, perms, exact_alone=exact_alone,
                        bounds=bounds, workers=workers)[0]
 
@@ -292,7 +288,7 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     jobs_n = len(jobs)
     batches = make_batches(np.concatenate([part[0] for part in parts]), np.tile(clusters, (jobs_n, 1)),
                            np.tile(sizes, (jobs_n, 1)), stacked, np.concatenate([part[6] for part in parts]),
-                           np.concatenate([part[2] for part in parts]), max(1, n.bit_length()), perms.shape[0])
+                           np.concatenate([part[2] for part in parts]), max(1, n.bit_length()))
     sampled = run_batches(batches, perms, len(stacked.problem), workers=workers)
     start = 0
     for out, (_, cols, signed, win, loss, uncertain, _) in zip(outs, parts):
@@ -351,73 +347,3 @@ def _stack_columns(parts: Sequence[Columns], problems: int) -> Columns:
                    np.concatenate([c.slots for c in parts]), np.concatenate([c.has_single for c in parts]),
                    np.concatenate([c.alone for c in parts]))
 
-
-FIRST_N_ELEMENTS = 1 << 22
-"""(problems × clusters × samples) elements of running keys held at once by the general first-n path."""
-
-
-def vote_first_n(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, order: np.ndarray,
-                 strategy: str) -> np.ndarray:
-    """Per-problem accuracy (P, N) of a vote strategy applied to the first n samples, for every n.
-
-    One deterministic prefix per n needs no sampling. With positive increments a cluster's key only grows,
-    so the leading key after sample i is the running maximum, over the samples so far, of each sample's
-    cluster key just after it arrived (a cumulative sum within its cluster); the cluster id rides in the
-    low digits (lowest id wins ties). Rows with negative increments (weighted vote over negative scores)
-    take the general path: every cluster's running key, winner = first present maximum. A cluster counts
-    as correct as in :func:`vote_curves` (its best-ranked member)."""
-    p, n = clusters.shape
-    out = np.zeros((p, n))
-    inc = vote_increments(units, clusters, strategy)
-    k = cluster_sizes(clusters).shape[1]
-    if k == 0:
-        return out
-    rep = representative_correct(clusters, correct, order, k)
-    parsed = clusters >= 0
-    general = ((inc < 0) & parsed).any(axis=1)
-    top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
-    if top >= np.iinfo(np.int64).max // (k + 1):  # the encoded keys would overflow
-        general[:] = True
-    rows = np.nonzero(~general)[0]
-    if len(rows):
-        out[rows] = _first_n_monotone(inc[rows], clusters[rows], rep[rows], k)
-    rows = np.nonzero(general)[0]
-    if len(rows):
-        out[rows] = _first_n_general(inc[rows], clusters[rows], rep[rows], k)
-    return out
-
-
-def _first_n_monotone(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
-    p, n = clusters.shape
-    parsed = clusters >= 0
-    # each sample's cluster key just after it arrives: a cumulative sum within (problem, cluster) segments
-    by_cluster = np.argsort(np.where(parsed, clusters, k) * n + np.arange(n)[None, :], axis=1)
-    vals = np.take_along_axis(np.where(parsed, inc, 0), by_cluster, axis=1)
-    sorted_cl = np.take_along_axis(clusters, by_cluster, axis=1)
-    run = np.cumsum(vals, axis=1)
-    new_segment = np.ones((p, n), bool)
-    new_segment[:, 1:] = sorted_cl[:, 1:] != sorted_cl[:, :-1]
-    before = np.where(new_segment, run - vals, 0)  # the row's running sum where each segment starts
-    np.maximum.accumulate(before, axis=1, out=before)  # carried forward (sums only grow along a row)
-    seg_keys = np.empty((p, n), np.int64)
-    np.put_along_axis(seg_keys, by_cluster, run - before, axis=1)
-    # leading (key, lowest id) so far; a key of 0 is nobody (present clusters have positive keys)
-    coded = np.where(parsed, seg_keys * (k + 1) + (k - np.maximum(clusters, 0)), 0)
-    lead = np.maximum.accumulate(coded, axis=1)
-    winner = k - lead % (k + 1)
-    return np.take_along_axis(rep, np.minimum(winner, k - 1), axis=1) & (lead > 0)
-
-
-def _first_n_general(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
-    p, n = clusters.shape
-    out = np.zeros((p, n), bool)
-    ids = np.arange(k)[None, :, None]
-    absent = np.iinfo(np.int64).min
-    step = max(1, FIRST_N_ELEMENTS // (k * n))
-    for p0 in range(0, p, step):
-        member = clusters[p0:p0 + step, None, :] == ids  # (R, K, N)
-        keys = np.cumsum(np.where(member, inc[p0:p0 + step, None, :], 0), axis=2)
-        present = np.logical_or.accumulate(member, axis=2)
-        winner = np.where(present, keys, absent).argmax(axis=1)  # (R, N): the first maximum
-        out[p0:p0 + step] = np.take_along_axis(rep[p0:p0 + step], winner, axis=1) & present.any(axis=1)
-    return out
