@@ -32,6 +32,38 @@ def test_all_permutations_as_draws_give_the_exact_subset_accuracy(n_samples, see
     np.testing.assert_allclose(got, brute.accuracy(a, strategy), atol=1e-12)
 
 
+def _two_score_sets(seed: int, n_samples: int, signed: bool) -> tuple[RunArrays, RunArrays]:
+    """The same clusters and correctness under two score sets (two aggregations, as it were); the second
+    signed when asked, so one job may take the signed / general paths while the others do not."""
+    rng = np.random.default_rng(seed)
+    a = brute.single_step_arrays(rng, 4, n_samples, levels=3)
+    other = np.round(rng.random(a.correct.shape) * 5) / 5 - (0.5 if signed else 0.0)
+    b = RunArrays.from_numpy(a.correct, a.clusters, {"mean": other}, present=a.present, greedy=a.greedy)
+    return a, b
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 10_000), st.booleans())
+def test_jobs_computed_together_are_exact(n_samples, seed, signed):
+    # vote_curves and vote_first_n_curves share work between jobs (columns per ranking, member order per
+    # scores, cluster runs per run): every job must still equal enumeration, under both conventions
+    runs = _two_score_sets(seed, n_samples, signed)
+    jobs, want, want_first = [], [], []
+    for a in runs:
+        units, order = _inputs(a)
+        for strategy in votes.VOTE_STRATEGIES:
+            jobs.append((units, order, strategy))
+            want.append(brute.accuracy(a, strategy))
+            want_first.append(brute.accuracy(a, strategy, first_n=True))
+    a = runs[0]
+    perms = np.array(list(itertools.permutations(range(n_samples))))
+    got = votes.vote_curves(jobs, a.clusters, a.correct, perms, workers=1)
+    got_first = votes_first_n.vote_first_n_curves(jobs, a.clusters, a.correct)
+    for g, w, gf, wf in zip(got, want, got_first, want_first):
+        np.testing.assert_allclose(g, w, atol=1e-12)
+        np.testing.assert_array_equal(gf, wf)
+
+
 @pytest.mark.parametrize("strategy", votes.VOTE_STRATEGIES)
 def test_random_draws_are_close_to_exact(strategy):
     rng = np.random.default_rng(3)
@@ -56,6 +88,11 @@ def test_forced_outcomes_are_true_outcomes():
                 continue
             cols = votes.build_columns(sizes, votes.representative_correct(a.clusters, a.correct, order, sizes.shape[1]))
             win, loss = votes.forced_outcomes(inc, a.clusters, sizes, cols)
+            # the shared inputs vote_curves passes (member order from the scores, not the increments)
+            shared = votes.forced_outcomes(inc, a.clusters, sizes, cols, votes.Runs.of(sizes, 6),
+                                           votes.members_by_cluster(units, a.clusters, sizes.shape[1]))
+            np.testing.assert_array_equal(shared[0], win)
+            np.testing.assert_array_equal(shared[1], loss)
             truth = brute.accuracy(a, strategy)
             for j, p in enumerate(cols.problem):
                 if (cols.problem == p).sum() == 1:  # a single correct cluster: its win rate is the accuracy

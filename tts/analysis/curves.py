@@ -32,7 +32,7 @@ import numpy as np
 from tts.analysis import exact
 from tts.analysis.arrays import RunArrays
 from tts.analysis.votes import VOTE_STRATEGIES, vote_curves
-from tts.analysis.votes_first_n import vote_first_n
+from tts.analysis.votes_first_n import vote_first_n_curves
 from tts.strategies import AGGREGATIONS, STRATEGIES, check_aggregation
 
 CONVENTIONS = ("subsets", "first_n")
@@ -121,16 +121,17 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                 if strategy == "best_of_n":
                     fn = exact.best_of_n_first_n if first_n else exact.best_of_n_subsets
                     values[(strategy, agg)] = fn(correct, order)
-                elif strategy in VOTE_STRATEGIES and first_n:
-                    values[(strategy, agg)] = vote_first_n(units, arrays.clusters, correct, order, strategy)
                 elif strategy in VOTE_STRATEGIES:
                     votes.append(((strategy, agg), (units, order, strategy)))
                     continue  # computed below, all together
                 else:  # a strategy registered elsewhere has no vectorised estimator yet
                     unavailable[strategy] = "no vectorised estimator"
             advance(1)
-        if votes:  # one Monte Carlo over every vote job: they share the column layouts (see vote_curves)
-            got = vote_curves([job for _, job in votes], arrays.clusters, correct, perms, workers=workers)
+        if votes:  # every vote job at once: they share the column layouts of the Monte Carlo (see
+            # vote_curves), or under first n the samples' order by cluster
+            batch = [job for _, job in votes]
+            got = (vote_first_n_curves(batch, arrays.clusters, correct) if first_n
+                   else vote_curves(batch, arrays.clusters, correct, perms, workers=workers))
             values.update(zip([key for key, _ in votes], got))
             advance(len(votes))
     values = {key: values[key] for key in jobs if key in values}  # the requested order, votes included

@@ -197,9 +197,12 @@ def _wins_positive(b: Batch, perms: np.ndarray) -> np.ndarray:
             else:
                 np.subtract(state[0], floor, out=u)
             acc[t] += _count(u >= 0)  # coarse margin >= τ: the target surely wins
-            near = u.view(np.uint32) >= near_from[t]  # -τ <= margin < τ: the coarse keys cannot tell
-            if near.any():
-                r, c = np.divmod(np.flatnonzero(near), n_cols)
+            # -τ <= margin < τ: the coarse keys cannot tell. As uint32 the negative u closest to 0 is the
+            # largest value, so a read-only max finds whether any such cell exists (twice as fast as a
+            # comparison that writes a mask); the mask is built only then (one step in seven on the
+            # benchmark's data).
+            if u.view(np.uint32).max() >= near_from[t]:
+                r, c = np.divmod(np.flatnonzero(u.view(np.uint32) >= near_from[t]), n_cols)
                 events.append((r + d0, np.full(len(r), t), c))
     if events:
         r, t, c = (np.concatenate(x) for x in zip(*events))

@@ -141,29 +141,61 @@ def _rival_max(values: np.ndarray, prob_start: np.ndarray, prob_len: np.ndarray,
     return out
 
 
-def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns):
-    """(win, loss) bool (C, N): n-subsets in which the column's target surely wins / surely loses."""
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Every existing (problem, cluster) pair as a run of its members, in (problem, cluster) order, with
+    how many members an n-subset holds of it at least (``lo``) and at most (``hi``), for every n. It
+    depends on the clusters only, so all vote jobs of a run share it."""
+
+    start: np.ndarray  # (R,) where the run begins among all parsed members, in (problem, cluster) order
+    m: np.ndarray  # (R,) members
+    lo: np.ndarray  # (R, N)
+    hi: np.ndarray  # (R, N)
+    seg_of: np.ndarray  # (P·K,) run index of (problem, cluster), -1 when the cluster is empty
+    prob_start: np.ndarray  # (P,) first run of each problem
+    prob_len: np.ndarray  # (P,) runs of each problem
+
+    @classmethod
+    def of(cls, sizes: np.ndarray, n: int) -> Runs:
+        p, k = sizes.shape
+        flat_sizes = sizes.reshape(-1)
+        exists = np.nonzero(flat_sizes > 0)[0]
+        m = flat_sizes[exists]
+        start = np.concatenate([[0], np.cumsum(m)[:-1]]).astype(np.int64)
+        ns = np.arange(1, n + 1)[None, :]
+        lo = np.clip(ns - (n - m[:, None]), 0, m[:, None])
+        hi = np.minimum(m[:, None], ns)
+        seg_of = np.full(p * k, -1, np.int64)
+        seg_of[exists] = np.arange(len(exists))
+        prob = exists // max(k, 1)
+        return cls(start, m, lo, hi, seg_of, np.searchsorted(prob, np.arange(p)), np.bincount(prob, minlength=p))
+
+
+def members_by_cluster(scores: np.ndarray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, parsed): each problem's samples sorted by (cluster, score), unparsed last, and which sorted
+    positions hold a parsed sample. Both vote strategies' increments grow with the score within a
+    cluster, so one order (per aggregation) serves both."""
+    p, n = clusters.shape
+    # one small-integer key per row: the score's rank in the row in the low bits, the cluster above
+    rank = np.empty((p, n), np.int64)
+    np.put_along_axis(rank, np.argsort(scores, axis=1, kind="stable"), np.arange(n)[None, :], axis=1)
+    order = np.argsort(np.where(clusters >= 0, clusters, k) * n + rank, axis=1)
+    return order, np.take_along_axis(clusters, order, axis=1) >= 0
+
+
+def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns,
+                    runs: Runs | None = None, by_cluster: tuple[np.ndarray, np.ndarray] | None = None):
+    """(win, loss) bool (C, N): n-subsets in which the column's target surely wins / surely loses.
+
+    ``runs`` (:meth:`Runs.of`) and ``by_cluster`` (:func:`members_by_cluster` of the scores behind
+    ``inc``, or of ``inc`` itself) are computed when not given; callers with several jobs share them."""
     p, n = clusters.shape
     k = sizes.shape[1]
-    # Sort each problem's samples by (cluster, increment) with one small-integer key per row: the
-    # increment's rank in the row in the low bits, the cluster (unparsed last) in the high bits.
-    rank = np.empty((p, n), np.int64)
-    np.put_along_axis(rank, np.argsort(inc, axis=1, kind="stable"), np.arange(n)[None, :], axis=1)
-    key = np.where(clusters >= 0, clusters, k) * n + rank
-    by_key = np.argsort(key, axis=1)
-    sorted_cl = np.take_along_axis(clusters, by_key, axis=1)
-    valid = sorted_cl >= 0
-    vals = np.take_along_axis(inc, by_key, axis=1)[valid]
-    seg_key = (np.arange(p)[:, None] * k + sorted_cl)[valid]
+    runs = runs or Runs.of(sizes, n)
+    order, parsed = by_cluster or members_by_cluster(inc, clusters, k)
+    vals = np.take_along_axis(inc, order, axis=1)[parsed]
     csum = np.concatenate([[0], np.cumsum(vals)])
-    # segments = existing (problem, cluster) pairs, in (problem, cluster) order
-    flat_sizes = sizes.reshape(-1)
-    exists = np.nonzero(flat_sizes > 0)[0]
-    m = flat_sizes[exists]
-    start = np.searchsorted(seg_key, exists)
-    ns = np.arange(1, n + 1)[None, :]
-    lo = np.clip(ns - (n - m[:, None]), 0, m[:, None])
-    hi = np.minimum(m[:, None], ns)
+    start, m, lo, hi = runs.start, runs.m, runs.lo, runs.hi
     base = csum[start][:, None]
     min_key = csum[start[:, None] + lo] - base  # sum of the lo smallest increments
     total = csum[start + m][:, None] - base
@@ -171,15 +203,10 @@ def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, co
     min_loss = np.where(lo >= 1, 2 * min_key, np.iinfo(np.int64).min)  # guaranteed competitor key (offset 0)
     max_win = 2 * max_key + 1  # largest competitor key (offset 1)
 
-    seg_of = np.full(p * k, -1, np.int64)
-    seg_of[exists] = np.arange(len(exists))
-    prob_start = np.searchsorted(exists // max(k, 1), np.arange(p))
-    prob_len = np.bincount(exists // max(k, 1), minlength=p)
-
-    tseg = seg_of[cols.problem * k + cols.target]
-    toff = tseg - prob_start[cols.problem]
-    rival_max = _rival_max(max_win, prob_start, prob_len, cols.problem, toff)
-    rival_sure = _rival_max(min_loss, prob_start, prob_len, cols.problem, toff)
+    tseg = runs.seg_of[cols.problem * k + cols.target]
+    toff = tseg - runs.prob_start[cols.problem]
+    rival_max = _rival_max(max_win, runs.prob_start, runs.prob_len, cols.problem, toff)
+    rival_sure = _rival_max(min_loss, runs.prob_start, runs.prob_len, cols.problem, toff)
     win = (lo[tseg] >= 1) & (2 * min_key[tseg] + 1 > np.maximum(rival_max, 2))
     loss = 2 * max_key[tseg] + 1 <= rival_sure
     return win, loss
@@ -266,7 +293,10 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
         return outs
     ns = np.arange(1, n + 1)
     parts = []
-    columns: dict[int, Columns] = {}  # by ranking: the strategies of one aggregation share their columns
+    # the strategies of one aggregation share their columns (by ranking) and member order (by scores)
+    columns: dict[int, Columns] = {}
+    by_cluster: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    runs = Runs.of(sizes, n) if bounds else None
     for units, order, strategy in jobs:
         inc = vote_increments(units, clusters, strategy)
         if id(order) not in columns:
@@ -275,7 +305,9 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
         cols = columns[id(order)]
         signed = ((inc < 0) & (clusters >= 0)).any(axis=1)[cols.problem]
         if bounds and len(cols.problem):
-            win, loss = forced_outcomes(inc, clusters, sizes, cols)
+            if id(units) not in by_cluster:
+                by_cluster[id(units)] = members_by_cluster(units, clusters, sizes.shape[1])
+            win, loss = forced_outcomes(inc, clusters, sizes, cols, runs, by_cluster[id(units)])
             win[signed], loss[signed] = False, False  # bounds assume positive increments
         else:
             win = loss = np.zeros((len(cols.problem), n), bool)

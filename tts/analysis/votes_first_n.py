@@ -7,6 +7,9 @@ at n is the cluster holding the largest key among those present (lowest id on ti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 from tts.analysis.votes import cluster_sizes, representative_correct, vote_increments
@@ -22,48 +25,83 @@ def vote_first_n(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, o
     One deterministic prefix per n needs no sampling. With positive increments a cluster's key only grows,
     so the leading key after sample i is the running maximum, over the samples so far, of each sample's
     cluster key just after it arrived (a cumulative sum within its cluster); the cluster id rides in the
-    low digits (lowest id wins ties). Rows with negative increments (weighted vote over negative scores)
+    low bits (lowest id wins ties). Rows with negative increments (weighted vote over negative scores)
     take the general path: every cluster's running key, winner = first present maximum. A cluster counts
     as correct as in :func:`tts.analysis.votes.vote_curves` (its best-ranked member)."""
+    return vote_first_n_curves([(units, order, strategy)], clusters, correct)[0]
+
+
+def vote_first_n_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray,
+                        correct: np.ndarray) -> list[np.ndarray]:
+    """:func:`vote_first_n` of several ``(units, best-of-n order, strategy)`` jobs over the same clusters:
+    the samples' order by cluster is computed once for all of them, each ranking's representatives once."""
     p, n = clusters.shape
-    out = np.zeros((p, n))
-    inc = vote_increments(units, clusters, strategy)
     k = cluster_sizes(clusters).shape[1]
+    outs = [np.zeros((p, n)) for _ in jobs]
     if k == 0:
-        return out
-    rep = representative_correct(clusters, correct, order, k)
+        return outs
     parsed = clusters >= 0
-    general = ((inc < 0) & parsed).any(axis=1)
-    top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
-    if top >= np.iinfo(np.int64).max // (k + 1):  # the encoded keys would overflow
-        general[:] = True
-    rows = np.nonzero(~general)[0]
-    if len(rows):
-        out[rows] = _first_n_monotone(inc[rows], clusters[rows], rep[rows], k)
-    rows = np.nonzero(general)[0]
-    if len(rows):
-        out[rows] = _first_n_general(inc[rows], clusters[rows], rep[rows], k)
-    return out
+    layout = _Segments.of(clusters, k)
+    reps: dict[int, np.ndarray] = {}
+    for out, (units, order, strategy) in zip(outs, jobs):
+        inc = vote_increments(units, clusters, strategy)
+        if id(order) not in reps:
+            reps[id(order)] = representative_correct(clusters, correct, order, k)
+        rep = reps[id(order)]
+        general = ((inc < 0) & parsed).any(axis=1)
+        top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
+        if top.bit_length() + int(k).bit_length() >= 63:  # the encoded keys would overflow
+            general[:] = True
+        rows = np.nonzero(~general)[0]
+        if len(rows) == p:
+            out[:] = _first_n_monotone(inc, clusters, rep, k, layout)
+        elif len(rows):
+            out[rows] = _first_n_monotone(inc[rows], clusters[rows], rep[rows], k, layout.take(rows))
+        rows = np.nonzero(general)[0]
+        if len(rows):
+            out[rows] = _first_n_general(inc[rows], clusters[rows], rep[rows], k)
+    return outs
 
 
-def _first_n_monotone(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int) -> np.ndarray:
-    p, n = clusters.shape
+@dataclass(frozen=True, eq=False)
+class _Segments:
+    """Each problem's samples sorted by (cluster, index), unparsed last, and where each cluster's run
+    begins: what the monotone path needs besides the increments, the same for every job."""
+
+    order: np.ndarray  # (P, N)
+    starts: np.ndarray  # (P, N) bool: the sorted position begins a cluster's run
+
+    @classmethod
+    def of(cls, clusters: np.ndarray, k: int) -> _Segments:
+        p, n = clusters.shape
+        order = np.argsort(np.where(clusters >= 0, clusters, k) * n + np.arange(n)[None, :], axis=1)
+        sorted_cl = np.take_along_axis(clusters, order, axis=1)
+        starts = np.ones((p, n), bool)
+        starts[:, 1:] = sorted_cl[:, 1:] != sorted_cl[:, :-1]
+        return cls(order, starts)
+
+    def take(self, rows: np.ndarray) -> _Segments:
+        return _Segments(self.order[rows], self.starts[rows])
+
+
+def _first_n_monotone(inc: np.ndarray, clusters: np.ndarray, rep: np.ndarray, k: int,
+                      layout: _Segments | None = None) -> np.ndarray:
     parsed = clusters >= 0
+    layout = layout or _Segments.of(clusters, k)
     # each sample's cluster key just after it arrives: a cumulative sum within (problem, cluster) segments
-    by_cluster = np.argsort(np.where(parsed, clusters, k) * n + np.arange(n)[None, :], axis=1)
-    vals = np.take_along_axis(np.where(parsed, inc, 0), by_cluster, axis=1)
-    sorted_cl = np.take_along_axis(clusters, by_cluster, axis=1)
+    vals = np.take_along_axis(np.where(parsed, inc, 0), layout.order, axis=1)
     run = np.cumsum(vals, axis=1)
-    new_segment = np.ones((p, n), bool)
-    new_segment[:, 1:] = sorted_cl[:, 1:] != sorted_cl[:, :-1]
-    before = np.where(new_segment, run - vals, 0)  # the row's running sum where each segment starts
+    before = np.where(layout.starts, run - vals, 0)  # the row's running sum where each segment starts
     np.maximum.accumulate(before, axis=1, out=before)  # carried forward (sums only grow along a row)
-    seg_keys = np.empty((p, n), np.int64)
-    np.put_along_axis(seg_keys, by_cluster, run - before, axis=1)
-    # leading (key, lowest id) so far; a key of 0 is nobody (present clusters have positive keys)
-    coded = np.where(parsed, seg_keys * (k + 1) + (k - np.maximum(clusters, 0)), 0)
+    seg_keys = np.empty(clusters.shape, np.int64)
+    np.put_along_axis(seg_keys, layout.order, run - before, axis=1)
+    # leading (key, lowest id) so far, the id complemented in the low bits; a key of 0 is nobody
+    # (present clusters have positive keys)
+    bits = int(k).bit_length()
+    low = (1 << bits) - 1
+    coded = np.where(parsed, (seg_keys << bits) | (low - np.maximum(clusters, 0)), 0)
     lead = np.maximum.accumulate(coded, axis=1)
-    winner = k - lead % (k + 1)
+    winner = low - (lead & low)
     return np.take_along_axis(rep, np.minimum(winner, k - 1), axis=1) & (lead > 0)
 
 
