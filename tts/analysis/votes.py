@@ -228,10 +228,14 @@ def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols:
     for key in np.unique(layout, axis=0):
         members = need[(layout == key).all(axis=1)]
         members = members[np.argsort(-steps[members], kind="stable")]
+        rising = steps[members][::-1]  # ascending, for searchsorted
         cuts = [0]
-        for i in range(1, len(members)):
-            if i - cuts[-1] >= MIN_BUCKET and steps[members[i]] < BUCKET_SHRINK * steps[members[cuts[-1]]]:
-                cuts.append(i)
+        while True:  # the next cut: MIN_BUCKET on, the first column shorter than BUCKET_SHRINK of the cut's
+            shorter = len(members) - int(np.searchsorted(rising, BUCKET_SHRINK * rising[-1 - cuts[-1]]))
+            nxt = max(cuts[-1] + MIN_BUCKET, shorter)
+            if nxt >= len(members):
+                break
+            cuts.append(nxt)
         for lo, hi in zip(cuts, cuts[1:] + [len(members)]):
             part = members[lo:hi]
             batches.append(_batch(inc, clusters, sizes, cols, part, int(key[2]), bool(key[0]), bool(key[1]),
