@@ -189,7 +189,7 @@ def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, co
 
     ``runs`` (:meth:`Runs.of`) and ``by_cluster`` (:func:`members_by_cluster` of the scores behind
     ``inc``, or of ``inc`` itself) are computed when not given; callers with several jobs share them."""
-    p, n = clusters.shape
+    n = clusters.shape[1]
     k = sizes.shape[1]
     runs = runs or Runs.of(sizes, n)
     order, parsed = by_cluster or members_by_cluster(inc, clusters, k)
