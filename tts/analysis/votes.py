@@ -171,16 +171,25 @@ class Runs:
         return cls(start, m, lo, hi, seg_of, np.searchsorted(prob, np.arange(p)), np.bincount(prob, minlength=p))
 
 
+def sort_by_cluster(clusters: np.ndarray, k: int, rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted clusters): each problem's samples sorted by cluster, unparsed last, and within a
+    cluster by ``rank`` (a permutation of 0..N-1 per row; default the sample index). One small-integer
+    key per row: the rank in the low digits, the cluster above."""
+    n = clusters.shape[1]
+    within = np.arange(n)[None, :] if rank is None else rank
+    order = np.argsort(np.where(clusters >= 0, clusters, k) * n + within, axis=1)
+    return order, np.take_along_axis(clusters, order, axis=1)
+
+
 def members_by_cluster(scores: np.ndarray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(order, parsed): each problem's samples sorted by (cluster, score), unparsed last, and which sorted
     positions hold a parsed sample. Both vote strategies' increments grow with the score within a
     cluster, so one order (per aggregation) serves both."""
     p, n = clusters.shape
-    # one small-integer key per row: the score's rank in the row in the low bits, the cluster above
-    rank = np.empty((p, n), np.int64)
+    rank = np.empty((p, n), np.int64)  # each score's rank in its row
     np.put_along_axis(rank, np.argsort(scores, axis=1, kind="stable"), np.arange(n)[None, :], axis=1)
-    order = np.argsort(np.where(clusters >= 0, clusters, k) * n + rank, axis=1)
-    return order, np.take_along_axis(clusters, order, axis=1) >= 0
+    order, sorted_cl = sort_by_cluster(clusters, k, rank)
+    return order, sorted_cl >= 0
 
 
 def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns,
@@ -346,7 +355,8 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
 
 
 def _split_problems(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
-                perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray] | None:
+                    perms: np.ndarray, exact_alone: bool, bounds: bool,
+                    workers: int | None) -> list[np.ndarray] | None:
     """The problems dealt round-robin to worker processes (problems are independent and the draws are
     shared, so the numbers are the same), each computing every job for its share with :func:`vote_curves`,
     preparation included; ``None`` when not worth it or not possible."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tts.analysis.votes import cluster_sizes, representative_correct, vote_increments
+from tts.analysis.votes import cluster_sizes, representative_correct, sort_by_cluster, vote_increments
 
 FIRST_N_ELEMENTS = 1 << 22
 """(problems × clusters × samples) elements of running keys held at once by the general first-n path."""
@@ -73,10 +73,8 @@ class _Segments:
 
     @classmethod
     def of(cls, clusters: np.ndarray, k: int) -> _Segments:
-        p, n = clusters.shape
-        order = np.argsort(np.where(clusters >= 0, clusters, k) * n + np.arange(n)[None, :], axis=1)
-        sorted_cl = np.take_along_axis(clusters, order, axis=1)
-        starts = np.ones((p, n), bool)
+        order, sorted_cl = sort_by_cluster(clusters, k)
+        starts = np.ones(clusters.shape, bool)
         starts[:, 1:] = sorted_cl[:, 1:] != sorted_cl[:, :-1]
         return cls(order, starts)
 
