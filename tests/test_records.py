@@ -64,3 +64,12 @@ def test_unknown_keys_are_ignored_for_forward_compatibility():
 def test_any_text_round_trips(text, idx, flags):
     r = Rollout("p", idx, text, "stop", 1, 2, 0.5, "m", "e", None, tuple(flags))
     assert Rollout.from_json(json.loads(r.to_line())) == r
+
+
+def test_grade_lines_written_before_the_rules_rename_are_read() -> None:
+    """Runs graded before ``scoring`` became ``rules`` keep their grades (same key, same value)."""
+    old = {"problem_id": "p", "sample_idx": 1, "extracted": "2", "correct": True, "reason": "equal",
+           "scoring": "official"}
+    g = Grade.from_json(old)
+    assert g.rules == "official" and g.key() == ("p", 1, "official")
+    assert "scoring" not in g.to_json() and g.to_json()["rules"] == "official"

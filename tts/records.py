@@ -27,8 +27,9 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     critic read (for cost accounting), ``null`` when the critic does not report it.
 
 ``grades.jsonl`` — :class:`Grade`
-    ``problem_id, sample_idx, extracted?, correct, reason, scoring``. One line per rollout and scoring mode
-    (``strict`` or ``official``).
+    ``problem_id, sample_idx, extracted?, correct, reason, rules``. One line per rollout and set of grading
+    rules (``strict``: a careful human's verdict, or ``official``: the benchmark's published scorer). Lines
+    written before the rename carry the same value under ``scoring``; they are read as ``rules``.
 
 ``selections.jsonl`` — :class:`Selection`
     ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?``. The rollout a strategy chose
@@ -55,7 +56,7 @@ SCHEMA_VERSION = 1
 QuestionType = Literal["multi_choice", "free_form"]
 AnswerType = Literal["text", "integer", "float", "list", "expression"]
 FinishReason = Literal["stop", "length", "error"]
-Scoring = Literal["strict", "official"]
+GradingRules = Literal["strict", "official"]
 
 QUESTION_TYPES: tuple[str, ...] = ("multi_choice", "free_form")
 ANSWER_TYPES: tuple[str, ...] = ("text", "integer", "float", "list", "expression")
@@ -243,7 +244,7 @@ class StepScores(Record):
 
 @dataclass(frozen=True)
 class Grade(Record):
-    """Whether one rollout's final answer is right, under one scoring mode."""
+    """Whether one rollout's final answer is right, under one set of grading rules."""
 
     STAGE: ClassVar[str] = "grades"
 
@@ -252,10 +253,16 @@ class Grade(Record):
     extracted: str | None
     correct: bool
     reason: str
-    scoring: Scoring = "strict"
+    rules: GradingRules = "strict"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Grade:
+        if isinstance(data, Mapping) and "scoring" in data and "rules" not in data:
+            data = {**{k: v for k, v in data.items() if k != "scoring"}, "rules": data["scoring"]}
+        return super().from_json(data)
 
     def key(self) -> tuple:
-        return (self.problem_id, self.sample_idx, self.scoring)
+        return (self.problem_id, self.sample_idx, self.rules)
 
 
 @dataclass(frozen=True)

@@ -71,14 +71,14 @@ class Run:
         frames = [_frame(StepScores, self.dir.read(StepScores, c)) for c in critics]
         return pd.concat(frames, ignore_index=True) if frames else _frame(StepScores, [])
 
-    def grades(self, scoring: str | None = "strict") -> pd.DataFrame:
-        """Grades of one scoring mode (``None``: all modes)."""
+    def grades(self, rules: str | None = "strict") -> pd.DataFrame:
+        """Grades of one rules mode (``None``: all modes)."""
         frame = _frame(Grade, self.dir.read(Grade))
-        return frame if scoring is None else frame[frame["scoring"] == scoring].reset_index(drop=True)
+        return frame if rules is None else frame[frame["rules"] == rules].reset_index(drop=True)
 
     def curve(self, strategies: str | Sequence[str] = "best_of_n", aggregation: str = "mean", *,
               critic: str | None = None, convention: str = "subsets", draws: int = 1000, seed: int = 0,
-              scoring: str = "strict", resamples: int = 1000) -> pd.DataFrame:
+              rules: str = "strict", resamples: int = 1000) -> pd.DataFrame:
         """Accuracy (%) vs n for each strategy and benchmark, with 95% bootstrap intervals.
 
         One row per (benchmark, strategy, n): ``accuracy``, ``ci_low``, ``ci_high``. ``convention`` is
@@ -89,7 +89,7 @@ class Run:
         from tts.analysis import compute_curves, curve_section, load_arrays
 
         names = [strategies] if isinstance(strategies, str) else list(strategies)
-        arrays = load_arrays(self.dir, critic=critic, scoring=scoring, aggregations=[aggregation])
+        arrays = load_arrays(self.dir, critic=critic, rules=rules, aggregations=[aggregation])
         if arrays.n_problems == 0:
             return pd.DataFrame(columns=["benchmark", "strategy", "n", "accuracy", "ci_low", "ci_high"])
         result = compute_curves(arrays, names, [aggregation], convention=convention, draws=draws, seed=seed)

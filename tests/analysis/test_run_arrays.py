@@ -36,7 +36,7 @@ def test_loader_builds_arrays_from_records(tmp_path):
     assert a.greedy.tolist() == [2, -1]  # only problem a has a flagged rollout
     assert a.scores["mean"][0, 0] == aggregate([0.2, 0.6], "mean") and np.isnan(a.scores["mean"][0, 1])
     assert a.coverage["missing"] == 1 and a.coverage["ungraded"] == 2 and a.coverage["scored"] == 2
-    official = load_arrays(run, scoring="official")
+    official = load_arrays(run, rules="official")
     assert official.correct.sum() == 0 and official.clusters.tolist() == a.clusters.tolist()
 
 

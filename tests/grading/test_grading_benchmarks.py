@@ -1,4 +1,4 @@
-"""Table-driven grading cases per benchmark, from realistic responses, in both scoring modes.
+"""Table-driven grading cases per benchmark, from realistic responses, under both sets of grading rules.
 
 Each row: (response, problem key, strict verdict, official verdict). The problems are filled the way the
 benchmark loaders fill them (see the grading issue). Official verdicts encode each published scorer's
@@ -356,13 +356,13 @@ CASES = [
 def test_strict(problem: Problem, response: str, strict: bool, official: bool | None) -> None:
     g = grade(response, problem)
     assert g.correct is strict, g
-    assert g.scoring == "strict"
+    assert g.rules == "strict"
 
 
 @pytest.mark.parametrize("problem,response,strict,official", CASES)
 def test_official(problem: Problem, response: str, strict: bool, official: bool | None) -> None:
     g = grade(response, problem, "official")
-    assert g.scoring == "official"
+    assert g.rules == "official"
     assert g.reason.startswith(f"official {problem.benchmark}"), g
     if official is None:  # MMMU's random fallback: the verdict is the seeded draw's
         letters = [chr(ord("A") + i) for i in range(len(problem.choices))]

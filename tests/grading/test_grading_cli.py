@@ -63,7 +63,7 @@ def test_official_mode_prints_the_fallback_notes(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"response": "Answer: \\boxed{2.9}", "benchmark": "mathvista",
                                "answer_type": "integer", "answer": "2"}) + "\n")
-    report = grade_file(src, out=tmp_path / "o.jsonl", scoring="official")
+    report = grade_file(src, out=tmp_path / "o.jsonl", rules="official")
     assert report.counts == {"mathvista": [1, 1]}
     assert any("GPT" in note for note in report.notes)
     row = json.loads((tmp_path / "o.jsonl").read_text())
@@ -91,7 +91,7 @@ def test_cli_grades_and_prints_accuracy(tmp_path: Path) -> None:
 
 def test_cli_rejects_an_unknown_scoring(tmp_path: Path) -> None:
     src = _write(tmp_path / "in.jsonl")
-    result = CliRunner().invoke(_app(), ["grade", str(src), "--scoring", "lenient"])
+    result = CliRunner().invoke(_app(), ["grade", str(src), "--rules", "lenient"])
     assert result.exit_code != 0
 
 

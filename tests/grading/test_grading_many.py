@@ -25,11 +25,11 @@ def _items(n: int) -> list:
     return [(MIXED[i % len(MIXED)][0], MIXED[i % len(MIXED)][1], i) for i in range(n)]
 
 
-@pytest.mark.parametrize("scoring", ["strict", "official"])
-def test_in_process_matches_grade(scoring: str) -> None:
+@pytest.mark.parametrize("rules", ["strict", "official"])
+def test_in_process_matches_grade(rules: str) -> None:
     items = _items(12)
-    out = grade_many(items, scoring=scoring)
-    assert out == [grade(r, p, scoring, sample_idx=i) for r, p, i in items]
+    out = grade_many(items, rules=rules)
+    assert out == [grade(r, p, rules, sample_idx=i) for r, p, i in items]
     assert [g.sample_idx for g in out] == list(range(12))
 
 
@@ -40,7 +40,7 @@ def test_worker_pool_gives_the_same_grades_in_order(monkeypatch) -> None:
     items = _items(60)
     pooled = grade_many(items, workers=2)
     assert pooled == [grade(r, p, sample_idx=i) for r, p, i in items]
-    official = grade_many(items, scoring="official", workers=2, progress=True)
+    official = grade_many(items, rules="official", workers=2, progress=True)
     assert official == [grade(r, p, "official", sample_idx=i) for r, p, i in items]
 
 
@@ -86,7 +86,7 @@ def test_a_killed_worker_costs_one_item_only() -> None:
 def test_mmmu_official_random_fallback_is_one_seeded_stream_in_input_order() -> None:
     p = make_problem("mmmu", "B", question_type="multi_choice", answer_type="text", choices=("1", "2", "3", "4"))
     items = [("Answer: \\boxed{?}", p, i) for i in range(8)]
-    out = grade_many(items, scoring="official")
+    out = grade_many(items, rules="official")
     rng = random.Random(42)
     assert [g.extracted for g in out] == [rng.choice("ABCD") for _ in items]
     assert all("random guess" in g.reason for g in out)
@@ -96,7 +96,7 @@ def test_mmmu_official_random_fallback_is_one_seeded_stream_in_input_order() -> 
 
 def test_scoring_is_checked() -> None:
     with pytest.raises(ValueError):
-        grade_many(_items(2), scoring="lenient")
+        grade_many(_items(2), rules="lenient")
     with pytest.raises(ValueError):
         grade("x", MIXED[0][1], "lenient")
 

@@ -198,8 +198,8 @@ def _inner_never_raises(a: str, b: str, problem) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=200), st.sampled_from(PROBLEMS))
 def test_arbitrary_unicode_never_raises(quick_timeout, text: str, problem) -> None:
-    for scoring in ("strict", "official"):
-        _bounded(grade, text, problem, scoring)
+    for rules in ("strict", "official"):
+        _bounded(grade, text, problem, rules)
     _bounded(equivalent, text, "1/2")
     _bounded(equivalent, "1/2", text, problem)
     _bounded(_inner_never_raises, text, "1/2", problem)

@@ -256,7 +256,7 @@ def test_not_too_complex(s: str) -> None:
 )
 def test_equivalent_in_both_modes(pred: str, gold: str, problem, strict: bool, official: bool) -> None:
     assert equivalent(pred, gold, problem) is strict
-    assert equivalent(pred, gold, problem, scoring="official") is official
+    assert equivalent(pred, gold, problem, rules="official") is official
 
 
 def test_find_boxes_ignores_other_commands_and_escaped_braces() -> None:

@@ -8,7 +8,7 @@ curve, strategy and aggregation is numpy over these arrays. Conventions (``P`` p
   as a failed sample: wrong, unscored, no answer, and ranked below everything. Problems without any
   rollout (not sampled yet, or failed as a whole) are left out, as the selection table leaves them out,
   and counted in :attr:`RunArrays.coverage`.
-- ``correct[p, i]``: graded correct under ``scoring``; ungraded counts as wrong (and is counted in
+- ``correct[p, i]``: graded correct under ``rules``; ungraded counts as wrong (and is counted in
   :attr:`RunArrays.coverage`).
 - ``clusters[p, i]``: answer cluster id by the grader's equivalence (from the *strict* grades' extracted
   answers), numbered by first appearance in sample order; ``-1`` for no parsed answer.
@@ -49,7 +49,7 @@ class RunArrays:
     greedy: np.ndarray  # (P,) int64, -1 = no greedy rollout
     scores: Mapping[str, np.ndarray]  # agg -> (P, N) float64, NaN = unscored / missing
     critic: str | None = None
-    scoring: str = "strict"
+    rules: str = "strict"
     coverage: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -109,7 +109,7 @@ class RunArrays:
 
     @classmethod
     def from_records(cls, problems: Sequence[Problem], rollouts: Iterable[Rollout], grades: Iterable[Grade],
-                     step_scores: Iterable[StepScores] = (), *, scoring: str = "strict",
+                     step_scores: Iterable[StepScores] = (), *, rules: str = "strict",
                      sampling: Mapping[str, Any] | None = None, critic: str | None = None,
                      aggregations: Sequence[str] = tuple(AGGREGATIONS), cluster: ClusterFn | None = None,
                      progress: bool = False) -> RunArrays:
@@ -141,10 +141,10 @@ class RunArrays:
             i = row.get(g.problem_id)
             if i is None or g.sample_idx >= n or not present[i, g.sample_idx]:
                 continue
-            if g.scoring == scoring:
+            if g.rules == rules:
                 correct[i, g.sample_idx] = g.correct
                 graded[i, g.sample_idx] = True
-            if g.scoring == "strict":
+            if g.rules == "strict":
                 answers[i][g.sample_idx] = g.extracted
 
         clusters = np.full(shape, -1, np.int32)
@@ -179,7 +179,7 @@ class RunArrays:
             "parsed": int((clusters >= 0).sum()), "heterogeneous_clusters": hetero,
         }
         return cls(tuple(p.id for p in problems), np.asarray([p.benchmark for p in problems], dtype=str), present,
-                   correct & present, clusters, greedy.astype(np.int64), scores, critic, scoring, coverage)
+                   correct & present, clusters, greedy.astype(np.int64), scores, critic, rules, coverage)
 
 
 def _first_appearance(clusters: np.ndarray) -> np.ndarray:
@@ -215,7 +215,7 @@ def _heterogeneous_clusters(clusters: np.ndarray, correct: np.ndarray) -> int:
     return int(((n_right > 0) & (n_right < n_all)).sum())
 
 
-def load_arrays(run: Any, *, critic: str | None = None, scoring: str = "strict",
+def load_arrays(run: Any, *, critic: str | None = None, rules: str = "strict",
                 aggregations: Sequence[str] = tuple(AGGREGATIONS), cluster: ClusterFn | None = None,
                 progress: bool = False) -> RunArrays:
     """Read a run directory into :class:`RunArrays` (``critic`` defaults to the run's only critic)."""
@@ -226,7 +226,7 @@ def load_arrays(run: Any, *, critic: str | None = None, scoring: str = "strict",
         raise KeyError(f"{run.path} has no scores from critic {critic!r}; it has: {', '.join(run.critics()) or 'none'}")
     return RunArrays.from_records(
         run.read(Problem), run.read(Rollout), run.read(Grade), run.read(StepScores, critic) if critic else (),
-        scoring=scoring, sampling=run.config("sampling"), critic=critic, aggregations=aggregations,
+        rules=rules, sampling=run.config("sampling"), critic=critic, aggregations=aggregations,
         cluster=cluster, progress=progress,
     )
 

@@ -11,7 +11,7 @@ import typer
 def grade(
     file: Annotated[Path, typer.Argument(exists=True, help="JSONL with `response` and problem fields, or a run directory.")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the graded lines [default: FILE.graded.jsonl].")] = None,
-    scoring: Annotated[str, typer.Option("--scoring", help="strict (the right verdict) or official (published rules).")] = "strict",
+    rules: Annotated[str, typer.Option("--rules", "--scoring", help="strict (the right verdict) or official (published rules).")] = "strict",
     workers: Annotated[int | None, typer.Option("--workers", help="Grading processes for large files [default: CPU count].")] = None,
 ) -> None:
     """Grade the responses of FILE and print accuracy per benchmark.
@@ -20,33 +20,33 @@ def grade(
     (text|integer|float|list|expression), `choices`, `precision`, `unit` and `answer`; other keys are kept.
     Lines without `benchmark` are graded by generic math equivalence. Example:
 
-        tts grade vlmevalkit_mathvista.jsonl --scoring official --out graded.jsonl
+        tts grade vlmevalkit_mathvista.jsonl --rules official --out graded.jsonl
 
     Given a run directory, grades its rollouts into grades.jsonl (resumable) and prints the report:
 
-        tts grade runs/internvl3-8b-bo8 --scoring official
+        tts grade runs/internvl3-8b-bo8 --rules official
     """
-    if scoring not in ("strict", "official"):
-        raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--scoring")
+    if rules not in ("strict", "official"):
+        raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--rules")
     if file.is_dir():
-        grade_run_dir(file, scoring, workers)
+        grade_run_dir(file, rules, workers)
         return
     from tts.grading import grade_file
 
-    report = grade_file(file, out=out, scoring=scoring, workers=workers, progress=True)
+    report = grade_file(file, out=out, rules=rules, workers=workers, progress=True)
     typer.echo(report.format())
 
 
-def grade_run_dir(path: Path, scoring: str, workers: int | None) -> None:
+def grade_run_dir(path: Path, rules: str, workers: int | None) -> None:
     from tts.api import timed
     from tts.cli.render import print_report
     from tts.rundir import RunDir
     from tts.stages import build_report, grade_run
 
     run = RunDir.open(path, create=False)
-    written = timed(run, f"grade:{scoring}", grade_run, run, scoring=scoring, workers=workers)
-    typer.echo(f"{written} grades written ({scoring})")
-    print_report(build_report(run, scoring, curves=False), title=f"{run.path} ({scoring} grading)")
+    written = timed(run, f"grade:{rules}", grade_run, run, rules=rules, workers=workers)
+    typer.echo(f"{written} grades written ({rules})")
+    print_report(build_report(run, rules, curves=False), title=f"{run.path} ({rules} grading)")
 
 
 def register(app: typer.Typer) -> None:

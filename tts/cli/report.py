@@ -39,7 +39,7 @@ def report(
     first_n: bool = typer.Option(False, "--first-n", help="Show the 'first n samples' convention (papers, sal)."),
     draws: int = typer.Option(1000, help="Random n-subsets per n for majority/weighted vote (Monte Carlo)."),
     seed: int = typer.Option(0, help="Seed of the Monte Carlo draws and of the bootstrap."),
-    scoring: str = typer.Option("strict", help="Grading mode: strict|official."),
+    rules: str = typer.Option("strict", "--rules", "--scoring", help="Grading rules: strict|official."),
     plot: bool = typer.Option(True, help="Write report-curves.png."),
     workers: int | None = typer.Option(None, help="Processes for the vote Monte Carlo (default: one per CPU)."),
 ) -> None:
@@ -57,7 +57,7 @@ def report(
     from tts.stages.report import build_report
 
     run = RunDir.open(run_dir, create=False)
-    result = build_report(run, scoring, critic=critic, strategies=strategy or None, aggregations=aggregation or None,
+    result = build_report(run, rules, critic=critic, strategies=strategy or None, aggregations=aggregation or None,
                           draws=draws, seed=seed, plot=plot, plot_convention="first_n" if first_n else "subsets",
                           workers=workers, progress=True)
     console = Console()

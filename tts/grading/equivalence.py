@@ -226,18 +226,18 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
     return _symbolic(clean(pred), clean(gold), rule)
 
 
-def equivalent(pred: str, gold: str, problem: Problem | None = None, *, scoring: str = "strict") -> bool:
+def equivalent(pred: str, gold: str, problem: Problem | None = None, *, rules: str = "strict") -> bool:
     """Whether ``pred`` is the answer ``gold`` (gold-first semantics); never raises.
 
     ``problem`` supplies the benchmark rule (options, precision, tolerance); without one, generic math
-    equivalence. ``scoring="official"`` applies the benchmark's published comparison where it has a
+    equivalence. ``rules="official"`` applies the benchmark's published comparison where it has a
     rule-based one (see :mod:`tts.grading.official`).
     """
     try:
         if not isinstance(pred, str) or not isinstance(gold, str):
             return False
         with symbolic.budget(symbolic.call_budget()):
-            if scoring == "official" and problem is not None:
+            if rules == "official" and problem is not None:
                 from tts.grading.official import official_equivalent
 
                 return official_equivalent(pred, gold, problem)

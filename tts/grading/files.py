@@ -46,7 +46,7 @@ class GradeReport:
     """What a ``grade_file`` run did: accuracy per benchmark, the output path, bad lines, judge notes."""
 
     out: Path
-    scoring: str
+    rules: str
     counts: dict[str, list[int]] = field(default_factory=dict)  # benchmark -> [correct, total]
     invalid_lines: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -57,7 +57,7 @@ class GradeReport:
 
     def format(self) -> str:
         width = max([len(b) for b in self.counts] + [9])
-        lines = [f"{'benchmark':<{width}}  {'correct':>7}  {'total':>6}  accuracy ({self.scoring})"]
+        lines = [f"{'benchmark':<{width}}  {'correct':>7}  {'total':>6}  accuracy ({self.rules})"]
         total_c = total_n = 0
         for bench, (c, n) in sorted(self.counts.items()):
             lines.append(f"{bench:<{width}}  {c:>7}  {n:>6}  {100 * c / n if n else 0:6.2f}%")
@@ -130,7 +130,7 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
 def grade_file(
     path: Path | str,
     out: Path | str | None = None,
-    scoring: str = "strict",
+    rules: str = "strict",
     workers: int | None = None,
     progress: bool = False,
 ) -> GradeReport:
@@ -143,7 +143,7 @@ def grade_file(
     rows: list[dict[str, Any] | None] = []
     items: list[tuple[str, Problem, int]] = []
     where: list[int] = []
-    report = GradeReport(out=out, scoring=scoring)
+    report = GradeReport(out=out, rules=rules)
     with open(path, encoding="utf-8", errors="replace") as f:
         for lineno, raw in enumerate(f, start=1):
             if not raw.strip():
@@ -169,7 +169,7 @@ def grade_file(
             items.append((response if isinstance(response, str) else "", problem,
                           sample_idx if isinstance(sample_idx, int) and sample_idx >= 0 else 0))
             where.append(len(rows) - 1)
-    grades = grade_many(items, scoring=scoring, workers=workers, progress=progress)
+    grades = grade_many(items, rules=rules, workers=workers, progress=progress)
     for pos, (_, problem, _), g in zip(where, items, grades, strict=True):
         row = rows[pos]
         assert row is not None
@@ -178,7 +178,7 @@ def grade_file(
         counts = report.counts.setdefault(problem.benchmark, [0, 0])
         counts[0] += int(g.correct)
         counts[1] += 1
-    if scoring == "official":
+    if rules == "official":
         report.notes = [n for b in sorted(report.counts) if (n := official_fallback_note(b))]
     tmp = out.with_name(out.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:

@@ -27,7 +27,7 @@ from tts.grading.extract import extract_answer
 from tts.grading.rules import rule_for
 from tts.records import Grade, Problem
 
-SCORINGS = ("strict", "official")
+RULE_SETS = ("strict", "official")
 #: Below this many items ``grade_many`` grades in-process (starting workers costs about a second each).
 POOL_THRESHOLD = 400
 CHUNK = 32
@@ -49,36 +49,36 @@ def _strict(response: str, problem: Problem) -> tuple[bool, str | None, str]:
 def grade(
     response: str,
     problem: Problem,
-    scoring: str = "strict",
+    rules: str = "strict",
     *,
     sample_idx: int = 0,
     rng: random.Random | None = None,
 ) -> Grade:
-    """Grade ``response`` against ``problem`` under ``scoring`` (``strict`` or ``official``).
+    """Grade ``response`` against ``problem`` under ``rules`` (``strict`` or ``official``).
 
     ``rng`` is the random stream MMMU's official scorer draws its fallback letters from (see
     :mod:`tts.grading.official.mmmu`); leave it None outside :func:`grade_many`.
     """
-    if scoring not in SCORINGS:
-        raise ValueError(f"scoring must be one of {SCORINGS}, got {scoring!r}")
+    if rules not in RULE_SETS:
+        raise ValueError(f"rules must be one of {RULE_SETS}, got {rules!r}")
     response = response if isinstance(response, str) else ""
     from tts.grading import symbolic
 
     try:
         with symbolic.budget(symbolic.call_budget()):
-            return _grade(response, problem, scoring, sample_idx, rng)
+            return _grade(response, problem, rules, sample_idx, rng)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         reason = f"error: {type(exc).__name__}: {str(exc)[:160]}"
-        return Grade(problem.id, sample_idx, None, False, reason, scoring)  # type: ignore[arg-type]
+        return Grade(problem.id, sample_idx, None, False, reason, rules)  # type: ignore[arg-type]
 
 
-def _grade(response: str, problem: Problem, scoring: str, sample_idx: int, rng: random.Random | None) -> Grade:
+def _grade(response: str, problem: Problem, rules: str, sample_idx: int, rng: random.Random | None) -> Grade:
     try:
         if not problem.golds:
             found = extract_answer(response, problem)
-            return Grade(problem.id, sample_idx, found.answer, False, "no gold", scoring)  # type: ignore[arg-type]
+            return Grade(problem.id, sample_idx, found.answer, False, "no gold", rules)  # type: ignore[arg-type]
         result = None
-        if scoring == "official":
+        if rules == "official":
             from tts.grading.official import grade_official, official_fallback_note
 
             result = grade_official(response, problem, rng)
@@ -88,23 +88,23 @@ def _grade(response: str, problem: Problem, scoring: str, sample_idx: int, rng: 
         correct, extracted, reason = result if result is not None else _strict(response, problem)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         correct, extracted, reason = False, None, f"error: {type(exc).__name__}: {str(exc)[:160]}"
-    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, scoring)  # type: ignore[arg-type]
+    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, rules)  # type: ignore[arg-type]
 
 
-def _needs_shared_rng(problem: Problem, scoring: str) -> bool:
-    return scoring == "official" and (problem.benchmark or "").lower() == "mmmu" and problem.question_type == "multi_choice"
+def _needs_shared_rng(problem: Problem, rules: str) -> bool:
+    return rules == "official" and (problem.benchmark or "").lower() == "mmmu" and problem.question_type == "multi_choice"
 
 
-def _grade_in_process(items: Sequence[tuple[str, Problem, int]], scoring: str, rng: random.Random,
+def _grade_in_process(items: Sequence[tuple[str, Problem, int]], rules: str, rng: random.Random,
                       advance: Callable[[int], None]) -> list[Grade]:
     out = []
     for response, problem, idx in items:
-        out.append(grade(response, problem, scoring, sample_idx=idx, rng=rng))
+        out.append(grade(response, problem, rules, sample_idx=idx, rng=rng))
         advance(1)
     return out
 
 
-def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], scoring: str, timeout: float,
+def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], rules: str, timeout: float,
                  results: list[Grade | None], advance: Callable[[int], None]) -> None:
     from tts.grading.sandbox import WorkerError, WorkerTimeout
 
@@ -112,7 +112,7 @@ def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], scor
     while pending:
         message = {
             "op": "grade",
-            "scoring": scoring,
+            "rules": rules,
             "items": [{"response": r if isinstance(r, str) else "", "problem": p.to_json(), "sample_idx": i}
                       for _, (r, p, i) in pending],
         }
@@ -124,21 +124,21 @@ def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], scor
                     results[pos] = Grade.from_json(reply["grade"])
                 except Exception:  # noqa: BLE001 - an odd reply costs its item, the stream stays in step
                     reason = f"error: {reply.get('error', 'malformed reply from the grading worker')}"
-                    results[pos] = Grade(problem.id, idx, None, False, reason, scoring)  # type: ignore[arg-type]
+                    results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
                 done += 1
                 advance(1)
             pending = []
         except (WorkerTimeout, WorkerError) as exc:
             pos, (_, problem, idx) = pending[done]
             reason = "timeout" if isinstance(exc, WorkerTimeout) else f"error: {exc}"
-            results[pos] = Grade(problem.id, idx, None, False, reason, scoring)  # type: ignore[arg-type]
+            results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
             advance(1)
             pending = pending[done + 1 :]
 
 
 def grade_many(
     items: Sequence[tuple[str, Problem, int]],
-    scoring: str = "strict",
+    rules: str = "strict",
     workers: int | None = None,
     progress: bool = False,
 ) -> list[Grade]:
@@ -148,30 +148,30 @@ def grade_many(
     its own deadline: an item whose worker hangs is graded "timeout" and the rest go on. Small inputs, or
     ``workers=1``, are graded in this process.
     """
-    if scoring not in SCORINGS:
-        raise ValueError(f"scoring must be one of {SCORINGS}, got {scoring!r}")
+    if rules not in RULE_SETS:
+        raise ValueError(f"rules must be one of {RULE_SETS}, got {rules!r}")
     n = len(items)
     workers = workers if workers is not None else (os.cpu_count() or 1)
     results: list[Grade | None] = [None] * n
     bar, advance = _progress(n, progress)
     try:
-        shared = [k for k, (_, p, _) in enumerate(items) if _needs_shared_rng(p, scoring)]
+        shared = [k for k, (_, p, _) in enumerate(items) if _needs_shared_rng(p, rules)]
         rng = random.Random(42)
-        for k, g in zip(shared, _grade_in_process([items[k] for k in shared], scoring, rng, advance), strict=True):
+        for k, g in zip(shared, _grade_in_process([items[k] for k in shared], rules, rng, advance), strict=True):
             results[k] = g
         rest = [k for k in range(n) if results[k] is None]
         if workers <= 1 or len(rest) < POOL_THRESHOLD:
-            for k, g in zip(rest, _grade_in_process([items[k] for k in rest], scoring, rng, advance), strict=True):
+            for k, g in zip(rest, _grade_in_process([items[k] for k in rest], rules, rng, advance), strict=True):
                 results[k] = g
         else:
-            _grade_in_pool(items, rest, scoring, workers, results, advance)
+            _grade_in_pool(items, rest, rules, workers, results, advance)
     finally:
         if bar is not None:
             bar.stop()
     return [g for g in results if g is not None]
 
 
-def _grade_in_pool(items, rest: list[int], scoring: str, workers: int, results: list[Grade | None],
+def _grade_in_pool(items, rest: list[int], rules: str, workers: int, results: list[Grade | None],
                    advance: Callable[[int], None]) -> None:
     from tts.grading import symbolic
     from tts.grading.sandbox import DEFAULT_TIMEOUT, Worker, WorkerError
@@ -194,11 +194,11 @@ def _grade_in_pool(items, rest: list[int], scoring: str, workers: int, results: 
                         return
                     chunk = queue.pop()
                 if worker is None:
-                    graded = _grade_in_process([it for _, it in chunk], scoring, random.Random(42), advance)
+                    graded = _grade_in_process([it for _, it in chunk], rules, random.Random(42), advance)
                     for (k, _), g in zip(chunk, graded, strict=True):
                         results[k] = g
                 else:
-                    _grade_chunk(worker, chunk, scoring, per_item, results, advance)
+                    _grade_chunk(worker, chunk, rules, per_item, results, advance)
         finally:
             if worker is not None:
                 worker.close()

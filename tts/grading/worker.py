@@ -5,7 +5,7 @@ is kept for the protocol; anything printed goes to stderr). The first line out i
 
 - ``{"op": NAME, "args": [...], "timeout": T}`` → ``{"ok": true, "value": ...}`` or
   ``{"ok": false, "error": "timeout" | MESSAGE}``; NAME is one of :data:`tts.grading.symbolic_ops.OPS`.
-- ``{"op": "grade", "items": [{"response", "problem", "sample_idx"}...], "scoring": S}`` → one
+- ``{"op": "grade", "items": [{"response", "problem", "sample_idx"}...], "rules": S}`` → one
   ``{"grade": {...}}`` line per item, in order (so the parent can hold each item to its own deadline).
 
 Each operation runs under an interval timer on this process's main thread (the soft limit); the parent
@@ -92,11 +92,11 @@ def _grade_items(message: dict[str, Any], out: Any) -> None:
     from tts.grading.grader import grade
     from tts.records import Problem
 
-    scoring = message.get("scoring", "strict")
+    rules = message.get("rules", "strict")
     for item in message.get("items", []):
         try:
             problem = Problem.from_json(item["problem"])
-            result = grade(item.get("response"), problem, scoring, sample_idx=int(item.get("sample_idx", 0)))
+            result = grade(item.get("response"), problem, rules, sample_idx=int(item.get("sample_idx", 0)))
             reply = {"grade": result.to_json()}
         except Exception as exc:  # noqa: BLE001 - reported per item, the batch goes on
             reply = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}

@@ -149,7 +149,7 @@ def load_run(run_dir: str | Path, *, critic: str | None = None, critic_required:
     if system_message is None:
         policy_info: dict[str, Any] = (run.manifest.get("models") or {}).get("policy") or {}
         system_message = policy_info.get("system_message") or ""
-    grades = {(g.problem_id, g.sample_idx): g for g in _read(run, Grade, keep=lambda row: row.get("scoring", "strict") == "strict")}
+    grades = {(g.problem_id, g.sample_idx): g for g in _read(run, Grade, keep=lambda row: row.get("rules", row.get("scoring", "strict")) == "strict")}
     scores = {s.key(): s for s in run.read(StepScores, label)} if label else {}
     samples: dict[str, list[Sample]] = {}
     rollouts = run.read(Rollout)

@@ -1,4 +1,4 @@
-"""Stage 3: grade every rollout's final answer (``grades.jsonl``, one line per rollout and scoring mode)."""
+"""Stage 3: grade every rollout's final answer (``grades.jsonl``, one line per rollout and rules mode)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ from tts.rundir import RunDir
 from tts.stages.common import after_batch, chunks, select_problems
 
 
-def grade_run(run: RunDir, problems: Sequence[Problem] | None = None, *, scoring: str = "strict",
+def grade_run(run: RunDir, problems: Sequence[Problem] | None = None, *, rules: str = "strict",
               batch_size: int = 512, workers: int | None = None, progress: bool = True) -> int:
-    """Grade the rollouts of ``problems`` (default: all) not yet graded under ``scoring``; returns lines written."""
+    """Grade the rollouts of ``problems`` (default: all) not yet graded under ``rules``; returns lines written."""
     from tts.grading import grade_many
 
     problems = {p.id: p for p in select_problems(run, problems)}
     done = run.keys(Grade)
-    todo = [r for r in run.read(Rollout) if r.problem_id in problems and (r.problem_id, r.sample_idx, scoring) not in done]
+    todo = [r for r in run.read(Rollout) if r.problem_id in problems and (r.problem_id, r.sample_idx, rules) not in done]
     written = 0
-    with progress_bar(f"grading ({scoring})", total=len(todo), unit="rollouts", enabled=progress) as advance:
+    with progress_bar(f"grading ({rules})", total=len(todo), unit="rollouts", enabled=progress) as advance:
         for batch in chunks(todo, batch_size):
             items = [(r.text, problems[r.problem_id], r.sample_idx) for r in batch]
-            written += run.append(grade_many(items, scoring=scoring, workers=workers))
+            written += run.append(grade_many(items, rules=rules, workers=workers))
             advance(len(batch))
             after_batch()
-    run.update_stage(f"grade:{scoring}", graded=len([k for k in run.keys(Grade) if k[2] == scoring]))
+    run.update_stage(f"grade:{rules}", graded=len([k for k in run.keys(Grade) if k[2] == rules]))
     return written

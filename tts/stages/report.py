@@ -17,7 +17,7 @@ Keys of ``report.json``:
 ``curve_info``
     Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
 ``overall``, ``comparison``, ``cost``, ``official_notes``
-    See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``scoring="official"``, where a
+    See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
 
 Example:
@@ -82,7 +82,7 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
     return accuracy, metrics
 
 
-def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
+def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
                  plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
@@ -92,11 +92,11 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
     ``curves=False`` skips the curve analysis (only the selection accuracy is computed).
     """
     problems = {p.id: p for p in run.read(Problem)}
-    correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.scoring == scoring}
+    correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.rules == rules}
     accuracy, metrics = selection_accuracy(run, problems, correct)
     report: dict[str, Any] = {
         "run": str(run.path),
-        "scoring": scoring,
+        "rules": rules,
         "models": run.manifest.get("models", {}),
         "sampling": run.config("sampling"),
         "accuracy": accuracy,
@@ -106,20 +106,20 @@ def build_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
     report["overall"] = overall_section(metrics)
     report["comparison"] = comparison_section(run, metrics, report["overall"])
     report["cost"] = cost_section(run)
-    if scoring == "official":
+    if rules == "official":
         from tts.grading import official_fallback_note
 
         notes = {b: official_fallback_note(b) for b in accuracy}
         report["official_notes"] = {b: note for b, note in notes.items() if note}
     if curves and problems:
-        report.update(curve_report(run, scoring, critic=critic, strategies=strategies, aggregations=aggregations,
+        report.update(curve_report(run, rules, critic=critic, strategies=strategies, aggregations=aggregations,
                                    draws=draws, seed=seed, resamples=resamples, plot=plot,
                                    plot_convention=plot_convention, workers=workers, progress=progress))
-    write_json_atomic(run.path / ("report.json" if scoring == "strict" else f"report-{scoring}.json"), report)
+    write_json_atomic(run.path / ("report.json" if rules == "strict" else f"report-{rules}.json"), report)
     return report
 
 
-def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = None,
+def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
                  plot_convention: str = "subsets", workers: int | None = None, progress: bool = False) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def curve_report(run: RunDir, scoring: str = "strict", *, critic: str | None = N
     names = list(strategies or STRATEGIES.names())
     draws = draws or DEFAULT_DRAWS
     resamples = DEFAULT_RESAMPLES if resamples is None else resamples
-    arrays = load_arrays(run, critic=critic, scoring=scoring, aggregations=aggs, progress=progress)
+    arrays = load_arrays(run, critic=critic, rules=rules, aggregations=aggs, progress=progress)
     if arrays.n_problems == 0:
         return {}
     sections: dict[str, Any] = {}

@@ -57,7 +57,7 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
     problems = select_problems(run, problems)
     rollouts = by_problem(all_rollouts)
     scores = {s.key(): s.scores for s in run.read(StepScores, critic)} if critic else {}
-    grades = {(g.problem_id, g.sample_idx): g for g in run.read(Grade) if g.scoring == "strict"}
+    grades = {(g.problem_id, g.sample_idx): g for g in run.read(Grade) if g.rules == "strict"}
     flags_in_run = any("greedy" in r.flags for r in all_rollouts)
     greedy_zero = not flags_in_run and sampled_greedily(sampling)
     need_clusters = any(s.uses_clusters for s in specs)

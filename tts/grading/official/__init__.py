@@ -1,4 +1,4 @@
-"""``official`` scoring: each benchmark's published rule-based scorer, quirks included.
+"""``official`` rules: each benchmark's published rule-based scorer, quirks included.
 
 Use it to compare with published numbers and to see how much the quirks move them; ``strict`` is the right
 verdict. Where an official scorer needs a GPT judge (MathVista extraction, MathVerse extraction and judging,
