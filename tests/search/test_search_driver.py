@@ -145,3 +145,16 @@ def test_max_in_flight_bounds_the_batch_and_refills_it() -> None:
     assert set().union(*per_call) == {f"p{i}" for i in range(7)}
     with pytest.raises(ValueError, match="max_in_flight"):
         list(run_search("dvts", problems(1), policy, TableCritic({}), settings, max_in_flight=0))
+
+
+def test_numpy_scores_are_accepted_and_stored_as_floats() -> None:
+    import numpy as np
+
+    class Float32Critic:
+        def score(self, requests):
+            return [PartialScore(tuple(np.float32(0.25) for _ in r.steps), 1) for r in requests]
+
+    (result,) = search_problems("beam", problems(1), HashPolicy(), Float32Critic(), SearchSettings(n=2, beam_width=1))
+    assert result.ok and all(type(s) is float for n in result.nodes for s in n.scores)
+    with pytest.raises(ValueError, match="unique"):
+        search_problems("beam", problems(1) * 2, HashPolicy(), Float32Critic(), SearchSettings(n=2, beam_width=1))

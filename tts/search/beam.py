@@ -12,6 +12,8 @@ for another iteration.
 Final candidates: the completed pool in completion order (``sort_completed``: best aggregated score first),
 at most N. search-and-learn pads a short pool with copies; here there are no copies (they would count
 twice in a vote). When nothing completed (budget stop) the live beams are the candidates, unfinished.
+search-and-learn's ``pred`` (the completed beam of largest aggregated score) is what the ``best_of_n``
+strategy picks from them under the same aggregation.
 
 Where this differs from search-and-learn, on purpose: lookahead steps are scored (sal rolls them out in
 beam search but scores the beam's text without them, so they cost tokens for nothing); ties and the spread

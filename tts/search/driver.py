@@ -148,6 +148,8 @@ def search_problems(algorithm: str, problems: Iterable[SearchProblem], proposer:
                     scorer: PartialScorer, settings: SearchSettings, *, max_in_flight: int = 64) -> list[SearchResult]:
     """:func:`run_search`, collected in the problems' order."""
     problems = list(problems)
+    if len({p.problem_id for p in problems}) != len(problems):
+        raise ValueError("search_problems: problem ids must be unique")
     by_id = {r.problem_id: r for r in run_search(algorithm, problems, proposer, scorer, settings,
                                                   max_in_flight=max_in_flight)}
     return [by_id[p.problem_id] for p in problems]

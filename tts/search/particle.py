@@ -15,6 +15,9 @@ Resampling: ``systematic`` (default; one uniform draw, N evenly spaced points: e
 or ``multinomial`` (N independent draws, as its_hub's ``random.choices``). The draw is seeded per
 (problem, iteration), so it does not depend on batching. The final candidates are the last population, in
 order, copies included (flag ``copy`` from the second on): the particle approximation counts them.
+its_hub's answer (``SelectionMethod.ARGMAX``, the particle of largest final weight) is what the
+``best_of_n`` strategy picks from them under the same aggregation (the logit is monotone; ties go to the
+first in both), so the search itself selects nothing.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ Budgets, in the terms every algorithm shares (Best-of-N included, so they compar
   instead of stopping at the step boundary, so every path it reaches is complete.
 * ``max_new_tokens`` — policy tokens of one solution (the path's steps), the same cap Best-of-N rollouts
   have, so a searched solution is never longer than a sampled one.
-* ``max_step_tokens`` — policy tokens of one step (``None``: only the solution cap).
+* ``max_step_tokens`` — policy tokens of one step (``None``: only the solution cap); a continuation written
+  to the end of the solution (the last iteration, Best-of-N) has only the solution cap.
 * ``token_budget`` — policy tokens generated for one problem, every proposal and lookahead roll counted
   (``None``: unlimited). Each policy call gives every continuation at most ``remaining // count`` tokens, so
   the budget is never exceeded; when that share is below one token the search stops (``stopped="budget"``).

@@ -15,6 +15,7 @@ scores); a broken answer raises :class:`SearchContractError`.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,7 +253,7 @@ class SearchTree:
         for node, request, answer in zip(todo, requests, answers):
             if not isinstance(answer, PartialScore) or len(answer.scores) > len(request.steps):
                 raise SearchContractError(f"{who}: {answer!r} for {len(request.steps)} steps")
-            if not all(isinstance(s, float | int) and math.isfinite(s) for s in answer.scores):
+            if not all(isinstance(s, numbers.Real) and math.isfinite(s) for s in answer.scores):
                 raise SearchContractError(f"{who}: non-finite step scores {answer.scores!r}")
             node.scores = tuple(float(s) for s in answer.scores)
             node.critic_tokens = answer.tokens
