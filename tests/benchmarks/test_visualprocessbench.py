@@ -125,3 +125,33 @@ def test_datasets_cannot_load_the_card_as_published(root, tmp_path, monkeypatch)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "cache")
     with pytest.raises(Exception, match="(?s)cast|generat"):
         datasets.load_dataset(str(root / HUB_ID), split="test")
+
+
+def test_from_the_hub_a_snapshot_is_fetched_and_its_commit_recorded(root, tmp_path, monkeypatch):
+    import shutil
+
+    import huggingface_hub
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = tmp_path / "snapshots" / commit
+    shutil.copytree(root / HUB_ID, snapshot)
+    calls = []
+
+    def fake_snapshot_download(repo_id, **kwargs):
+        calls.append((repo_id, kwargs))
+        return str(snapshot)
+
+    monkeypatch.delenv("TTS_DATA_DIR", raising=False)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    loaded = load_visualprocessbench(revision="main")
+    assert len(loaded.samples) == len(ROWS) and loaded.revision == commit
+    repo_id, kwargs = calls[0]
+    assert repo_id == HUB_ID and kwargs["repo_type"] == "dataset" and kwargs["revision"] == "main"
+    assert {"test.jsonl", "images.zip"} <= set(kwargs["allow_patterns"])
+
+    def offline(repo_id, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(BenchmarkError, match="cannot fetch OpenGVLab/VisualProcessBench.*--data-dir"):
+        load_visualprocessbench()
