@@ -33,6 +33,8 @@ from tts.records import LabelledStepScores
 PAPER_VISUALPRM_8B: dict[str, float] = {"MMMU": 58.5, "MathVision": 62.1, "MathVerse-VO": 61.0, "DynaMath": 62.7,
                                         "WeMath": 61.8, "overall": 62.0}
 PAPER_RANDOM = 50.0  # Table 3 / Table 4: random guessing
+# F1 is constant from one score value up to the next ("score > t" changes only at the scores): steps, not lines.
+STEPS = "steps-post"
 RULE = "a step is predicted correct iff its score > threshold; neutral steps and unscored steps are excluded"
 
 
@@ -187,10 +189,12 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path:
     x = curve["thresholds"]
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
     for column, ys in curve["sources"].items():
-        ax.plot(x, ys, linewidth=0.9, alpha=0.7, label=column)
-    ax.plot(x, curve["f1_correct"], "--", color="tab:green", linewidth=1.0, label="overall F1 (correct)")
-    ax.plot(x, curve["f1_incorrect"], "--", color="tab:red", linewidth=1.0, label="overall F1 (incorrect)")
-    ax.plot(x, curve["overall"], color="black", linewidth=2.2, label="overall macro-F1 (pooled)")
+        ax.plot(x, ys, linewidth=0.9, alpha=0.7, label=column, drawstyle=STEPS)
+    ax.plot(x, curve["f1_correct"], "--", color="tab:green", linewidth=1.0, label="overall F1 (correct)",
+            drawstyle=STEPS)
+    ax.plot(x, curve["f1_incorrect"], "--", color="tab:red", linewidth=1.0, label="overall F1 (incorrect)",
+            drawstyle=STEPS)
+    ax.plot(x, curve["overall"], color="black", linewidth=2.2, label="overall macro-F1 (pooled)", drawstyle=STEPS)
     ax.axhline(report["paper"]["overall"], color="gray", linestyle=":", linewidth=1.0,
                label=f"paper VisualPRM-8B ({report['paper']['overall']})")
     ax.axhline(report["paper"]["random"], color="gray", linestyle="-.", linewidth=0.8, label="random (50)")
