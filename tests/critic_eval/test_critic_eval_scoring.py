@@ -57,3 +57,20 @@ def test_align_places_scores_on_the_steps_sent():
     assert align(_rec(sent, (), ("unscored", "too_long")), sent) == ((None,) * 3, ("unscored", "too_long"))
     # the critic split differently: never pair a score with the wrong label
     assert align(_rec(("a", "b\n\nc"), (0.1, 0.2)), sent) == ((None,) * 3, ("unscored", "step_mismatch"))
+
+
+def test_the_record_round_trips_its_json_line_and_refuses_impossible_values():
+    import json
+
+    from tts.records import LabelledStepScores, RecordError
+
+    rec = LabelledStepScores("vpb-00001", "MMMU_DEV_VAL", "visualprm", (1, 0, -1), (None, 0.25, 0.75),
+                             ("truncated", "dropped_steps:1"), "gpt-4o", 321)
+    line = rec.to_line()
+    assert json.loads(line)["scores"] == [None, 0.25, 0.75]
+    assert LabelledStepScores.from_json(json.loads(line)) == rec and rec.scored and rec.key() == ("vpb-00001",)
+    assert not LabelledStepScores("x", "s", "c", (1,), (None,)).scored
+    with pytest.raises(RecordError, match="2 scores for 1 labels"):
+        LabelledStepScores("x", "s", "c", (1,), (0.1, 0.2))
+    with pytest.raises(RecordError, match="1, 0 or -1"):
+        LabelledStepScores("x", "s", "c", (2,), (0.1,))
