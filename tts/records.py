@@ -35,6 +35,15 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?``. The rollout a strategy chose
     among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
 
+Outside run directories, ``tts critic-eval`` writes one more record type:
+
+``<out>/scores.jsonl`` — :class:`LabelledStepScores`
+    ``sample_id, source, critic, labels, scores, flags, policy_model, tokens?``. A critic's scores of the
+    human-labelled steps of one benchmark solution (VisualProcessBench): ``labels[i]`` is the label of step
+    ``i`` (1 correct, 0 neutral, -1 incorrect) and ``scores[i]`` the critic's score of it, ``null`` when
+    the critic gave it none (``flags`` says why: ``unscored`` with a reason, or ``truncated`` /
+    ``dropped_steps:<k>`` when the start of a long solution did not fit the critic's context).
+
 Example:
     >>> r = Rollout(problem_id="p1", sample_idx=0, text="Answer: \\\\boxed{2}", finish_reason="stop",
     ...             prompt_tokens=10, completion_tokens=5, seconds=0.1, model="m", engine="transformers")
@@ -283,6 +292,43 @@ class Selection(Record):
         return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)
 
 
+@dataclass(frozen=True)
+class LabelledStepScores(Record):
+    """A critic's scores for the labelled steps of one benchmark solution (``tts critic-eval``)."""
+
+    STAGE: ClassVar[str] = "critic_eval"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("labels", "scores", "flags")
+
+    sample_id: str
+    source: str
+    critic: str
+    labels: tuple[int, ...]
+    scores: tuple[float | None, ...]
+    flags: tuple[str, ...] = ()
+    policy_model: str = ""
+    tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(int(v) for v in _as_tuple(self.labels)))
+        object.__setattr__(self, "scores", tuple(None if s is None else float(s) for s in _as_tuple(self.scores)))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if len(self.scores) != len(self.labels):
+            raise RecordError(f"LabelledStepScores: {len(self.scores)} scores for {len(self.labels)} labels "
+                              f"({self.sample_id})")
+        if any(v not in (-1, 0, 1) for v in self.labels):
+            raise RecordError(f"LabelledStepScores: labels must be 1, 0 or -1 ({self.sample_id})")
+
+    @property
+    def scored(self) -> bool:
+        return any(s is not None for s in self.scores)
+
+    def key(self) -> tuple:
+        return (self.sample_id,)
+
+
+#: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs).
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.STAGE: cls for cls in (Problem, Rollout, StepScores, Grade, Selection)
 }

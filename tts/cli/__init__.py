@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tts.cli.pairs",
     "tts.cli.merge",
     "tts.cli.problems",
+    "tts.cli.critic_eval",
 )
 
 
