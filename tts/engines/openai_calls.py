@@ -93,7 +93,7 @@ def parse_choices(response: Any, call: Call, seconds: float, repetition: Repetit
     token_ids = [getattr(c, "token_ids", None) for c in choices]
     exact = all(isinstance(t, list) for t in token_ids)
     if exact:
-        counts = [len(t) for t in token_ids]  # type: ignore[arg-type]
+        counts = [len(t or ()) for t in token_ids]
     elif len(choices) == 1:
         counts = [completion_total]
     else:
@@ -103,7 +103,7 @@ def parse_choices(response: Any, call: Call, seconds: float, repetition: Repetit
         reason = choice.finish_reason
         finish = reason if reason in ("stop", "length") else ("stop" if reason == "eos" else "error")
         flags = ["greedy"] if call.greedy else []
-        units = token_ids[k] if exact else text_units(text)
+        units: list[Any] = list(token_ids[k] or ()) if exact else text_units(text)
         if exact and finish == "stop" and units and stopped_by_loop(units[:-1], repetition):
             finish, units, count = "length", units[:-1], count - 1  # ended by the server's loop stopper
         if repetition.find(units) is not None:

@@ -132,6 +132,9 @@ class LoopThread:
             if cleanup is not None:
                 await cleanup()
 
+        if threading.current_thread() is self._thread:  # collected inside the loop: it cannot wait on itself
+            self.loop.create_task(shutdown()).add_done_callback(lambda _: self.loop.stop())
+            return
         try:
             self.submit(shutdown()).result(timeout=30)
         except Exception as exc:  # noqa: BLE001 - closing must not raise
