@@ -205,7 +205,7 @@ class OpenAIEngine(Engine):
         info: dict[str, Any] = {"model": self.model_id, "engine": self.name, "base_url": self.base_url,
                                 "system_message": self.system_message}
         if self._facts is not None:
-            info.update(vllm_extensions=self._facts.vllm, served_models=list(self._facts.models),
+            info.update(vllm_extensions=self._facts.vllm, served_models=list(self._facts.models[:20]),
                         max_model_len=self._facts.max_model_len,
                         image_tiling=f"per request ({self.tiling_kwarg})" if self.tiles_by_request() else SERVER_TILING)
         return info
