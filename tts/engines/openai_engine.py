@@ -239,9 +239,12 @@ class OpenAIEngine(Engine):
         server-specific ones (vLLM's, ``top_k``) in ``extra_body``, the user's ``extra_body`` last.
 
         Where the next request fields go: a ``stop`` sampling setting is one line here
-        (``kwargs["stop"] = list(params.stop)``, a standard field; vLLM names the string that matched in
-        each choice's ``stop_reason``, read in :func:`~tts.engines.openai_calls.parse_choices` with
-        ``getattr(choice, "stop_reason", None)``; ``include_stop_str_in_output`` would go in ``extra``).
+        (``kwargs["stop"] = list(params.stop)``, a standard field; vLLM leaves the stop string out of the
+        text by default, ``include_stop_str_in_output`` would go in ``extra``). To tell a fired stop string
+        (the search's ``step``) from end of sequence, :func:`~tts.engines.openai_calls.parse_choices` reads
+        vLLM's ``getattr(choice, "stop_reason", None)``: the matched string (a ``str``) with finish reason
+        ``stop``, a token id (``int``) or None at end of sequence; plain OpenAI servers do not say which.
+        A per-request ``max_new_tokens`` is already per call (``params`` is per call).
         Continuing a partial assistant reply already works on vLLM servers: :meth:`messages` ends with
         ``request.assistant_prefix`` and this sets ``continue_final_message`` (vLLM refuses it together
         with ``add_generation_prompt``). A raw-text continuation (the completions endpoint) would be
