@@ -243,7 +243,8 @@ class OpenAIEngine(Engine):
         text by default, ``include_stop_str_in_output`` would go in ``extra``). To tell a fired stop string
         (the search's ``step``) from end of sequence, :func:`~tts.engines.openai_calls.parse_choices` reads
         vLLM's ``getattr(choice, "stop_reason", None)``: the matched string (a ``str``) with finish reason
-        ``stop``, a token id (``int``) or None at end of sequence; plain OpenAI servers do not say which.
+        ``stop``, a token id (``int``) for ``stop_token_ids``, None at end of sequence; plain OpenAI
+        servers do not say which.
         A per-request ``max_new_tokens`` is already per call (``params`` is per call).
         Continuing a partial assistant reply already works on vLLM servers: :meth:`messages` ends with
         ``request.assistant_prefix`` and this sets ``continue_final_message`` (vLLM refuses it together
