@@ -148,6 +148,11 @@ class Engine(ABC):
         for i, completions in enumerate(results):
             yield ProblemOutput(i, tuple(completions))
 
+    def preflight(self, params: SamplingParams | None = None) -> list[str]:
+        """Check, before sampling starts, that this engine can serve a run with ``params``; raise with one line
+        naming the fix if not, return warnings to record in the run. Engines with nothing to check: none."""
+        return []
+
     def info(self) -> dict[str, Any]:
         """What to record in the run manifest about the model actually loaded."""
         return {"model": self.model_id, "engine": self.name}
