@@ -275,7 +275,7 @@ def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int,
             i = load.index(min(load))
             shares[i].append(b)
             load[i] += b.steps * b.lanes
-    results = forked_map(lambda i: [batch_wins(b, perms) for b in shares[i]], len(shares), w)
+    results = forked_map(lambda i: [batch_wins(b, perms) for b in shares[i]], len(shares))
     if results is None:
         results = [[batch_wins(b, perms) for b in share] for share in shares]
     for share, accs in zip(shares, results):

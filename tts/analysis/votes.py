@@ -8,9 +8,10 @@ Each answer cluster's vote is an integer key that is a sum of per-member increme
   the largest total |score| of any problem of the run (so one more member outweighs any score difference);
 
 with ties between equal keys going to the lower cluster id, exactly as :mod:`tts.strategies.rules`. The
-selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when that
-member (its best-of-n representative) is; grader-consistent clusters are all-correct or all-wrong anyway
-(:attr:`RunArrays.coverage` counts the exceptions).
+selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when its
+members are; a problem with a cluster whose members are graded differently is computed by the reference
+instead (:func:`mixed_problems`). :func:`tts.analysis.reference.vote_reference` states all of this in a
+few lines; the tests hold this module equal to it (exactly wherever it counts draws).
 
 Per problem and correct cluster ``c`` (a *column*; a problem's accuracy is the sum over its correct
 clusters, disjoint events), the estimate at ``n`` is:
@@ -35,8 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tts.analysis.exact import present_probability
-from tts.analysis.forked import forked_map, resolve_workers
+from tts.analysis.forked import forked_rows, resolve_workers
 from tts.analysis.montecarlo import Batch, run_batches
+from tts.analysis.reference import vote_reference
 
 VOTE_STRATEGIES = ("majority", "weighted_vote")
 MAX_SAMPLES = 1024
@@ -295,7 +297,74 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     Why together: every job has the same clusters, so the same column layouts, and the Monte Carlo kernel
     runs much faster on a few wide batches than on many narrow ones (numpy's per-row and per-call costs);
     all of a run's vote curves (2 strategies × 5 aggregations) share one set of batches. Each job's
-    numbers are exactly those it gets alone: the draws are the same ``perms`` for every column."""
+    numbers are exactly those it gets alone: the draws are the same ``perms`` for every column.
+
+    Problems with a cluster whose members are graded differently take
+    :func:`tts.analysis.reference.vote_reference` (see :func:`mixed_problems`)."""
+    jobs = list(jobs)
+    mixed = mixed_problems(clusters, correct)
+    if not mixed.any():
+        return _kernel_curves(jobs, clusters, correct, perms, exact_alone, bounds, workers)
+    outs = [np.zeros(clusters.shape) for _ in jobs]
+    rows = ~mixed
+    if rows.any():
+        got = _kernel_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
+                             exact_alone, bounds, workers)
+        for out, curve in zip(outs, got):
+            out[rows] = curve
+    for out, (u, o, s) in zip(outs, jobs):
+        out[mixed] = vote_reference(u[mixed], clusters[mixed], correct[mixed], o[mixed], s, perms)
+    return outs
+
+
+def mixed_problems(clusters: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """(P,) bool: some answer cluster of the problem has members graded differently.
+
+    The vote estimators credit a winning cluster with the grade of its best-ranked member among all N
+    samples; the rule answers with the best-ranked member among those drawn, which has the same grade
+    exactly when all members do. A grader that is consistent with its own equivalence never mixes them;
+    the problems where it does (counted in ``coverage["heterogeneous_clusters"]``) are computed by the
+    reference instead."""
+    sizes = cluster_sizes(clusters)
+    p, k = sizes.shape
+    if k == 0:
+        return np.zeros(p, bool)
+    key = (np.arange(p)[:, None] * k + clusters)[(clusters >= 0) & correct]
+    right = np.bincount(key, minlength=p * k).reshape(p, k)
+    return ((right > 0) & (right < sizes)).any(axis=1)
+
+
+def closed_form_cells(clusters: np.ndarray) -> np.ndarray:
+    """(P, N) bool: the cells :func:`vote_curves` may fill from a closed form rather than from the draws:
+    n = 1, and every n of a problem with a single answer cluster. Everywhere else it counts the outcomes
+    of the same draws as :func:`tts.analysis.reference.vote_reference`, or a forced outcome that every
+    draw shares, so the two agree exactly there."""
+    out = np.zeros(clusters.shape, bool)
+    out[:, 0] = True
+    out[(cluster_sizes(clusters) > 0).sum(axis=1) == 1] = True
+    return out
+
+
+def first_equal(arrays: Sequence[np.ndarray]) -> list[int]:
+    """For each array, the position of the first array equal to it: jobs with equal rankings (or scores)
+    share what is derived from them.
+
+    Equal by value, not by ``id()``: an id is reused once its array is freed, so a cache keyed by ids could
+    hand one job the columns of another (the jobs of a lazily built sequence are freed one by one); two
+    equal arrays derive the same data whoever holds them. The comparisons cost about a millisecond."""
+    firsts: list[int] = []
+    distinct: list[int] = []
+    for i, a in enumerate(arrays):
+        same = next((j for j in distinct if arrays[j] is a or np.array_equal(arrays[j], a)), None)
+        if same is None:
+            distinct.append(i)
+        firsts.append(i if same is None else same)
+    return firsts
+
+
+def _kernel_curves(jobs: list[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+                   perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray]:
+    """:func:`vote_curves` where every cluster is graded consistently."""
     p, n = clusters.shape
     split = _split_problems(jobs, clusters, correct, perms, exact_alone, bounds, workers)
     if split is not None:
@@ -307,20 +376,22 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     ns = np.arange(1, n + 1)
     parts = []
     # the strategies of one aggregation share their columns (by ranking) and member order (by scores)
+    same_order = first_equal([order for _, order, _ in jobs])
+    same_units = first_equal([units for units, _, _ in jobs])
     columns: dict[int, Columns] = {}
     by_cluster: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     runs = Runs.of(sizes, n) if bounds else None
-    for units, order, strategy in jobs:
+    for j, (units, order, strategy) in enumerate(jobs):
         inc = vote_increments(units, clusters, strategy)
-        if id(order) not in columns:
-            columns[id(order)] = build_columns(sizes, representative_correct(clusters, correct, order,
-                                                                             sizes.shape[1]))
-        cols = columns[id(order)]
+        if same_order[j] not in columns:
+            columns[same_order[j]] = build_columns(sizes, representative_correct(clusters, correct, order,
+                                                                                 sizes.shape[1]))
+        cols = columns[same_order[j]]
         signed = ((inc < 0) & (clusters >= 0)).any(axis=1)[cols.problem]
         if bounds and len(cols.problem):
-            if id(units) not in by_cluster:
-                by_cluster[id(units)] = members_by_cluster(units, clusters, sizes.shape[1])
-            win, loss = forced_outcomes(inc, clusters, sizes, cols, runs, by_cluster[id(units)])
+            if same_units[j] not in by_cluster:
+                by_cluster[same_units[j]] = members_by_cluster(units, clusters, sizes.shape[1])
+            win, loss = forced_outcomes(inc, clusters, sizes, cols, runs, by_cluster[same_units[j]])
             win[signed], loss[signed] = False, False  # bounds assume positive increments
         else:
             win = loss = np.zeros((len(cols.problem), n), bool)
@@ -354,32 +425,20 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     return outs
 
 
-def _split_problems(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+def _split_problems(jobs: list[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
                     perms: np.ndarray, exact_alone: bool, bounds: bool,
                     workers: int | None) -> list[np.ndarray] | None:
-    """The problems dealt round-robin to worker processes (problems are independent and the draws are
-    shared, so the numbers are the same), each computing every job for its share with :func:`vote_curves`,
+    """The problems dealt to worker processes (problems are independent and the draws are shared, so the
+    numbers are the same), each computing every job for its share with :func:`_kernel_curves`,
     preparation included; ``None`` when not worth it or not possible."""
-    p = clusters.shape[0]
-    w = min(resolve_workers(workers), p)
-    if w < 2 or clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
+    if clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
         return None
-    shares = [np.arange(g, p, w) for g in range(w)]
 
-    def share(g: int) -> list[np.ndarray]:
-        rows = shares[g]
-        part = {id(a): a[rows] for job in jobs for a in job[:2]}  # shared rankings stay shared
-        return vote_curves([(part[id(u)], part[id(o)], s) for u, o, s in jobs], clusters[rows], correct[rows],
-                           perms, exact_alone=exact_alone, bounds=bounds, workers=1)
+    def share(rows: np.ndarray) -> list[np.ndarray]:
+        return _kernel_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
+                              exact_alone, bounds, 1)
 
-    got = forked_map(share, w, w)
-    if got is None:
-        return None
-    outs = [np.empty((p, clusters.shape[1])) for _ in jobs]
-    for rows, curves in zip(shares, got):
-        for out, curve in zip(outs, curves):
-            out[rows] = curve
-    return outs
+    return forked_rows(share, clusters.shape[0], resolve_workers(workers))
 
 
 def _stack_columns(parts: Sequence[Columns], problems: int) -> Columns:
