@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tts.analysis.bounds import sort_by_cluster
 from tts.analysis.reference import first_n_draw, vote_reference
 from tts.analysis.votes import (
     cluster_sizes,
     first_equal,
     mixed_problems,
     representative_correct,
-    sort_by_cluster,
     vote_increments,
 )
 
