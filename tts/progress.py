@@ -23,11 +23,15 @@ REFRESH_PER_SECOND = 10.0
 """Redraws per second at most (rich's own default rate)."""
 
 
+def _ignore(k: int = 1) -> None:
+    """``advance`` of a bar that is not shown."""
+
+
 @contextmanager
 def progress_bar(description: str, total: int, *, unit: str = "items", enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """Yield ``advance(k)``; shows a bar on stderr when ``enabled`` (a no-op otherwise)."""
     if not enabled or total <= 0:
-        yield lambda k=1: None
+        yield _ignore
         return
     from rich.console import Console
     from rich.progress import (

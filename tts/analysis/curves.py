@@ -114,7 +114,7 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
     perms = None if first_n else permutations(arrays.n_samples, draws, seed)
     values: dict[tuple[str, str | None], np.ndarray] = {}
     unavailable: dict[str, str] = {}
-    jobs = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
+    jobs: list[tuple[str, str | None]] = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
     jobs += [(s, a) for s in strategies if not STRATEGIES.get(s).aggregation_free for a in aggregations]
     scored = arrays.scored
     votes: list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, str]]] = []
@@ -148,8 +148,10 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
         if votes:  # every vote job at once: they share the column layouts of the Monte Carlo (see
             # vote_curves), or under first n the samples' order by cluster
             batch = [job for _, job in votes]
-            got = (vote_first_n_curves(batch, arrays.clusters, correct) if first_n
-                   else vote_curves(batch, arrays.clusters, correct, perms, workers=workers))
+            if perms is None:
+                got = vote_first_n_curves(batch, arrays.clusters, correct)
+            else:
+                got = vote_curves(batch, arrays.clusters, correct, perms, workers=workers)
             values.update(zip([key for key, _ in votes], got))
             advance(len(votes))
     values = {key: values[key] for key in jobs if key in values}  # the requested order, votes included

@@ -33,6 +33,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkProcess
 from typing import Any, TypeVar
 
 import numpy as np
@@ -93,7 +94,7 @@ def forked_map(task: Callable[[int], T], pieces: int) -> list[T] | None:
             log.info("not forking worker processes while other threads are alive; computing in this process")
         return None
     context = multiprocessing.get_context("fork")
-    children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    children: list[tuple[ForkProcess, Connection]] = []
     answered = 0
     try:
         for piece in range(1, pieces):

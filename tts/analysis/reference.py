@@ -25,6 +25,7 @@ Example (majority among "a a b", ties to the answer that appeared first):
 from __future__ import annotations
 
 from bisect import insort
+from operator import attrgetter
 
 import numpy as np
 
@@ -92,6 +93,9 @@ def agreement(estimate: np.ndarray, reference: np.ndarray, closed: np.ndarray, d
     return float(diff[~closed].max(initial=0.0)), float(z[closed].max(initial=0.0))
 
 
+_sample_idx = attrgetter("sample_idx")
+
+
 def candidates(arrays: RunArrays, problem: int, aggregation: str) -> list[Candidate | None]:
     """Every sample of a problem as the strategy functions see it (``None`` for a missing rollout).
 
@@ -124,19 +128,21 @@ def strategy_reference(arrays: RunArrays, strategy: str, aggregation: str, perms
     spec = STRATEGIES.get(strategy)
     rows = np.arange(arrays.n_problems) if rows is None else rows
     out = np.zeros((len(rows), arrays.n_samples))
+    orders = perms.tolist()
     for j, p in enumerate(rows):
         cands = candidates(arrays, int(p), aggregation)
         problem_rng_seed = problem_seed(seed, arrays.problem_ids[p])
         known: dict[int, bool] = {}
         hits = [0] * arrays.n_samples
-        for perm in perms.tolist():
-            drawn, chosen = 0, []  # drawn: the samples so far as a bit set
+        for perm in orders:
+            drawn, chosen = 0, list[Candidate]()  # the samples so far as a bit set, and their candidates in sample order
             for t, i in enumerate(perm):
                 drawn |= 1 << i
-                if cands[i] is not None:
-                    insort(chosen, i)
+                cand = cands[i]
+                if cand is not None:
+                    insort(chosen, cand, key=_sample_idx)
                 if drawn not in known:
-                    pick = spec([cands[c] for c in chosen], aggregation, seed=problem_rng_seed)  # type: ignore[misc]
+                    pick = spec(tuple(chosen), aggregation, seed=problem_rng_seed)
                     known[drawn] = pick is not None and bool(arrays.correct[p, pick])
                 hits[t] += known[drawn]
         out[j] = np.asarray(hits) / len(perms)

@@ -233,7 +233,7 @@ def mixed_problems(clusters: np.ndarray, correct: np.ndarray) -> np.ndarray:
         return np.zeros(p, bool)
     key = (np.arange(p)[:, None] * k + clusters)[(clusters >= 0) & correct]
     right = np.bincount(key, minlength=p * k).reshape(p, k)
-    return ((right > 0) & (right < sizes)).any(axis=1)
+    return np.asarray(((right > 0) & (right < sizes)).any(axis=1))
 
 
 def closed_form_cells(clusters: np.ndarray) -> np.ndarray:
@@ -289,7 +289,7 @@ def _kernel_curves(jobs: list[tuple[np.ndarray, np.ndarray, str]], clusters: np.
             columns[same_order[j]] = build_columns(sizes, representative_correct(clusters, correct, order,
                                                                                  sizes.shape[1]))
         cols = columns[same_order[j]]
-        signed = ((inc < 0) & (clusters >= 0)).any(axis=1)[cols.problem]
+        signed = np.asarray(((inc < 0) & (clusters >= 0)).any(axis=1))[cols.problem]
         if bounds and len(cols.problem):
             if same_units[j] not in by_cluster:
                 by_cluster[same_units[j]] = members_by_cluster(units, clusters, sizes.shape[1])

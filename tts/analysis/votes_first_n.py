@@ -61,7 +61,7 @@ def vote_first_n_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clus
         if same_order[j] not in reps:
             reps[same_order[j]] = representative_correct(clusters, correct, order, k)
         rep = reps[same_order[j]]
-        general = ((inc < 0) & parsed).any(axis=1)
+        general = np.asarray(((inc < 0) & parsed).any(axis=1))
         top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
         if top.bit_length() + int(k).bit_length() >= 63:  # the encoded keys would overflow
             general[:] = True
