@@ -46,9 +46,9 @@ def vote_reference(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray,
     score units) for majority, (summed score units, members) for weighted vote; unscored members add 0
     units. Score units are exact integers (:func:`tts.strategies.score_units`: scores closer than 2**-33
     are one point of the grid), so equal means equal, and exact ties go to the lower cluster id
-    (the answer that appeared first). (The kernel's "near ties" are its own business: cells where its
-    coarse int32 keys cannot tell, which it recomputes from these exact keys.) The answer is the winning cluster's best-ranked member among those drawn
-    (``order`` is :func:`tts.analysis.exact.best_of_n_order`)."""
+    (the answer that appeared first). The answer is the winning cluster's best-ranked member among those
+    drawn (``order`` is :func:`tts.analysis.exact.best_of_n_order`). The kernel's "near ties" are not a
+    rule: they are cells its coarse int32 keys cannot decide, which it recomputes from these exact keys."""
     if strategy not in ("majority", "weighted_vote"):
         raise KeyError(f"not a vote strategy: {strategy!r}; known: majority, weighted_vote")
     p_count, n = clusters.shape
