@@ -175,8 +175,10 @@ def main() -> None:
     probe = min(args.reference_problems, args.problems)
     print(f"  reference (vote_reference, one problem at a time), timed on {probe} problems, extrapolated: "
           f"{reference:,.1f} s")
+    procs = resolve_workers(args.workers)
     print(f"  speed-up of the vote kernel over the reference: {reference / kernel:,.0f}x "
-          f"({kernel:.3f} s against {reference:,.1f} s, same {args.draws} draws)")
+          f"({kernel:.3f} s on {procs} process{'es' if procs > 1 else ''} against {reference:,.1f} s on one, "
+          f"same {args.draws} draws)")
     agree = sampled <= 1e-12 and z <= CLOSED_FORM_TOLERANCE and same_first
     print(f"  agreement on those problems: max |kernel - reference| where the kernel counts draws {sampled:.1e}; "
           f"closed forms within {z:.2f} standard errors (limit {CLOSED_FORM_TOLERANCE:g}); first n "
