@@ -127,9 +127,9 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     ``plot``); empty when no problem has rollouts yet."""
     from tts.analysis import (
         DEFAULT_DRAWS,
-        ESTIMATORS,
         compute_curves,
         curve_section,
+        estimator,
         load_arrays,
         plot_curves,
     )
@@ -156,7 +156,7 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "critic": arrays.critic, "n_samples": arrays.n_samples, "units": "percent",
         "convention": "subsets", "draws": draws, "seed": seed, "bootstrap_resamples": resamples,
         "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
-        "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
+        "estimators": {s: estimator(s) for s in names if s not in unavailable},
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
     }
     if plot:
