@@ -153,7 +153,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     timed(run, "grade", grade_run, run, problems, progress=progress)
     timed(run, "select", select_run, run, label, strategies=config.selection.strategies,
           aggregations=config.selection.aggregations, n=params.n, problems=problems)
-    report = build_report(run)
+    report = build_report(run, critic=label)
     if config.pairs is not None:
         from tts.pairs import build_pairs, write_pairs
 

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ def checked(key: str, value: Any, annotation: Any) -> Any:
         return checked(key, value, inner[0])
     if annotation is Any:
         return value
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if isinstance(value, annotation):
             return value
         raise ConfigError(f"{key} must be a {annotation.__name__} record, got {value!r}")
@@ -80,10 +79,14 @@ def checked(key: str, value: Any, annotation: Any) -> Any:
     raise ConfigError(f"{key} must be {_NAMES[annotation]}, got {value!r}")
 
 
-@functools.cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def hints(cls: type) -> dict[str, Any]:
     """The evaluated field annotations of a dataclass (cached: records are built often)."""
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def check_fields(obj: Any, prefix: str = "") -> None:

@@ -65,7 +65,7 @@ def bestofn(
                            batch_size=batch_size),
         sampling=SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                                 seed=seed, first_greedy=first_greedy),
-        data=DataConfig(benchmarks=tuple(benchmark), prompt_set=prompt_set, limit=limit, ids=split_list(ids),
+        data=DataConfig(benchmarks=tuple(benchmark), prompt_set=prompt_set, limit=limit, ids=tuple(split_list(ids) or ()) or None,
                         strict=strict, shard=shard, data_dir=str(data_dir) if data_dir else None),
         selection=SelectionConfig(strategies=tuple(strategy), aggregations=tuple(aggregation)),
         out=str(out) if out else None,

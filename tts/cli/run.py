@@ -36,7 +36,7 @@ def run(
 
     config = load_recipe(recipe, set_)
     data = config.data
-    data = dataclasses.replace(data, limit=data.limit if limit is None else limit, ids=split_list(ids) or data.ids,
+    data = dataclasses.replace(data, limit=data.limit if limit is None else limit, ids=tuple(split_list(ids) or ()) or data.ids,
                                strict=strict or data.strict, shard=shard or data.shard)
     config = dataclasses.replace(config, data=data, out=config.out if out is None else str(out))
     result = run_pipeline(config)

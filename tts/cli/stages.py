@@ -68,7 +68,7 @@ def score(
     run_dir: Path = typer.Argument(..., help="Run directory with rollouts."),
     critic: str = typer.Option(..., help="Critic model: hub id or local path."),
     critic_kind: str = typer.Option(field_default(ModelConfig, "critic_kind"), help="Critic implementation (registered name)."),
-    label: str | None = typer.Option(None, help="Scores file name scores/<label>.jsonl (default: the kind)."),
+    critic_label: str | None = typer.Option(None, help="Name of the scores file scores/<label>.jsonl (default: the critic kind)."),
     critic_option: list[str] = typer.Option([], help="Critic option key=value (e.g. max_steps=12); repeatable."),
     batch_size: int = typer.Option(4),
     device: str | None = typer.Option(None),
@@ -78,7 +78,7 @@ def score(
 
     Example:
 
-        tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --label visualprm-v1_1
+        tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --critic-label visualprm-v1_1
     """
     from tts.api import timed
     from tts.cli.options import key_values
@@ -89,7 +89,8 @@ def score(
 
     run = RunDir.open(run_dir, create=False)
     attach_run_log(run.path)
-    scorer = load_critic(critic_kind, critic, label=label, device=device, dtype=dtype, **key_values(critic_option))
+    scorer = load_critic(critic_kind, critic, label=critic_label, device=device, dtype=dtype,
+                         **key_values(critic_option))
     try:
         summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
     finally:
@@ -99,5 +100,7 @@ def score(
 
 
 def register(app: typer.Typer) -> None:
+    from tts.cli.options import renamed
+
     app.command("sample")(sample)
-    app.command("score")(score)
+    app.command("score", cls=renamed({"--label": "--critic-label"}))(score)

@@ -62,10 +62,10 @@ def benchmark_metrics(benchmark: str, problems: Sequence[Problem], correct: Mapp
 def overall(scores: Mapping[str, float | None]) -> float | None:
     """Mean of the seven headline scores (the seeds' table prints it to one decimal); ``None`` unless all seven
     are present (and not ``None``)."""
-    values = [scores.get(name) for name in OVERALL_BENCHMARKS]
-    if any(v is None for v in values):
+    values = [v for v in (scores.get(name) for name in OVERALL_BENCHMARKS) if v is not None]
+    if len(values) < len(OVERALL_BENCHMARKS):
         return None
-    return sum(values) / len(values)  # type: ignore[arg-type]
+    return sum(values) / len(values)
 
 
 def metrics_report(problems: Sequence[Problem], correct: Mapping[str, bool]) -> dict[str, Any]:
