@@ -28,8 +28,9 @@ pytest_plugins = ["tests.fixtures.cli_fixtures"]  # tts, detach_run_logs
 def _options() -> dict[str, dict[str, str]]:
     """command → {visible flag: help}."""
     group = typer.main.get_command(build_app())
+    assert isinstance(group, typer.core.TyperGroup)
     out = {}
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
+    for name, command in group.commands.items():
         out[name] = {opt: p.help or "" for p in command.params if not getattr(p, "hidden", False)
                      for opt in getattr(p, "opts", ()) if opt.startswith("--")}
     return out
@@ -120,10 +121,16 @@ def test_problems_cleans_its_temporary_file_when_the_write_fails(tmp_path, monke
 
     from tts.benchmarks import export
 
-    def fail(src, dst):
-        raise OSError("disk full (simulated)")
+    replace = os.replace
+    renamed = []
 
-    monkeypatch.setattr(os, "replace", fail)
+    def fail_on_the_jsonl(src, dst):  # images are written (renamed) fine; the final file's rename fails
+        if str(dst).endswith("p.jsonl"):
+            renamed.append(src)
+            raise OSError("disk full (simulated)")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_on_the_jsonl)
     with pytest.raises(OSError, match="disk full"):
         export.export_problems("demo", tmp_path / "p.jsonl", limit=1)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".p.jsonl.tmp")]
+    assert renamed and not [p for p in tmp_path.iterdir() if p.name.startswith(".p.jsonl.tmp")]
