@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tts.config import RunConfig, load_recipe
+from tts.config import CRITIC_BATCH_SIZE, RunConfig, load_recipe
 from tts.records import Problem, Rollout
 from tts.rundir import ConfigConflict, RunDir
 
@@ -145,7 +145,8 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     critic = load_critic(models.critic_kind, models.critic, **critic_kwargs(config))
     label = critic.label
     try:
-        timed(run, f"score:{label}", score, run, critic, problems, batch_size=models.batch_size or 4, progress=progress)
+        timed(run, f"score:{label}", score, run, critic, problems, batch_size=models.batch_size or CRITIC_BATCH_SIZE,
+              progress=progress)
     finally:
         critic.close()  # the vLLM backend frees its KV cache only here
         del critic

@@ -50,6 +50,8 @@ from tts.sampling import SamplingParams
 log = logging.getLogger(__name__)
 
 DEFAULT_STRATEGIES: tuple[str, ...] = ("best_of_n", "weighted_vote", "majority", "greedy", "oracle", "random")
+CRITIC_BATCH_SIZE = 4
+"""Problems per critic call when ``models.batch_size`` is not set (the critic batches their rollouts)."""
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,6 @@ def resolve_recipe(path: str | Path) -> Path:
     raise RecipeNotFound(f"no recipe {path!s}{hint}; bundled recipes: {', '.join(known)}")
 
 
-__all__ = ["DEFAULT_STRATEGIES", "FLAT_KEYS", "DataConfig", "ModelConfig", "PairsConfig", "RunConfig",
+__all__ = ["CRITIC_BATCH_SIZE", "DEFAULT_STRATEGIES", "FLAT_KEYS", "DataConfig", "ModelConfig", "PairsConfig", "RunConfig",
            "SamplingParams", "SelectionConfig", "apply_overrides", "load_recipe", "nested", "parse_override",
            "recipes_dir", "resolve_recipe"]

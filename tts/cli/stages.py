@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from tts.config import DataConfig, ModelConfig, SamplingParams
+from tts.config import CRITIC_BATCH_SIZE, DataConfig, ModelConfig, SamplingParams
 from tts.fields import field_default
 
 _S, _D = SamplingParams(), DataConfig()
@@ -70,7 +70,7 @@ def score(
     critic_kind: str = typer.Option(field_default(ModelConfig, "critic_kind"), help="Critic implementation (registered name)."),
     critic_label: str | None = typer.Option(None, help="Name of the scores file scores/<label>.jsonl (default: the critic kind)."),
     critic_option: list[str] = typer.Option([], help="Critic option key=value (e.g. max_steps=12); repeatable."),
-    batch_size: int = typer.Option(4),
+    batch_size: int = typer.Option(CRITIC_BATCH_SIZE, min=1, help="Problems per critic call and durable batch."),
     device: str | None = typer.Option(None),
     dtype: str = typer.Option(field_default(ModelConfig, "dtype")),
 ) -> None:
