@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tts.config import CRITIC_BATCH_SIZE, RunConfig, load_recipe
+from tts.config import CRITIC_BATCH_SIZE, DEMO_MAX_NEW_TOKENS, DEMO_N, DEMO_OUT, RunConfig, load_recipe
 from tts.records import Problem, Rollout
 from tts.rundir import ConfigConflict, RunDir
 
@@ -180,11 +180,6 @@ def bestofn(policy: str, critic: str, *, progress: bool = True, **options: Any) 
 def run_recipe(recipe: str | Path, overrides: Sequence[str] = (), *, progress: bool = True) -> BestOfNResult:
     """Run a recipe file (or a bundled recipe's name) with ``key=value`` overrides."""
     return run_pipeline(load_recipe(recipe, overrides), progress=progress)
-
-
-DEMO_N = 4
-DEMO_MAX_NEW_TOKENS = 48
-DEMO_OUT = Path("runs") / "demo"
 
 
 def demo(out: str | Path | None = None, *, n: int = DEMO_N, max_new_tokens: int = DEMO_MAX_NEW_TOKENS,

@@ -50,6 +50,8 @@ from tts.sampling import SamplingParams
 log = logging.getLogger(__name__)
 
 DEFAULT_STRATEGIES: tuple[str, ...] = ("best_of_n", "weighted_vote", "majority", "greedy", "oracle", "random")
+DEMO_N, DEMO_MAX_NEW_TOKENS, DEMO_OUT = 4, 48, "runs/demo"
+"""``tts demo``'s run: tiny checkpoints write random text, so few and short rollouts show the pipeline."""
 CRITIC_BATCH_SIZE = 4
 """Problems per critic call when ``models.batch_size`` is not set (the critic batches their rollouts)."""
 
@@ -380,6 +382,6 @@ def resolve_recipe(path: str | Path) -> Path:
     raise RecipeNotFound(f"no recipe {path!s}{hint}; bundled recipes: {', '.join(known)}")
 
 
-__all__ = ["CRITIC_BATCH_SIZE", "DEFAULT_STRATEGIES", "FLAT_KEYS", "DataConfig", "ModelConfig", "PairsConfig", "RunConfig",
+__all__ = ["CRITIC_BATCH_SIZE", "DEMO_MAX_NEW_TOKENS", "DEMO_N", "DEMO_OUT", "DEFAULT_STRATEGIES", "FLAT_KEYS", "DataConfig", "ModelConfig", "PairsConfig", "RunConfig",
            "SamplingParams", "SelectionConfig", "apply_overrides", "load_recipe", "nested", "parse_override",
            "recipes_dir", "resolve_recipe"]

@@ -58,4 +58,8 @@ class SamplingParams:
         return self.temperature == 0 or (self.first_greedy and sample_idx == 0)
 
 
-__all__ = ["SamplingParams"]
+DROPOUT_NTP_SAMPLING: dict[str, Any] = {"temperature": 0.7, "top_p": 1.0, "top_k": 50, "max_new_tokens": 2048}
+"""InternVL's DropoutNTP continuation sampling (``mmpr_data_pipeline_dropout_ntp.py``; :mod:`tts.pairs.dropout`)."""
+
+
+__all__ = ["DROPOUT_NTP_SAMPLING", "SamplingParams"]

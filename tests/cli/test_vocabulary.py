@@ -134,3 +134,15 @@ def test_problems_cleans_its_temporary_file_when_the_write_fails(tmp_path, monke
     with pytest.raises(OSError, match="disk full"):
         export.export_problems("demo", tmp_path / "p.jsonl", limit=1)
     assert renamed and not [p for p in tmp_path.iterdir() if p.name.startswith(".p.jsonl.tmp")]
+
+
+def test_building_the_cli_imports_only_light_modules():
+    """``tts --help`` stays fast: the command modules read their defaults from the light config records."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tts.cli import build_app; build_app(); "
+            "print(','.join(m for m in ('numpy', 'tts.api', 'tts.rundir', 'tts.pairs', 'tts.stages', 'PIL') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from tts.api import DEMO_MAX_NEW_TOKENS, DEMO_N, DEMO_OUT
+from tts.config import DEMO_MAX_NEW_TOKENS, DEMO_N, DEMO_OUT
 
 GPU_HINT = (
     "tts bestofn --policy OpenGVLab/InternVL3-8B-hf --critic OpenGVLab/VisualPRM-8B-v1_1 --n 8 "
@@ -15,7 +15,7 @@ GPU_HINT = (
 
 
 def demo(
-    out: Path = typer.Option(DEMO_OUT, help="Run directory (resumed if it exists)."),
+    out: Path = typer.Option(Path(DEMO_OUT), help="Run directory (resumed if it exists)."),
     n: int = typer.Option(DEMO_N, help="Rollouts per problem."),
     max_new_tokens: int = typer.Option(DEMO_MAX_NEW_TOKENS, help="Tokens per rollout."),
 ) -> None:

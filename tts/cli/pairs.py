@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tts.pairs.dropout import DEFAULT_SAMPLING as _NTP  # InternVL's DropoutNTP sampling defaults
+from tts.sampling import DROPOUT_NTP_SAMPLING as _NTP  # InternVL's DropoutNTP sampling defaults
 
 
 def pairs(

@@ -45,8 +45,9 @@ from tts.pairs.types import (
 from tts.prompts import IMAGE_PLACEHOLDER
 from tts.records import Problem
 from tts.rundir import ConfigConflict, config_differences
+from tts.sampling import DROPOUT_NTP_SAMPLING
 
-DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 1.0, "top_k": 50, "max_new_tokens": 2048}
+DEFAULT_SAMPLING = DROPOUT_NTP_SAMPLING  # InternVL's defaults, defined once in tts.sampling (the CLI reads them)
 
 
 def prompt_without_image(prompt: str) -> str:
