@@ -56,6 +56,7 @@ def test_sharded_runs_merge_into_the_unsharded_run(tiny, tmp_path):
     for ref in {i for p in _records(merged.path)["problems"] for i in p.images}:
         assert (merged.path / ref).exists()
     # the merged manifest keeps the recipe (for the published-numbers comparison) and the shards' stage times
+    assert merged.manifest["policy_engine"] == RunDir.open(shards[0].run_dir, create=False).manifest["policy_engine"]
     recipe = merged.manifest["recipe"]
     assert recipe["sampling"]["n"] == 3 and recipe["data"]["shard"] is None and recipe["out"] == str(tmp_path / "merged")
     shard_seconds = [RunDir.open(s.run_dir, create=False).manifest["stages"]["sample"]["seconds"] for s in shards]
