@@ -15,10 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
+
 log = logging.getLogger(__name__)
 
 
-class JsonlCorruption(ValueError):
+class JsonlCorruption(TTSError, ValueError):
     """A line other than the last one of a JSONL file is not valid JSON."""
 
 

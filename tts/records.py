@@ -1,4 +1,7 @@
-"""The five pipeline records and their JSON line formats: problem → rollout → step scores → selection → grade.
+"""The five pipeline records and their JSON line formats: problem → rollout → step scores → grade → selection.
+
+That is the stages' order (:mod:`tts.stages`): rollouts are scored by a critic and graded, and a selection
+reads both (the critic's scores and the strict grades, whose extracted answers the votes cluster).
 
 Every stage of a run writes exactly one record type, one JSON object per line, and never edits a record
 written by another stage. Records are frozen dataclasses; sequences are stored as tuples so a record can
@@ -60,6 +63,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
+from tts.errors import TTSError
+
 SCHEMA_VERSION = 1
 
 QuestionType = Literal["multi_choice", "free_form"]
@@ -74,7 +79,7 @@ FINISH_REASONS: tuple[str, ...] = ("stop", "length", "error")
 R = TypeVar("R", bound="Record")
 
 
-class RecordError(ValueError):
+class RecordError(TTSError, ValueError):
     """A JSON line does not describe a valid record (missing key, wrong type or value)."""
 
 

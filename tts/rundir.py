@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tts.errors import TTSError
 from tts.jsonl import JsonlAppender, iter_jsonl, repair_tail, write_json_atomic
 from tts.records import SCHEMA_VERSION, Grade, Problem, Record, Rollout, Selection, StepScores
 
@@ -42,11 +43,11 @@ R = TypeVar("R", bound=Record)
 _PACKAGES = ("ttscale", "torch", "torchvision", "transformers", "vllm", "datasets", "math-verify", "numpy")
 
 
-class ConfigConflict(RuntimeError):
+class ConfigConflict(TTSError, RuntimeError):
     """A command's settings differ from the settings the run directory was created with."""
 
 
-class RunDirError(RuntimeError):
+class RunDirError(TTSError, RuntimeError):
     """The directory is not a usable run directory (bad manifest, newer schema, …)."""
 
 

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tts.jsonl import write_json_atomic
+from tts.labels import pick_critic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
 from tts.stages.report_sections import comparison_section, cost_section, overall_section
@@ -82,16 +83,32 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
     return accuracy, metrics
 
 
+def report_files(rules: str = "strict", name: str = "report") -> tuple[str, str]:
+    """The (JSON, plot) file names of a report: ``report.json`` / ``report-curves.png`` for the full strict
+    report; ``-<rules>`` for other grading rules; another ``name`` for a subset (``report-subset.json``).
+
+    >>> report_files(), report_files("official", "report-subset")
+    (('report.json', 'report-curves.png'), ('report-subset-official.json', 'report-subset-official-curves.png'))
+    """
+    stem = name if rules == "strict" else f"{name}-{rules}"
+    return f"{stem}.json", f"{stem}-curves.png"
+
+
 def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
                  plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
-                 progress: bool = False) -> dict[str, Any]:
+                 progress: bool = False, name: str = "report") -> dict[str, Any]:
     """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
 
-    ``curves=False`` skips the curve analysis (only the selection accuracy is computed).
+    ``curves=False`` skips the curve analysis (only the selection accuracy is computed). The curves read
+    the scores of ``critic`` (a label), else of the run's only critic; with several and none named this
+    raises instead of guessing. ``name`` is the file stem (:func:`report_files`): a report restricted to
+    some strategies or aggregations is written beside the full one, never over it.
     """
     problems = {p.id: p for p in run.read(Problem)}
+    if curves and problems:
+        critic = pick_critic(run, critic)
     correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.rules == rules}
     accuracy, metrics = selection_accuracy(run, problems, correct)
     report: dict[str, Any] = {
@@ -114,15 +131,17 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     if curves and problems:
         report.update(curve_report(run, rules, critic=critic, strategies=strategies, aggregations=aggregations,
                                    draws=draws, seed=seed, resamples=resamples, plot=plot,
-                                   plot_convention=plot_convention, workers=workers, progress=progress))
-    write_json_atomic(run.path / ("report.json" if rules == "strict" else f"report-{rules}.json"), report)
+                                   plot_convention=plot_convention, workers=workers, progress=progress,
+                                   plot_file=report_files(rules, name)[1]))
+    write_json_atomic(run.path / report_files(rules, name)[0], report)
     return report
 
 
 def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
-                 plot_convention: str = "subsets", workers: int | None = None, progress: bool = False) -> dict[str, Any]:
+                 plot_convention: str = "subsets", workers: int | None = None, progress: bool = False,
+                 plot_file: str = PLOT_FILE) -> dict[str, Any]:
     """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
     ``plot``); empty when no problem has rollouts yet."""
     from tts.analysis import (
@@ -162,5 +181,5 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     if plot:
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
         title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
-        out["plot"] = plot_curves(sections[plot_convention], run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
+        out["plot"] = plot_curves(sections[plot_convention], run.path / plot_file, aggregation=aggs[0], title=title).name
     return out
