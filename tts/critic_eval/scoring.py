@@ -43,6 +43,7 @@ from typing import Any
 from tts.benchmarks.visualprocessbench import ImageFiles, LoadedSamples, ProcessSample, benchmark_of
 from tts.critics.base import Critic, ScoringRequest
 from tts.critics.steps import split_steps
+from tts.errors import TTSError
 from tts.jsonl import JsonlAppender, iter_jsonl, write_json_atomic
 from tts.records import LabelledStepScores, StepScores
 
@@ -54,7 +55,7 @@ LOCK_FILE = ".lock"
 SEP = "\n\n"
 
 
-class CriticEvalError(RuntimeError):
+class CriticEvalError(TTSError, RuntimeError):
     """The output folder cannot be used as asked (other settings, another writer)."""
 
 

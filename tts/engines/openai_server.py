@@ -29,6 +29,8 @@ from typing import Any, TypeVar
 
 import openai
 
+from tts.errors import TTSError
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -40,7 +42,7 @@ TILING_MODES = ("auto", "request", "server")
 NO_KEY = "no-key"  # placeholder the SDK requires; never sent (see auth_headers)
 
 
-class ServerError(RuntimeError):
+class ServerError(TTSError, RuntimeError):
     """A request failed for good (a non-retryable status, or retries exhausted), in one line.
 
     ``status`` is the HTTP status (None for connection failures), ``param`` the request field the server
