@@ -118,7 +118,7 @@ def test_a_large_file_goes_through_the_worker_pool(tmp_path: Path) -> None:
 
 
 def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, monkeypatch) -> None:
-    from tts.grading import grader
+    from tts.grading import files
 
     src = _write(tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
@@ -127,7 +127,7 @@ def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, monkeypatch
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(grader, "grade_many", interrupted)
+    monkeypatch.setattr(files, "grade_many", interrupted)
     with pytest.raises(KeyboardInterrupt):
         grade_file(src, out=out)
     assert out.read_text() == '{"previous": true}\n'

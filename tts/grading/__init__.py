@@ -7,9 +7,12 @@ processes (:mod:`tts.grading.sandbox`). Importing this package does not import S
 
 Modules: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.numeric` (plain numbers),
 :mod:`~tts.grading.choice` (letters/options), :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`,
-:mod:`~tts.grading.equivalence`, :mod:`~tts.grading.symbolic` (+ ``sandbox``, ``worker``, ``symbolic_ops``),
+:mod:`~tts.grading.equivalence`, :mod:`~tts.grading.symbolic` (+ ``runners``, ``sandbox``, ``symbolic_ops``),
 :mod:`~tts.grading.official`, :mod:`~tts.grading.grader`, :mod:`~tts.grading.cluster`,
-:mod:`~tts.grading.files` (``tts grade``).
+:mod:`~tts.grading.files` (``tts grade``). Each imports only from the ones before it (the layers, bottom
+up: text, numeric, choice; symbolic_ops, sandbox, runners, symbolic; extract, rules; equivalence; official;
+grader; cluster, files); :mod:`~tts.grading.worker` is the worker processes' entry point, which nothing
+imports.
 
 Example:
     >>> from tts.records import Problem
@@ -25,10 +28,10 @@ Example:
 from __future__ import annotations
 
 from tts.grading.cluster import cluster_answers
-from tts.grading.equivalence import Verdict, equivalent, judge
+from tts.grading.equivalence import Verdict, judge
 from tts.grading.extract import Extraction, extract_answer
 from tts.grading.files import GradeReport, grade_file
-from tts.grading.grader import grade, grade_many
+from tts.grading.grader import equivalent, grade, grade_many
 from tts.grading.official import official_fallback_note
 from tts.grading.rules import Rule, rule_for
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from tts.grading import symbolic
+from tts.grading import sandbox, symbolic
 from tts.grading.choice import letters_for_text, parse_letters
 from tts.grading.equivalence import judge
 from tts.grading.numeric import parse_number, round_half_up
@@ -66,7 +66,7 @@ def cluster_answers(answers: Sequence[str | None], problem: Problem) -> list[int
 
 def _same(answer: str, representative: str, rule: Rule) -> bool:
     try:
-        with symbolic.budget(symbolic.sandbox.DEFAULT_TIMEOUT):
+        with symbolic.budget(sandbox.DEFAULT_TIMEOUT):
             return judge(answer, representative, rule).correct
     except Exception:  # noqa: BLE001
         return False

@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from tts.grading import symbolic
 from tts.grading.choice import is_letter_list, option_count, options_from_question, parse_letters
 from tts.grading.numeric import parse_number
 from tts.grading.text import clean, find_boxes, fix_unicode, last_boxed, text_key
@@ -238,8 +239,6 @@ def _refine(span: str, problem: Problem) -> str:
     if problem.answer_type in ("integer", "float"):
         return _last_number(span) or span
     if problem.answer_type == "expression":
-        from tts.grading import symbolic
-
         out = symbolic.extract(span)
         if out.status == "ok" and out.value:
             return str(out.value)
@@ -288,8 +287,6 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
         number = _last_number(text)
         return Extraction(number, "last_number") if number is not None else NO_ANSWER
     if problem.answer_type == "expression":
-        from tts.grading import symbolic
-
         out = symbolic.extract(text)
         if out.status == "ok" and out.value:
             return Extraction(str(out.value), "math_verify")

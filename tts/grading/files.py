@@ -26,16 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tts.records import Problem
+from tts.grading.grader import grade_many
+from tts.grading.official import official_fallback_note
+from tts.records import AnswerType, GradingRules, Problem, QuestionType
 
 GENERIC = "generic"
-_QUESTION_TYPES = {
+_QUESTION_TYPES: dict[str, QuestionType] = {
     "multi_choice": "multi_choice", "multiple_choice": "multi_choice", "multiple-choice": "multi_choice",
     "multi-choice": "multi_choice", "multiple choice": "multi_choice", "mc": "multi_choice",
     "free_form": "free_form", "free-form": "free_form", "open": "free_form", "short-answer": "free_form",
     "free form": "free_form",
 }
-_ANSWER_TYPES = {
+_ANSWER_TYPES: dict[str, AnswerType] = {
     "text": "text", "integer": "integer", "int": "integer", "float": "float", "list": "list",
     "expression": "expression", "multiple choice": "text", "single answer": "text",
 }
@@ -46,7 +48,7 @@ class GradeReport:
     """What a ``grade_file`` run did: accuracy per benchmark, the output path, bad lines, judge notes."""
 
     out: Path
-    rules: str
+    rules: GradingRules
     counts: dict[str, list[int]] = field(default_factory=dict)  # benchmark -> [correct, total]
     invalid_lines: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -119,8 +121,8 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
         question=str(row.get("question") or row.get("query") or ""),
         choices=choices,
         answer=_as_answer(row.get("answer")),
-        question_type=qtype,  # type: ignore[arg-type]
-        answer_type=atype,  # type: ignore[arg-type]
+        question_type=qtype,
+        answer_type=atype,
         precision=precision,
         unit=None if unit is None else str(unit),
         meta={"dynamath_answer_type": row.get("dynamath_answer_type") or raw_atype} if benchmark == "dynamath" else {},
@@ -130,14 +132,11 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
 def grade_file(
     path: Path | str,
     out: Path | str | None = None,
-    rules: str = "strict",
+    rules: GradingRules = "strict",
     workers: int | None = None,
     progress: bool = False,
 ) -> GradeReport:
     """Grade every line of the JSONL ``path``; write them with grades to ``out`` (default ``*.graded.jsonl``)."""
-    from tts.grading.grader import grade_many
-    from tts.grading.official import official_fallback_note
-
     path = Path(path)
     out = Path(out) if out is not None else path.with_name(path.name.removesuffix(".jsonl") + ".graded.jsonl")
     rows: list[dict[str, Any] | None] = []

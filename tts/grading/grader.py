@@ -22,12 +22,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from tts.grading import sandbox, symbolic
 from tts.grading.equivalence import judge
 from tts.grading.extract import extract_answer
+from tts.grading.official import grade_official, official_equivalent, official_fallback_note
 from tts.grading.rules import rule_for
-from tts.records import Grade, Problem
+from tts.records import Grade, GradingRules, Problem
 
-RULE_SETS = ("strict", "official")
+RULE_SETS: tuple[GradingRules, ...] = ("strict", "official")
 #: Below this many items ``grade_many`` grades in-process (starting workers costs about a second each).
 POOL_THRESHOLD = 400
 CHUNK = 32
@@ -49,7 +51,7 @@ def _strict(response: str, problem: Problem) -> tuple[bool, str | None, str]:
 def grade(
     response: str,
     problem: Problem,
-    rules: str = "strict",
+    rules: GradingRules = "strict",
     *,
     sample_idx: int = 0,
     rng: random.Random | None = None,
@@ -62,25 +64,21 @@ def grade(
     if rules not in RULE_SETS:
         raise ValueError(f"rules must be one of {RULE_SETS}, got {rules!r}")
     response = response if isinstance(response, str) else ""
-    from tts.grading import symbolic
-
     try:
         with symbolic.budget(symbolic.call_budget()):
             return _grade(response, problem, rules, sample_idx, rng)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         reason = f"error: {type(exc).__name__}: {str(exc)[:160]}"
-        return Grade(problem.id, sample_idx, None, False, reason, rules)  # type: ignore[arg-type]
+        return Grade(problem.id, sample_idx, None, False, reason, rules)
 
 
-def _grade(response: str, problem: Problem, rules: str, sample_idx: int, rng: random.Random | None) -> Grade:
+def _grade(response: str, problem: Problem, rules: GradingRules, sample_idx: int, rng: random.Random | None) -> Grade:
     try:
         if not problem.golds:
             found = extract_answer(response, problem)
-            return Grade(problem.id, sample_idx, found.answer, False, "no gold", rules)  # type: ignore[arg-type]
+            return Grade(problem.id, sample_idx, found.answer, False, "no gold", rules)
         result = None
         if rules == "official":
-            from tts.grading.official import grade_official, official_fallback_note
-
             result = grade_official(response, problem, rng)
             if result is None and official_fallback_note(problem.benchmark):
                 correct, extracted, reason = _strict(response, problem)
@@ -88,14 +86,36 @@ def _grade(response: str, problem: Problem, rules: str, sample_idx: int, rng: ra
         correct, extracted, reason = result if result is not None else _strict(response, problem)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         correct, extracted, reason = False, None, f"error: {type(exc).__name__}: {str(exc)[:160]}"
-    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, rules)  # type: ignore[arg-type]
+    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, rules)
 
 
-def _needs_shared_rng(problem: Problem, rules: str) -> bool:
+def equivalent(pred: str, gold: str, problem: Problem | None = None, *, rules: GradingRules = "strict") -> bool:
+    """Whether ``pred`` is the answer ``gold`` (gold-first semantics); never raises.
+
+    ``problem`` supplies the benchmark rule (options, precision, tolerance); without one, generic math
+    equivalence. ``rules="official"`` applies the benchmark's published comparison where it has a
+    rule-based one (see :mod:`tts.grading.official`).
+
+    Example:
+        >>> equivalent("0.5", "\\\\frac{1}{2}")
+        True
+    """
+    try:
+        if not isinstance(pred, str) or not isinstance(gold, str):
+            return False
+        with symbolic.budget(symbolic.call_budget()):
+            if rules == "official" and problem is not None:
+                return official_equivalent(pred, gold, problem)
+            return judge(pred, gold, rule_for(problem)).correct
+    except Exception:  # noqa: BLE001 - the contract is "never raises"; an odd input is simply not equal
+        return False
+
+
+def _needs_shared_rng(problem: Problem, rules: GradingRules) -> bool:
     return rules == "official" and (problem.benchmark or "").lower() == "mmmu" and problem.question_type == "multi_choice"
 
 
-def _grade_in_process(items: Sequence[tuple[str, Problem, int]], rules: str, rng: random.Random,
+def _grade_in_process(items: Sequence[tuple[str, Problem, int]], rules: GradingRules, rng: random.Random,
                       advance: Callable[[int], None]) -> list[Grade]:
     out = []
     for response, problem, idx in items:
@@ -104,10 +124,8 @@ def _grade_in_process(items: Sequence[tuple[str, Problem, int]], rules: str, rng
     return out
 
 
-def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], rules: str, timeout: float,
-                 results: list[Grade | None], advance: Callable[[int], None]) -> None:
-    from tts.grading.sandbox import WorkerError, WorkerTimeout
-
+def _grade_chunk(worker: sandbox.Worker, chunk: list[tuple[int, tuple[str, Problem, int]]], rules: GradingRules,
+                 timeout: float, results: list[Grade | None], advance: Callable[[int], None]) -> None:
     pending = list(chunk)
     while pending:
         message = {
@@ -124,21 +142,21 @@ def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], rule
                     results[pos] = Grade.from_json(reply["grade"])
                 except Exception:  # noqa: BLE001 - an odd reply costs its item, the stream stays in step
                     reason = f"error: {reply.get('error', 'malformed reply from the grading worker')}"
-                    results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
+                    results[pos] = Grade(problem.id, idx, None, False, reason, rules)
                 done += 1
                 advance(1)
             pending = []
-        except (WorkerTimeout, WorkerError) as exc:
+        except sandbox.WorkerError as exc:
             pos, (_, problem, idx) = pending[done]
-            reason = "timeout" if isinstance(exc, WorkerTimeout) else f"error: {exc}"
-            results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
+            reason = "timeout" if isinstance(exc, sandbox.WorkerTimeout) else f"error: {exc}"
+            results[pos] = Grade(problem.id, idx, None, False, reason, rules)
             advance(1)
             pending = pending[done + 1 :]
 
 
 def grade_many(
     items: Sequence[tuple[str, Problem, int]],
-    rules: str = "strict",
+    rules: GradingRules = "strict",
     workers: int | None = None,
     progress: bool = False,
 ) -> list[Grade]:
@@ -171,22 +189,21 @@ def grade_many(
     return [g for g in results if g is not None]
 
 
-def _grade_in_pool(items, rest: list[int], rules: str, workers: int, results: list[Grade | None],
-                   advance: Callable[[int], None]) -> None:
-    from tts.grading import symbolic
-    from tts.grading.sandbox import DEFAULT_TIMEOUT, Worker, WorkerError
-
+def _grade_in_pool(items: Sequence[tuple[str, Problem, int]], rest: list[int], rules: GradingRules, workers: int,
+                   results: list[Grade | None], advance: Callable[[int], None]) -> None:
     chunks = [[(k, items[k]) for k in rest[i : i + CHUNK]] for i in range(0, len(rest), CHUNK)]
     queue = list(reversed(chunks))
     lock = threading.Lock()
-    per_item = (symbolic.BUDGET_FACTOR + 1) * DEFAULT_TIMEOUT + 10
+    per_item = (symbolic.BUDGET_FACTOR + 1) * sandbox.DEFAULT_TIMEOUT + 10
 
     def run_worker() -> None:
-        worker: Worker | None = Worker()
+        worker: sandbox.Worker | None = None
+        started = sandbox.Worker()
         try:
-            worker.start()
-        except WorkerError:
-            worker = None  # no subprocess possible here: grade this thread's share in-process
+            started.start()
+            worker = started
+        except sandbox.WorkerError:
+            pass  # no subprocess possible here: grade this thread's share in-process
         try:
             while True:
                 with lock:

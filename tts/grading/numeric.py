@@ -151,8 +151,8 @@ def _core_number(s: str) -> Number | None:
         return Number(-value if m.group("sign") == "-" else value, None)
     m = _SLASH.match(s)
     if m:
-        a, b = Fraction(m.group("a")), Fraction(m.group("b"))
-        return Number(a / b, None) if b else None
+        num, den = Fraction(m.group("a")), Fraction(m.group("b"))
+        return Number(num / den, None) if den else None
     if s.startswith("-"):
         inner = _core_number(s[1:])
         if inner is not None and inner.value >= 0 and not s[1:].lstrip().startswith("-"):
@@ -279,7 +279,9 @@ def split_items(s: str) -> tuple[str, list[str]] | None:
         s, brackets = s[2:-2], "{}"
     elif len(s) >= 2 and s[0] in _OPEN and s[-1] in _CLOSE:
         s, brackets = s[1:-1], s[0] + s[-1]
-    items, depth, cur = [], 0, []
+    items: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in s:
         if c in _OPEN:
             depth += 1

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from tts.grading.choice import option_count
 from tts.grading.extract import problem_options
-from tts.records import ANSWER_TYPES, Problem
+from tts.records import ANSWER_TYPES, AnswerType, Problem, QuestionType
 
 BENCHMARKS = ("mathvista", "mathvision", "mmmu", "mathverse", "dynamath", "wemath", "logicvista")
 
@@ -55,10 +55,12 @@ def _benchmark_name(problem: Problem) -> str:
 
 @lru_cache(maxsize=65536)
 def _rule(
-    benchmark: str, question_type: str, answer_type: str, precision: int | None, choices: tuple[str, ...], question: str
+    benchmark: str, question_type: QuestionType, answer_type: AnswerType, precision: int | None,
+    choices: tuple[str, ...], question: str,
 ) -> Rule:
     multi_choice = question_type == "multi_choice"
-    answer_type = answer_type if answer_type in ANSWER_TYPES else "expression"
+    if answer_type not in ANSWER_TYPES:
+        answer_type = "expression"
     probe = Problem(id="rule", benchmark=benchmark, split="", question=question, choices=choices,
                     question_type=question_type, answer_type=answer_type)
     options = problem_options(probe) if multi_choice else ()

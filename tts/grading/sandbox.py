@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,13 @@ class WorkerTimeout(WorkerError):
 
 
 class Worker:
-    """One ``tts.grading.worker`` child process; started lazily, restarted after a kill or a crash."""
+    """One ``tts.grading.worker`` child process; started lazily, restarted after a kill or a crash.
 
-    def __init__(self) -> None:
+    ``argv`` replaces the command that starts it (tests start a worker with extra diagnostic operations).
+    """
+
+    def __init__(self, argv: Sequence[str] | None = None) -> None:
+        self.argv = list(argv) if argv is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._buf = b""
         self.restarts = 0
@@ -75,7 +79,7 @@ class Worker:
         stderr = None if os.environ.get("TTS_GRADING_DEBUG") else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tts.grading.worker"],
+                self.argv or [sys.executable, "-m", "tts.grading.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -151,7 +155,8 @@ class Worker:
     def _send(self, message: dict[str, Any]) -> None:
         self.start()
         assert self._proc is not None and self._proc.stdin is not None
-        data = (json.dumps(message, ensure_ascii=False, default=str) + "\n").encode()
+        # ASCII JSON: any text, even a lone surrogate, crosses the pipe as an escape.
+        data = (json.dumps(message, ensure_ascii=True, default=str) + "\n").encode()
         try:
             self._proc.stdin.write(data)
             self._proc.stdin.flush()
@@ -178,8 +183,9 @@ class Worker:
 class WorkerPool:
     """A few workers shared by the threads of one process; each call borrows one worker."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 2, argv: Sequence[str] | None = None) -> None:
         self.size = max(1, size)
+        self.argv = argv
         self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self._all: list[Worker] = []
         self._lock = threading.Lock()
@@ -192,7 +198,7 @@ class WorkerPool:
         except queue.Empty:
             with self._lock:
                 if len(self._all) < self.size:
-                    worker = Worker()
+                    worker = Worker(self.argv)
                     self._all.append(worker)
             if worker is None:
                 worker = self._idle.get()

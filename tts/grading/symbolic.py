@@ -4,8 +4,10 @@ Every function here returns a plain value and never raises or hangs: an input th
 for SymPy, a timeout, or a crashed worker all read as "no verdict" (``False`` / ``None``) with the cause in
 :attr:`Outcome.status`. Results are cached per process.
 
-Inside a worker process (``IN_WORKER``) the operation runs in-process under the worker's soft timer, and
-the parent's kill is the backstop; everywhere else it goes to :func:`tts.grading.sandbox.symbolic_pool`.
+Where an operation runs is the business of the :class:`~tts.grading.runners.Runner` this layer is handed
+(:func:`use_runner`): by default a :class:`~tts.grading.runners.PoolRunner` over this process's
+:func:`tts.grading.sandbox.symbolic_pool`; a grading worker hands it an
+:class:`~tts.grading.runners.InProcessRunner` (its own soft timer, the parent's kill as the backstop).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tts.grading import sandbox
+from tts.grading.runners import Outcome, PoolRunner, Runner
 
-IN_WORKER = False
+__all__ = ["Outcome", "Runner", "budget", "call_budget", "current_runner", "too_complex", "use_runner"]
 #: One grade, one ``equivalent`` call or one cluster comparison may spend this many symbolic timeouts in all.
 BUDGET_FACTOR = 2
 
@@ -40,16 +42,29 @@ _FACTORIAL = re.compile(r"(\d+)\s*!")
 _BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a bounded operation produced: ``status`` is ``ok``, ``timeout``, ``too_complex`` or ``error``."""
-
-    value: Any
-    status: str = "ok"
-    cacheable: bool = field(default=True, compare=False)
-
-
 _LOCAL = threading.local()
+_DEFAULT_RUNNER: Runner = PoolRunner()
+_runner: Runner = _DEFAULT_RUNNER
+
+
+def current_runner() -> Runner:
+    """The runner symbolic operations of this process go to."""
+    return _runner
+
+
+@contextlib.contextmanager
+def use_runner(runner: Runner) -> Iterator[Runner]:
+    """Run this process's symbolic operations with ``runner`` inside the block (then the previous one).
+
+    Process-wide, not per thread: the threads of one process share one runner (a grading worker is
+    single-threaded; a parent's threads all use its pool).
+    """
+    global _runner
+    previous, _runner = _runner, runner
+    try:
+        yield runner
+    finally:
+        _runner = previous
 
 
 @contextlib.contextmanager
@@ -164,19 +179,7 @@ def run(op: str, args: list[Any], timeout: float | None = None) -> Outcome:
 
 
 def _dispatch(op: str, args: list[Any], timeout: float) -> Outcome:
-    if IN_WORKER:
-        from tts.grading.worker import run_op
-
-        reply = run_op(op, args, timeout)
-        if reply.get("ok"):
-            return Outcome(reply.get("value"))
-        return Outcome(None, "timeout" if reply.get("error") == "timeout" else "error")
-    try:
-        return Outcome(sandbox.symbolic_pool().call(op, args, timeout))
-    except sandbox.WorkerTimeout:
-        return Outcome(None, "timeout")
-    except sandbox.WorkerError:
-        return Outcome(None, "error")
+    return _runner.run(op, args, timeout)
 
 
 @_cached(65536)
