@@ -41,6 +41,29 @@ STARTUP_TIMEOUT = 120.0
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 
+# What a worker runs before anything else (``python -c BOOTSTRAP MODULE``): a fresh interpreter (no fork of
+# this process), whose sys.path loses the current folder that ``-c``/``-m`` put first and lists the standard
+# library before everything else, so a stray ``concurrent.py`` or ``json.py`` in the folder where ``tts`` was
+# started cannot shadow a standard module inside the worker. Only modules that the interpreter imported at
+# start-up (before any path of the user is searched) are used until sys.path is fixed.
+BOOTSTRAP = """\
+import sys
+base = sys.base_prefix
+def stdlib(p):
+    return p.startswith(base) and 'site-packages' not in p and 'dist-packages' not in p
+paths = [p for p in sys.path[1:] if p not in ('', '.')]
+sys.path[:] = [p for p in paths if stdlib(p)] + [p for p in paths if not stdlib(p)]
+module = sys.argv[1]
+del sys.argv[1]
+import runpy
+runpy.run_module(module, run_name='__main__', alter_sys=True)
+"""
+
+
+def worker_command(module: str = "tts.grading.worker") -> list[str]:
+    """The command that starts a worker running ``module`` as ``__main__``, isolated from the current folder."""
+    return [sys.executable, "-c", BOOTSTRAP, module]
+
 
 class WorkerError(RuntimeError):
     """A worker process died, answered garbage, or could not be started."""
@@ -79,7 +102,7 @@ class Worker:
         stderr = None if os.environ.get("TTS_GRADING_DEBUG") else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(
-                self.argv or [sys.executable, "-m", "tts.grading.worker"],
+                self.argv or worker_command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
