@@ -20,6 +20,8 @@ ORDER = [
     "tts.grading.units",
     "tts.grading.words",
     "tts.grading.numeric",
+    "tts.grading.bearings",
+    "tts.grading.qualifiers",
     "tts.grading.choice",
     "tts.grading.symbolic_ops",
     "tts.grading.sandbox",

@@ -90,7 +90,10 @@ def _transfer(token: str) -> float:
 def dynamath_parse(answer: str, answer_type: str) -> tuple[bool, float | str | None]:
     if answer_type == "float":
         if answer.isdigit():
-            return True, float(answer)
+            try:
+                return True, float(answer)
+            except ValueError:  # "²".isdigit() is True; VLMEvalKit would crash here, we read it as unparsed
+                return False, None
         try:
             return True, _transfer(answer.split(" ")[0])
         except (ValueError, OverflowError):
