@@ -29,8 +29,8 @@ _SINGLE = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _LEAD = re.compile(r"^[(\[]?(?P<l>[A-Z])(?:[)\]]\s*|[.:]\s+|\s+-\s+)(?P<rest>\S.*)$", re.DOTALL)
-_MULTI = re.compile(r"^[(\[]?[A-Z][)\]]?(?:\s*(?:,|;|/|&|\band\b|\s)\s*[(\[]?[A-Z][)\]]?)+$")
-_MULTI_LOWER = re.compile(r"^\(?[a-j]\)?(?:\s*(?:,|;|/|&|\band\b)\s*\(?[a-j]\)?)+$")
+_MULTI = re.compile(r"^[(\[]?[A-Z][)\]]?(?:\s*(?:,\s*and\b|,|;|/|&|\band\b|\s)\s*[(\[]?[A-Z][)\]]?)+$")
+_MULTI_LOWER = re.compile(r"^\(?[a-j]\)?(?:\s*(?:,\s*and\b|,|;|/|&|\band\b)\s*\(?[a-j]\)?)+$")
 _OPTION_LINE = re.compile(r"^[ \t]*[(\[]?(?P<l>[A-Z])[ \t]*[)\]]?[ \t]*[:.)：][ \t]*(?P<text>\S.*)$")
 
 

@@ -170,7 +170,7 @@ def _committed_text(text: str) -> str | None:
 
 
 _NUM = r"-?\d+(?:\.\d+)?"
-_PROSE_LIST = re.compile(rf"(?<![\w.])({_NUM}(?:\s*,\s*{_NUM})*)\s*,?\s+and\s+({_NUM})(?![\w.])")
+_PROSE_LIST = re.compile(rf"(?<![\w.])({_NUM}(?:\s*,\s*{_NUM})*)\s*,?\s+and\s+({_NUM})(?!\w|\.\d)")
 
 
 def _prose_list(text: str) -> str | None:

@@ -29,6 +29,7 @@ _SECOND_CLAIM = frozenset(
     "or and but not no nor never neither either except instead vs versus than unless maybe perhaps possibly "
     "probably might could although though however also plus minus between".split()
 )
+_NEGATIONS = frozenset({"not", "no", "never"})
 _YES_NO = frozenset({"yes", "no", "true", "false"})
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w.])")
 
@@ -48,7 +49,8 @@ def harmless_qualifier(pred: str, gold: str) -> bool:
         return False
     start = starts[0]
     rest = p[:start] + p[start + len(g) :]
-    if any(w in _SECOND_CLAIM or w in _YES_NO for w in rest):
+    negative = g[0] in ("no", "false") and start == 0  # "No, it is not odd": the negation repeats the answer
+    if any((w in _SECOND_CLAIM and not (negative and w in _NEGATIONS)) or w in _YES_NO for w in rest):
         return False
     if any(any(c.isdigit() for c in w) for w in rest) and not any(any(c.isdigit() for c in w) for w in g):
         return False

@@ -253,7 +253,7 @@ def clean(s: str) -> str:
             s = new
         s = _SPACING.sub(" ", s)
         s = _FRAC_VARIANTS.sub(r"\\frac", s)
-        s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$")
+        s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$").replace("\\&", "&")
         s = strip_wrappers(s)
     return " ".join(s.split())
 
