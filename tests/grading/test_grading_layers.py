@@ -17,6 +17,7 @@ PACKAGE_DIR = ROOT / "tts" / "grading"
 #: The layers, bottom up: a module may import only modules listed before it.
 ORDER = [
     "tts.grading.text",
+    "tts.grading.complexity",
     "tts.grading.units",
     "tts.grading.words",
     "tts.grading.numeric",
@@ -36,6 +37,7 @@ ORDER = [
     "tts.grading.official.others",
     "tts.grading.official",
     "tts.grading.grader",
+    "tts.grading.pool",
     "tts.grading.cluster",
     "tts.grading.sources",
     "tts.grading.files",

@@ -11,7 +11,7 @@ Modules: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.numeric` (plain
 :mod:`~tts.grading.official`, :mod:`~tts.grading.grader`, :mod:`~tts.grading.cluster`,
 :mod:`~tts.grading.files` (``tts grade``). Each imports only from the ones before it (the layers, bottom
 up: text, numeric, choice; symbolic_ops, sandbox, runners, symbolic; extract, rules; equivalence; official;
-grader; cluster, files); :mod:`~tts.grading.worker` is the worker processes' entry point, which nothing
+grader; pool; cluster, files); :mod:`~tts.grading.worker` is the worker processes' entry point, which nothing
 imports.
 
 Example:
@@ -31,13 +31,15 @@ from tts.grading.cluster import cluster_answers
 from tts.grading.equivalence import Verdict, judge
 from tts.grading.extract import Extraction, extract_answer
 from tts.grading.files import GradeReport, grade_file
-from tts.grading.grader import equivalent, grade, grade_many
+from tts.grading.grader import equivalent, grade
 from tts.grading.official import official_fallback_note
+from tts.grading.pool import Grader, grade_many
 from tts.grading.rules import Rule, rule_for
 
 __all__ = [
     "Extraction",
     "GradeReport",
+    "Grader",
     "Rule",
     "Verdict",
     "cluster_answers",

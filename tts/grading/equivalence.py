@@ -72,8 +72,20 @@ def _symbolic(pred: str, gold: str, rule: Rule) -> Verdict:
     return Verdict(False, out.status)
 
 
+_FUNCTIONS = re.compile(r"\\(?:frac|dfrac|tfrac|sqrt|pi|cdot|times|left|right|ln|log|sin|cos|tan|exp|e)(?![A-Za-z])")
+_CLOSED_FORM = re.compile(r"^[\d\s.+\-*/^(){}\[\]e]*$")
+
+
+def closed_form(s: str) -> bool:
+    """Whether ``s`` is a closed-form number ("2\\pi", "\\frac{\\sqrt{3}}{2}", "e^2"): digits, operators, brackets
+    and a few functions only. Anything else (a list, words, stray letters) is never read as a number."""
+    return bool(_CLOSED_FORM.match(_FUNCTIONS.sub(" ", s)))
+
+
 def _value_of(pred: str) -> Number | None:
     """A non-plain numeric answer ("2\\pi", "\\sqrt{2}/2") evaluated by SymPy, as an inexact Number."""
+    if not closed_form(pred):
+        return None
     out = symbolic.numeric_value(pred)
     if out.status != "ok" or out.value is None:
         return None

@@ -13,8 +13,6 @@ Where an operation runs is the business of the :class:`~tts.grading.runners.Runn
 from __future__ import annotations
 
 import contextlib
-import math
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -22,24 +20,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tts.grading import sandbox
+from tts.grading.complexity import MAX_ANSWER_CHARS, too_complex
 from tts.grading.runners import Outcome, PoolRunner, Runner
 
-__all__ = ["Outcome", "Runner", "budget", "call_budget", "current_runner", "too_complex", "use_runner"]
+__all__ = ["MAX_ANSWER_CHARS", "Outcome", "Runner", "budget", "call_budget", "current_runner", "too_complex",
+           "use_runner"]
 #: One grade, one ``equivalent`` call or one cluster comparison may spend this many symbolic timeouts in all.
 BUDGET_FACTOR = 2
 
-MAX_ANSWER_CHARS = 600
 MAX_RESPONSE_CHARS = 6000
-MAX_DIGITS = 300
-MAX_EXPONENT = 10**5
-MAX_FACTORIAL = 2000
-
-_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
-_POWER = re.compile(r"(?:\^|\*\*)\s*\{?\s*\(?\s*([+-]?\d+)")
-_TOWER = re.compile(r"(\d+)\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)\s*\)?\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)")
-_TALL_TOWER = re.compile(r"\d\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)")
-_FACTORIAL = re.compile(r"(\d+)\s*!")
-_BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+#: What math-verify's extraction reads of a response: its end, where the answer is.
+EXTRACT_CHARS = 2000
 
 
 _LOCAL = threading.local()
@@ -103,31 +94,6 @@ def _mark_volatile() -> None:
 def _time_left() -> float | None:
     deadline = getattr(_LOCAL, "deadline", None)
     return None if deadline is None else deadline - time.monotonic()
-
-
-def too_complex(s: str, limit: int = MAX_ANSWER_CHARS) -> str | None:
-    """Why ``s`` must not reach SymPy (too long, huge literal, huge power, tower, factorial), else None."""
-    if len(s) > limit:
-        return f"longer than {limit} characters"
-    if _LONG_NUMBER.search(s):
-        return f"a number with more than {MAX_DIGITS} digits"
-    for m in _POWER.finditer(s):
-        if abs(int(m.group(1))) > MAX_EXPONENT:
-            return "an exponent above 10^5"
-    if _TALL_TOWER.search(s):
-        return "a power tower"
-    for m in _TOWER.finditer(s):
-        b, c = int(m.group(2)), int(m.group(3))
-        if b > 1 and c * math.log10(b) > 4:
-            return "a power tower"
-    for m in _FACTORIAL.finditer(s):
-        if int(m.group(1)) > MAX_FACTORIAL:
-            return "a huge factorial"
-    for m in _BINOM.finditer(s):
-        top = m.group(1)
-        if "^" in top or any(int(d) > MAX_FACTORIAL for d in re.findall(r"\d+", top)):
-            return "a huge binomial"
-    return None
 
 
 class _Cache:
@@ -201,8 +167,14 @@ def numeric_value(answer: str) -> Outcome:
 
 @_cached(4096)
 def extract(response: str) -> Outcome:
-    """math-verify's extraction of the final LaTeX/expression answer of a response (its tail only)."""
-    tail = response[-MAX_RESPONSE_CHARS:]
+    """math-verify's extraction of the final LaTeX/expression answer of a response (its tail only).
+
+    A tail holding something too big for SymPy (a factorial tower, a power tower ...) is not parsed: math-verify
+    converts what it extracts, so the check comes first here too.
+    """
+    tail = response[-EXTRACT_CHARS:]
+    if too_complex(tail, limit=EXTRACT_CHARS):
+        return Outcome(None, "too_complex")
     return run("extract", [tail])
 
 
