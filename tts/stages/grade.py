@@ -19,14 +19,18 @@ def grade_run(run: RunDir, problems: Sequence[Problem] | None = None, *, rules: 
     """
     from tts.grading import Grader
 
-    problems = {p.id: p for p in select_problems(run, problems)}
+    by_id = {p.id: p for p in select_problems(run, problems)}
     done = run.keys(Grade)
-    todo = [r for r in run.read(Rollout) if r.problem_id in problems and (r.problem_id, r.sample_idx, rules) not in done]
+    mine = [r for r in run.read(Rollout) if r.problem_id in by_id]
+    todo = [r for r in mine if (r.problem_id, r.sample_idx, rules) not in done]
     written = 0
     with Grader(rules, workers, expected=len(todo)) as grader, \
             progress_bar(f"grading ({rules})", total=len(todo), unit="rollouts", enabled=progress) as advance:
+        # MMMU's official random letters: one seeded stream in rollout order, continued after a resume
+        grader.skip([(r.text, by_id[r.problem_id], r.sample_idx) for r in mine
+                     if (r.problem_id, r.sample_idx, rules) in done])
         for batch in chunks(todo, batch_size):
-            items = [(r.text, problems[r.problem_id], r.sample_idx) for r in batch]
+            items = [(r.text, by_id[r.problem_id], r.sample_idx) for r in batch]
             written += run.append(grader.grade(items))
             advance(len(batch))
             after_batch()
