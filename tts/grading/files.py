@@ -1,11 +1,13 @@
-"""Grade any JSONL of responses (``tts grade``): how outputs of other tools get graded.
+"""Grade any file of responses (``tts grade FILE``): how outputs of other tools get graded.
 
-Each line carries ``response`` plus the problem fields ``benchmark``, ``question_type``, ``answer_type``,
+A JSONL line carries ``response`` plus the problem fields ``benchmark``, ``question_type``, ``answer_type``,
 ``choices``, ``precision``, ``unit``, ``answer`` (and optionally ``id``, ``question``, ``sample_idx``); other
-keys are kept as they are. A line without ``benchmark`` is graded by generic math equivalence with
-``answer_type`` defaulting to ``expression``. Each line is written back with ``extracted``, ``correct`` and
-``reason`` added; a line that is not a JSON object is written back as ``{"line": N, "error": ...}`` so line
-numbers stay aligned, and never stops the run.
+keys are kept as they are. VLMEvalKit's prediction files (``.xlsx``, ``.tsv``, ``.csv``, ``.json`` tables, or
+JSONL rows with ``prediction``) are read through :mod:`tts.grading.sources`. A line without ``benchmark``
+is graded by generic math equivalence with ``answer_type`` defaulting to ``expression``. Each line is
+written back (JSONL) with ``extracted``, ``correct``, ``reason`` and ``rules`` added; a line that is not a
+JSON object is written back as ``{"line": N, "error": ...}`` so line numbers stay aligned, and never stops
+the run. A file in which no line has a response is refused (:class:`GradeFileError`).
 
 Example:
     >>> import json, tempfile, pathlib
@@ -28,6 +30,7 @@ from typing import Any
 
 from tts.grading.official import official_fallback_note
 from tts.grading.pool import Grader, progress_bar
+from tts.grading.sources import TABLE_SUFFIXES, jsonl_row, table_lines
 from tts.jsonl import repair_tail
 from tts.records import AnswerType, GradingRules, Problem, QuestionType
 
@@ -138,7 +141,7 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
     )
 
 
-class GradeFileError(ValueError):
+class GradeFileError(ValueError):  # noqa: N818 - the project's user-error naming
     """The output path holds something that is not a graded copy of the input (it is never overwritten)."""
 
 
@@ -170,6 +173,10 @@ class _Line:
 
 
 def _read_lines(path: Path) -> Iterator[_Line]:
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        for lineno, row in table_lines(path):
+            yield _Line(lineno, row)
+        return
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, start=1):
             flags = []
@@ -183,7 +190,7 @@ def _read_lines(path: Path) -> Iterator[_Line]:
                 row = json.loads(text)
             except json.JSONDecodeError:
                 row = None
-            yield _Line(lineno, row if isinstance(row, dict) else None, flags)
+            yield _Line(lineno, jsonl_row(row, path) if isinstance(row, dict) else None, flags)
 
 
 def _prepare(line: _Line) -> None:
@@ -271,8 +278,10 @@ def grade_file(
     on from there, giving the same file a clean run gives.
     """
     path = Path(path)
-    out = Path(out) if out is not None else path.with_name(path.name.removesuffix(".jsonl") + ".graded.jsonl")
+    out = Path(out) if out is not None else path.with_name(path.stem + ".graded.jsonl")
     lines = list(_read_lines(path))
+    if not any(line.row is not None and isinstance(line.row.get("response"), str) for line in lines):
+        raise GradeFileError(f"no line of {path} has a 'response' (or VLMEvalKit's 'prediction'): nothing to grade")
     for line in lines:
         _prepare(line)
     report = GradeReport(out=out, rules=rules)
