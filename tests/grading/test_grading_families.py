@@ -213,6 +213,10 @@ PROSE_CUES = [
     ("wemath_mc", R + "The side is 4 m, which is C.", True),
     ("lv_single", R + "Figure 1 repeats the first term; the series needs figure 4. Therefore, D.", True),
     ("lv_single", R + "The next figure must have four dots, so I choose D.", True),
+    # an option named without being chosen
+    ("lv_single", R + "Figures 1 to 3 fail, so we still have to check option D.", False),
+    ("vis_letters", R + "The pattern breaks, so the answer is not E.", False),
+    ("mmmu_mc", R + "The style is unclear, so I cannot decide whether it is D.", False),
 ]
 
 PROSE_LISTS = [

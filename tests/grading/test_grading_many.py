@@ -115,6 +115,12 @@ def test_scoring_is_checked() -> None:
         (["A, C", "C, A", "A", "a and c"], make_problem("logicvista", "A, C", question_type="multi_choice",
                                                          answer_type="text"), [0, 0, 1, 0]),
         ([], make_problem("generic", "1"), []),
+        # issue 18: units, number words, multi-select spellings and radicals cluster as the grader judges
+        (["8 cm", "80 mm", "8 mm", "0.08 m", "8"], make_problem("mathverse", "8 cm"), [0, 0, 1, 0, 0]),
+        (["seven", "7", "Seven", "eight"], make_problem("dynamath", "7", answer_type="integer"), [0, 0, 0, 1]),
+        (["AC", "A, C", "(A) and (C)", "CA", "A"], make_problem("logicvista", "A, C", question_type="multi_choice",
+                                                               answer_type="text"), [0, 0, 0, 0, 1]),
+        (["2√5", "\\sqrt{20}", "2\\sqrt{5}", "\\sqrt{5}"], make_problem("mathvision", "2\\sqrt{5}"), [0, 0, 0, 1]),
     ],
 )
 def test_cluster_answers(answers, problem, expected) -> None:

@@ -130,4 +130,4 @@ def gold_letters(gold: str, options: Sequence[str], n_options: int, *, text_firs
     """
     if text_first:
         return letters_for_text(gold, options) or parse_letters(gold, n_options)
-    return parse_letters(gold, n_options) or letters_for_text(gold, options)
+    return parse_letters(gold, n_options) or letters_for_text(gold, options) or concatenated_letters(gold, n_options)

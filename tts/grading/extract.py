@@ -135,6 +135,10 @@ _COMMIT = re.compile(
     r"(?i)\b(?:so|thus|therefore|hence|which\s+is|which\s+corresponds\s+to|corresponding\s+to|i\.e\.|that\s+is|"
     r"is\s+option|answer\s+is|choose|select|pick|go\s+with)\b"
 )
+_NOT_COMMITTED = re.compile(
+    r"(?i)\b(?:check|consider|look|examine|test|try|verify|compare|eliminate|rule|exclude|not|isn't|cannot|can't|"
+    r"unless|whether|if)\b"
+)
 _END_LETTER = re.compile(r"(?:^|[\s,(:])(?:(?i:option|choice)\s+)?\(?(?P<l>[A-J])\)?\s*[.!]?\s*$")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n+")
 
@@ -151,8 +155,11 @@ def _committed_letter(text: str, n_options: int) -> str | None:
     if not m or m.group("l") not in "ABCDEFGHIJ"[: max(1, min(n_options, 10))]:
         return None
     before = sentence[: m.start("l")]
-    if before.strip(" (") and not _COMMIT.search(before):
-        return None
+    if not before.strip(" ("):
+        return m.group("l")
+    commits = list(_COMMIT.finditer(before))
+    if not commits or _NOT_COMMITTED.search(before[commits[-1].end() :]):
+        return None  # "so we still have to check option D." names D without choosing it
     return m.group("l")
 
 
@@ -215,6 +222,9 @@ def _letter(text: str, n_options: int) -> str | None:
     committed = _committed_letter(text, n_options)
     if committed is not None:
         return committed
+    sentence = _last_sentence(text)
+    if _END_LETTER.search(sentence) and _NOT_COMMITTED.search(sentence):
+        return None  # the response ends naming an option it does not choose
     last = lines[-1].strip("*_ #>").strip()
     letters = parse_letters(last, n_options)
     if letters is not None:
