@@ -148,7 +148,7 @@ def test_slow_sympy_comparison_times_out_and_grades_wrong(quick_timeout) -> None
 
 def test_concurrent_threads_share_the_pool() -> None:
     pairs = [("x^2-1", "(x-1)(x+1)", True), ("\\sqrt{8}", "2\\sqrt{2}", True), ("\\pi/2", "90", False)] * 4
-    out: list[bool] = [None] * len(pairs)  # type: ignore[list-item]
+    out: list[bool | None] = [None] * len(pairs)
 
     def work(i: int) -> None:
         out[i] = equivalent(pairs[i][1], pairs[i][0])
