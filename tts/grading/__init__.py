@@ -5,14 +5,20 @@ benchmark's published rule-based scorer, quirks included, so numbers can be comp
 Model output is untrusted: no ``eval``, no ``sympify`` of raw strings, SymPy only inside bounded worker
 processes (:mod:`tts.grading.sandbox`). Importing this package does not import SymPy or math-verify.
 
-Modules: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.numeric` (plain numbers),
-:mod:`~tts.grading.choice` (letters/options), :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`,
-:mod:`~tts.grading.equivalence`, :mod:`~tts.grading.symbolic` (+ ``runners``, ``sandbox``, ``symbolic_ops``),
-:mod:`~tts.grading.official`, :mod:`~tts.grading.grader`, :mod:`~tts.grading.cluster`,
-:mod:`~tts.grading.files` (``tts grade``). Each imports only from the ones before it (the layers, bottom
-up: text, numeric, choice; symbolic_ops, sandbox, runners, symbolic; extract, rules; equivalence; official;
-grader; pool; cluster, files); :mod:`~tts.grading.worker` is the worker processes' entry point, which nothing
-imports.
+Modules, in their layers (each imports only from the layers before it; a test checks every import):
+
+- strings: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.complexity` (what SymPy may see),
+  :mod:`~tts.grading.units` (pint), :mod:`~tts.grading.words` (number words), :mod:`~tts.grading.numeric`
+  (plain numbers), :mod:`~tts.grading.bearings`, :mod:`~tts.grading.qualifiers`, :mod:`~tts.grading.choice`
+  (letters/options);
+- bounded SymPy: :mod:`~tts.grading.symbolic_ops`, :mod:`~tts.grading.sandbox`, :mod:`~tts.grading.runners`,
+  :mod:`~tts.grading.symbolic`;
+- :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`; :mod:`~tts.grading.equivalence`;
+  :mod:`~tts.grading.official`; :mod:`~tts.grading.grader` (one response); :mod:`~tts.grading.pool` (many, in
+  worker processes); :mod:`~tts.grading.cluster`; :mod:`~tts.grading.sources` and :mod:`~tts.grading.files`
+  (``tts grade FILE``).
+
+:mod:`~tts.grading.worker` is the worker processes' entry point, which nothing imports.
 
 Example:
     >>> from tts.records import Problem
