@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
 from tts.grading.official import official_fallback_note
 from tts.grading.pool import Grader, progress_bar
 from tts.grading.sources import TABLE_SUFFIXES, jsonl_row, table_lines
@@ -141,7 +142,7 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
     )
 
 
-class GradeFileError(ValueError):  # noqa: N818 - the project's user-error naming
+class GradeFileError(TTSError, ValueError):  # noqa: N818 - the project's user-error naming
     """The output path holds something that is not a graded copy of the input (it is never overwritten)."""
 
 

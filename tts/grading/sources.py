@@ -38,6 +38,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
+
 #: VLMEvalKit dataset names (as in its prediction file names) → our benchmark names.
 VLMEVAL_DATASETS = {
     "MathVista_MINI": "mathvista", "MathVista": "mathvista",
@@ -53,7 +55,7 @@ _OPTION_COLUMNS = tuple(string.ascii_uppercase[:10])
 _LETTER = re.compile(r"^[A-J]$")
 
 
-class SourceError(ValueError):
+class SourceError(TTSError, ValueError):
     """A file ``tts grade`` cannot read as responses."""
 
 
