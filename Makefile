@@ -33,7 +33,7 @@ $(VLLM_STAMP): pyproject.toml
 	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(VLLM_VENV)/bin/python -m pip install -q $(VLLM_SPEC)
 	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true
-	$(VLLM_VENV)/bin/python -m pip install -q "math-verify[antlr4_13_2]" datasets pillow rich typer pyyaml matplotlib
+	$(VLLM_VENV)/bin/python -m pip install -q "math-verify[antlr4_13_2]" "pint>=0.24" datasets pillow rich typer pyyaml matplotlib
 	touch $(VLLM_STAMP)
 
 vllm-env: $(VLLM_STAMP)
