@@ -103,17 +103,24 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
     Re-running the same config resumes: every stage skips what is already on disk. A config whose
-    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`.
+    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`; a run
+    another process is writing raises :class:`~tts.runlock.RunBusy` (the lock is held until the report and
+    pairs are written).
     """
+    from tts.logs import attach_run_log
+
+    params = sampling_params(config)
+    with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written
+        attach_run_log(run.path)
+        return _pipeline(run, config, params, progress)
+
+
+def _pipeline(run: RunDir, config: RunConfig, params: SamplingParams, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
-    from tts.logs import attach_run_log
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
 
-    params = sampling_params(config)
-    run = RunDir.open(config.out or default_out(config))
-    attach_run_log(run.path)
     check_resumable(run, config, params)
     shard = parse_shard(config.shard) if config.shard else None
     problems = timed(run, "problems", add_problems, run, config.benchmarks, data_dir=config.data_dir,
@@ -142,7 +149,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     timed(run, "grade", grade_run, run, problems, progress=progress)
     timed(run, "select", select_run, run, label, strategies=config.strategies, aggregations=config.aggregations,
           n=config.n, problems=problems)
-    report = build_report(run)
+    report = build_report(run, critic=label)
     if config.pairs:
         from tts.pairs import build_pairs, write_pairs
 

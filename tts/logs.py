@@ -1,14 +1,48 @@
 """The run log: ``<run>/run.log`` gets every warning and every error's full traceback.
 
 The terminal shows one clear line per error; the details a maintainer needs are in the log.
+
+A full disk must not turn that around: the log handler never prints Python's "--- Logging error ---"
+chains (a failed write is noted once on stderr), and :func:`attach_run_log` keeps a small reserve file
+(``.run.log.reserve``) beside the log. When the disk fills up, :func:`log_exception` removes the reserve
+first, so the traceback still fits in ``run.log`` before the terminal line is printed. The reserve is
+removed when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
+import sys
 from pathlib import Path
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+RESERVE_NAME = ".run.log.reserve"
+RESERVE_BYTES = 64 * 1024
+"""Room kept for the last tracebacks of a command that fills the disk (a traceback is a few KiB)."""
+
+_reserves: set[Path] = set()
+
+
+class RunLogHandler(logging.FileHandler):
+    """A file handler that fails quietly: one short note on stderr the first time the log cannot be
+    written (full disk, removed folder), never a "--- Logging error ---" traceback per record."""
+
+    broken: str | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if self.broken is None:
+            exc = sys.exc_info()[1]
+            self.broken = f"{type(exc).__name__}: {exc}" if exc else "unknown error"
+            with contextlib.suppress(Exception):
+                print(f"warning: cannot write {self.baseFilename} ({self.broken})", file=sys.stderr)
+
+
+class _QuietStreamHandler(logging.StreamHandler):
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - a closed stderr: nothing to do
+        pass
 
 
 def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
@@ -19,12 +53,12 @@ def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
         if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path.resolve():
             return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = RunLogHandler(path, encoding="utf-8", errors="backslashreplace")
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
-    if not any(type(h) is logging.StreamHandler for h in root.handlers):
-        console = logging.StreamHandler()  # stderr: warnings stay visible once a file handler exists
+    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in root.handlers):
+        console = _QuietStreamHandler()  # stderr: warnings stay visible once a file handler exists
         console.setLevel(logging.WARNING)
         console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         console.addFilter(lambda record: not record.exc_info)  # tracebacks go to the file only
@@ -32,7 +66,49 @@ def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
     logging.captureWarnings(True)
+    _reserve(path.parent / RESERVE_NAME)
     return path
+
+
+def _reserve(path: Path) -> None:
+    """Write the reserve file (real bytes: a sparse file would free nothing); best effort."""
+    if path in _reserves:
+        return
+    try:
+        if not (path.is_file() and path.stat().st_size >= RESERVE_BYTES):
+            with open(path, "wb") as f:
+                f.write(b"\0" * RESERVE_BYTES)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError:  # already full, read-only …: the log may then miss the last traceback, nothing else
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return
+    _reserves.add(path)
+
+
+def free_reserves() -> None:
+    """Remove the reserve files (on a full disk, before the last traceback is logged; at exit)."""
+    for path in list(_reserves):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        _reserves.discard(path)
+
+
+atexit.register(free_reserves)
+
+
+def log_exception(logger: logging.Logger, message: str, exc: BaseException) -> None:
+    """Log ``message`` with ``exc``'s traceback to the run log, freeing the reserve first when the disk
+    is full; then flush, so the traceback is on disk before the caller prints its terminal line."""
+    from tts.interrupts import is_disk_full
+
+    if is_disk_full(exc):
+        free_reserves()
+    logger.error("%s", message, exc_info=(type(exc), exc, exc.__traceback__))
+    for h in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            h.flush()
 
 
 def current_run_log() -> Path | None:

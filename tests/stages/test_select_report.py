@@ -124,7 +124,7 @@ def _snapshot(path):
 @pytest.mark.slow
 def test_select_killed_mid_run_resumes_to_a_clean_result(tmp_path):
     code = ("import sys; from tts.rundir import RunDir; from tts.stages.select import select_run; "
-            "select_run(RunDir.open(sys.argv[1], create=False), 'prm', strategies=['best_of_n', 'greedy', 'random'], "
+            "select_run(RunDir.open(sys.argv[1], create=False, write=True), 'prm', strategies=['best_of_n', 'greedy', 'random'], "
             "aggregations=['mean', 'min'], batch_size=1)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     clean, killed = tmp_path / "clean", tmp_path / "killed"
@@ -151,6 +151,7 @@ def test_select_killed_mid_run_resumes_to_a_clean_result(tmp_path):
 @pytest.mark.slow
 def test_cli_select_and_report(tmp_path, cli_env):
     run = make_run(tmp_path / "run", problems=4, n=4)
+    run.close()  # give back the writer lock: the commands below write the run
     sel = subprocess.run([PYTHON, "-m", "tts", "select", str(run.path), "--strategy", "majority", "--aggregation", "min"],
                          capture_output=True, text=True, env=cli_env, timeout=300)
     assert sel.returncode == 0, sel.stderr
@@ -198,7 +199,7 @@ def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(t
     lines = path.read_text().splitlines(keepends=True)
     held_back = [ln for ln in lines if json.loads(ln)["problem_id"] == "q0" and json.loads(ln)["sample_idx"] == 2]
     path.write_text("".join(ln for ln in lines if ln not in held_back))
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     select_run(run, "prm", strategies=["best_of_n", "greedy"])
     assert {s.problem_id for s in run.read(Selection)} == {"q1"}
     assert run.manifest["stages"]["select"]["incomplete"] == 1
@@ -206,10 +207,10 @@ def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(t
     (run.path / "grades.jsonl").write_text("".join(
         ln for ln in (run.path / "grades.jsonl").read_text().splitlines(keepends=True)
         if not (json.loads(ln)["problem_id"] == "q1" and json.loads(ln)["sample_idx"] == 3)))
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     assert select_run(run, "prm", strategies=["oracle"]) == 1  # q0 only
     run.append([StepScores.from_json(json.loads(held_back[0]))], critic="prm")
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     assert select_run(run, "prm", strategies=["best_of_n", "greedy"]) == 2
     assert {(s.problem_id, s.strategy) for s in run.read(Selection)} >= {("q0", "best_of_n"), ("q0", "greedy")}
     assert run.manifest["stages"]["select"]["incomplete"] == 1  # q1 still lacks a grade

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tts.cli.pairs",
     "tts.cli.merge",
     "tts.cli.problems",
+    "tts.cli.doctor",
 )
 
 
@@ -43,12 +44,15 @@ def main() -> None:
     import logging
     import sys
 
+    from tts.interrupts import cli_guard
     from tts.logs import current_run_log
     from tts.rundir import ConfigConflict, RunDirError
+    from tts.runlock import RunBusy
 
     try:
-        build_app()()
-    except (ConfigConflict, RunDirError, FileNotFoundError, ValueError, KeyError) as exc:
+        with cli_guard():  # SIGINT/SIGTERM and a full disk: one line, exit 130/143/1
+            build_app()()
+    except (RunBusy, ConfigConflict, RunDirError, FileNotFoundError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         log = current_run_log()
         if log is not None:

@@ -70,7 +70,10 @@ def report(
     print_cost(result, console)
     for name, why in result["curve_info"]["unavailable"].items():
         console.print(f"[yellow]{name}: not shown ({why})[/]")
-    console.print(f"wrote {run.path / 'report.json'}" + (f" and {run.path / result['plot']}" if "plot" in result else ""))
+    if "not_written" in result:
+        console.print(f"[yellow]report files not written: {result['not_written']}[/]")
+    else:
+        console.print(f"wrote {run.path / 'report.json'}" + (f" and {run.path / result['plot']}" if "plot" in result else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -23,7 +23,7 @@ def select(
     from tts.rundir import RunDir
     from tts.stages.select import select_run
 
-    run = RunDir.open(run_dir, create=False)
+    run = RunDir.open(run_dir, create=False, write=True)
     if critic is None:
         critics = run.critics()
         if len(critics) > 1:

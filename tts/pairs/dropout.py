@@ -44,6 +44,7 @@ from tts.pairs.types import (
 from tts.prompts import IMAGE_PLACEHOLDER
 from tts.records import Problem
 from tts.rundir import ConfigConflict, config_differences
+from tts.runlock import writing_into
 
 DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 1.0, "top_k": 50, "max_new_tokens": 2048}
 
@@ -171,7 +172,7 @@ def generate_missing(jobs: Sequence[Job], store: ContinuationStore, engine: Engi
     params = store.settings.params()
     warnings: list[str] = []
     with progress_bar("dropout-ntp", total=len(jobs), unit="continuations", enabled=progress) as advance, \
-            JsonlAppender(store.path) as out:
+            writing_into(ctx.view.path, store.path), JsonlAppender(store.path) as out:  # one writer per run
         for batch in chunks(list(jobs), batch_size):
             requests = [
                 GenerationRequest(f"{j.problem.id}#{j.sample.idx}", prompt_without_image(ctx.view.prompt(j.problem)), (),

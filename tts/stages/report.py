@@ -19,6 +19,18 @@ Keys of ``report.json``:
 ``overall``, ``comparison``, ``cost``, ``official_notes``
     See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
+``ignored_lines``
+    Per record file, the lines the report did not use, by kind (duplicates, stale or foreign scores and
+    grades: :mod:`tts.integrity`); present only when there are some. ``tts doctor RUN`` lists them.
+``in_progress``
+    Present when another process was writing the run: who, so the numbers are known to rest on the records
+    written so far.
+
+Reading and writing: the report reads the run as any reader does (no lock), so it can be looked at while
+a command writes the run. Its files are written under the run's writer lock: by the writer itself (the end
+of ``tts bestofn``), or by ``tts report`` when no other process writes the run. While one does, the report
+is returned (and printed) but its files are left to that writer (key ``not_written`` says so), so an
+older report never replaces a newer one.
 
 Example:
     >>> report = build_report(RunDir.open("runs/demo", create=False), aggregations=["mean"])  # doctest: +SKIP
@@ -27,16 +39,23 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import tempfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-from tts.jsonl import write_json_atomic
+from tts.jsonl import write_bytes_atomic, write_json_atomic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
+from tts.runlock import holder, try_acquire
 from tts.stages.report_sections import comparison_section, cost_section, overall_section
 
 PLOT_FILE = "report-curves.png"
+
+log = logging.getLogger(__name__)
 
 
 def official_metrics(benchmark: str, problems: Sequence[Problem], correct: dict[str, bool]) -> dict[str, Any] | None:
@@ -87,10 +106,14 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
                  plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
                  progress: bool = False) -> dict[str, Any]:
-    """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
+    """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files
+    (unless another process is writing the run: see the module docstring).
 
-    ``curves=False`` skips the curve analysis (only the selection accuracy is computed).
+    ``curves=False`` skips the curve analysis (only the selection accuracy is computed). ``critic``
+    defaults to :meth:`RunDir.default_critic` (never silently a scores file the run did not make).
     """
+    writer = None if run.writable else holder(run.path)
+    critic = critic if critic is not None else run.default_critic()
     problems = {p.id: p for p in run.read(Problem)}
     correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.rules == rules}
     accuracy, metrics = selection_accuracy(run, problems, correct)
@@ -106,6 +129,10 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     report["overall"] = overall_section(metrics)
     report["comparison"] = comparison_section(run, metrics, report["overall"])
     report["cost"] = cost_section(run)
+    if writer is not None:
+        report["in_progress"] = writer.describe()
+        log.warning("%s is being written by %s: this report rests on the records written so far", run.path,
+                    writer.describe())
     if rules == "official":
         from tts.grading import official_fallback_note
 
@@ -113,10 +140,51 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         report["official_notes"] = {b: note for b, note in notes.items() if note}
     if curves and problems:
         report.update(curve_report(run, rules, critic=critic, strategies=strategies, aggregations=aggregations,
-                                   draws=draws, seed=seed, resamples=resamples, plot=plot,
+                                   draws=draws, seed=seed, resamples=resamples, plot=False,
                                    plot_convention=plot_convention, workers=workers, progress=progress))
-    write_json_atomic(run.path / ("report.json" if rules == "strict" else f"report-{rules}.json"), report)
+    if run.ignored:
+        report["ignored_lines"] = {name: dict(counts) for name, counts in sorted(run.ignored.items())}
+    _write_report_files(run, report, "report.json" if rules == "strict" else f"report-{rules}.json",
+                        plot=plot and "curves" in report, plot_convention=plot_convention)
     return report
+
+
+@contextlib.contextmanager
+def _report_lock(run: RunDir) -> Iterator[bool]:
+    """True while this process may write the report files: it writes the run, or nobody else does."""
+    if run.writable:
+        yield True
+        return
+    with try_acquire(run.path, purpose="report") as lock:
+        yield lock is not None
+
+
+def _write_report_files(run: RunDir, report: dict[str, Any], name: str, *, plot: bool, plot_convention: str) -> None:
+    """``report.json`` (or ``report-<rules>.json``) and the plot, each replaced atomically, under the lock."""
+    with _report_lock(run) as allowed:
+        if not allowed:
+            owner = holder(run.path)
+            who = owner.describe() if owner else "another process"
+            report["not_written"] = f"{run.path} is being written by {who}; its writer writes the report files"
+            log.warning("%s not updated: %s", run.path / name, report["not_written"])
+            return
+        if plot:
+            report["plot"] = _write_plot(run, report, plot_convention)
+        write_json_atomic(run.path / name, report)
+
+
+def _write_plot(run: RunDir, report: dict[str, Any], convention: str) -> str:
+    """Render the curves to a private temporary folder, then replace the run's plot atomically."""
+    from tts.analysis import plot_curves
+
+    info = report["curve_info"]
+    section = report["first_n"] if convention == "first_n" else report
+    label = "first n samples" if convention == "first_n" else f"random n-subsets, {info['draws']} draws"
+    title = f"{run.path.name}: critic {info['critic'] or 'none'}, {label}"
+    with tempfile.TemporaryDirectory(prefix="tts-plot-") as tmp:
+        path = plot_curves(section, Path(tmp) / PLOT_FILE, aggregation=info["aggregations"][0], title=title)
+        write_bytes_atomic(run.path / PLOT_FILE, path.read_bytes())
+    return PLOT_FILE
 
 
 def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
@@ -159,7 +227,7 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
     }
-    if plot:
+    if plot:  # build_report writes the plot itself, atomically and under the lock; this is for direct use
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
         title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
         out["plot"] = plot_curves(sections[plot_convention], run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
