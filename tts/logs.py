@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -33,8 +34,15 @@ class RunLogHandler(logging.FileHandler):
     broken: str | None = None
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT) and _reserves:
+            free_reserves()  # what the reserve is for: the log stays writable on a full disk
+            try:
+                self.flush()  # the record is still buffered
+                return
+            except Exception:  # noqa: BLE001 - fall through to the one note below
+                pass
         if self.broken is None:
-            exc = sys.exc_info()[1]
             self.broken = f"{type(exc).__name__}: {exc}" if exc else "unknown error"
             with contextlib.suppress(Exception):
                 print(f"warning: cannot write {self.baseFilename} ({self.broken})", file=sys.stderr)
