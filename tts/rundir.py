@@ -185,7 +185,8 @@ class RunDir:
 
             describe = weakref.WeakMethod(self._saved_summary)  # the registry must not keep the run alive
             self._closers.append(weakref.finalize(self, lock.release))
-            self._closers.append(weakref.finalize(self, on_interrupt(lambda: (m := describe()) and m())))
+            # Kept past close(): an interrupted command unwinds (closing the run) before it says what is saved.
+            weakref.finalize(self, on_interrupt(lambda: (m := describe()) and m()))
 
     # ------------------------------------------------------------------ opening
     @classmethod
