@@ -40,11 +40,8 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.metadata
-import json
 import logging
 import os
-import platform
 import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -52,7 +49,18 @@ from typing import Any, TypeVar
 
 from tts.integrity import Scan, scan_records, summary
 from tts.jsonl import JsonlAppender, JsonlCorruption, is_temporary, repair_tail, write_json_atomic
-from tts.records import SCHEMA_VERSION, Grade, Problem, Record, Rollout, Selection, StepScores
+from tts.manifest import (
+    ConfigConflict,
+    ReadOnlyRun,
+    RunDirError,
+    config_differences,
+    load_manifest,
+    new_manifest,
+    normalise,
+    package_versions,
+    utc_now,
+)
+from tts.records import Grade, Problem, Record, Rollout, Selection, StepScores
 from tts.runlock import RunBusy, WriterLock, acquire
 
 R = TypeVar("R", bound=Record)
@@ -60,104 +68,10 @@ R = TypeVar("R", bound=Record)
 log = logging.getLogger(__name__)
 
 __all__ = ["ConfigConflict", "ReadOnlyRun", "RunBusy", "RunDir", "RunDirError", "config_differences",
-           "package_versions"]
-
-_PACKAGES = ("ttscale", "torch", "torchvision", "transformers", "vllm", "datasets", "math-verify", "numpy")
-
-
-class ConfigConflict(RuntimeError):
-    """A command's settings differ from the settings the run directory was created with."""
-
-
-class RunDirError(RuntimeError):
-    """The directory is not a usable run directory (bad manifest, newer schema, corrupt record file, …)."""
-
-
-class ReadOnlyRun(RunDirError):
-    """A write through a run directory opened for reading."""
-
-
-MANIFEST_SECTIONS = ("config", "models", "stages", "warnings")
-"""Manifest keys that must hold JSON objects when present."""
+           "load_manifest", "package_versions"]
 
 IGNORED_NAMES = frozenset({".lock", ".run.log.reserve"})
 """Files a failed creation may leave in an otherwise empty folder (it still counts as empty)."""
-
-
-def load_manifest(mpath: Path) -> dict[str, Any]:
-    """Read and check ``manifest.json``; any problem is one :class:`RunDirError` line naming it."""
-    try:
-        manifest = json.loads(mpath.read_bytes())
-    except (ValueError, OSError) as exc:
-        raise RunDirError(f"{mpath}: unreadable manifest ({exc}); restore it, or write to a new --out") from exc
-    if not isinstance(manifest, dict):
-        raise RunDirError(f"{mpath}: not a ttscale manifest (a JSON {_json_type(manifest)}, expected an object "
-                          "with schema_version); restore it, or write to a new --out")
-    version = manifest.get("schema_version")
-    if "schema_version" not in manifest:
-        raise RunDirError(f"{mpath}: not a ttscale manifest (no schema_version); restore it, or write to a new --out")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise RunDirError(f"{mpath}: schema_version is {version!r} (a JSON {_json_type(version)}), expected a "
-                          f"positive integer such as {SCHEMA_VERSION}; fix the manifest")
-    if version > SCHEMA_VERSION:
-        raise RunDirError(f"{mpath}: schema version {version} is newer than this ttscale supports "
-                          f"(<= {SCHEMA_VERSION}); upgrade ttscale")
-    for key in MANIFEST_SECTIONS:
-        if key in manifest and not isinstance(manifest[key], dict):
-            raise RunDirError(f"{mpath}: {key!r} is a JSON {_json_type(manifest[key])}, expected an object; "
-                              "fix the manifest")
-    return manifest
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
-             type(None): "null"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages that decide a run's numbers (without importing them)."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and v:
-            flat.update(_flatten(v, key + "."))
-        else:
-            flat[key] = v
-    return flat
-
-
-def _normalise(value: Any) -> Any:
-    """JSON round-trip semantics (tuples are lists) so comparisons match what the manifest stores."""
-    if isinstance(value, tuple | list):
-        return [_normalise(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _normalise(v) for k, v in value.items()}
-    return value
-
-
-def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Human-readable lines naming every key whose value differs between two config sections."""
-    a, b = _flatten(_normalise(old), prefix), _flatten(_normalise(new), prefix)
-    lines = []
-    for key in sorted(a.keys() | b.keys()):
-        if a.get(key, "<unset>") != b.get(key, "<unset>"):
-            lines.append(f"{key}: the run has {a.get(key, '<unset>')!r}, this command asks for {b.get(key, '<unset>')!r}")
-    return lines
 
 
 WARNING_EXAMPLES = 20
@@ -215,17 +129,7 @@ class RunDir:
             if mpath.exists():  # read under the lock: the last writer's manifest
                 manifest = load_manifest(mpath)
             else:
-                now = _now()
-                manifest = {
-                    "schema_version": SCHEMA_VERSION,
-                    "created": now,
-                    "updated": now,
-                    "versions": package_versions(),
-                    "config": {},
-                    "models": {},
-                    "stages": {},
-                    "warnings": {},
-                }
+                manifest = new_manifest()
                 write_json_atomic(mpath, manifest)
             run = cls(path, manifest, lock=lock)
             run._clean_leftovers()
@@ -293,7 +197,7 @@ class RunDir:
     # ------------------------------------------------------------------ manifest
     def save(self) -> None:
         self._require_write()
-        self.manifest["updated"] = _now()
+        self.manifest["updated"] = utc_now()
         self.manifest["versions"] = package_versions()
         write_json_atomic(self.path / "manifest.json", self.manifest)
 
@@ -307,7 +211,7 @@ class RunDir:
         *parents, leaf = section.split(".")
         for p in parents:
             node = node.setdefault(p, {})
-        new = _normalise(dict(config))
+        new = normalise(dict(config))
         if leaf in node:
             self._refuse(config_differences(node[leaf], new, prefix=section + "."))
             return
@@ -342,14 +246,14 @@ class RunDir:
 
     def set_model_info(self, role: str, info: Mapping[str, Any]) -> None:
         self._require_write()
-        self.manifest.setdefault("models", {})[role] = _normalise(dict(info))
+        self.manifest.setdefault("models", {})[role] = normalise(dict(info))
         self.save()
 
     def update_stage(self, stage: str, **info: Any) -> None:
         self._require_write()
         entry = self.manifest.setdefault("stages", {}).setdefault(stage, {})
-        entry.update(_normalise(info))
-        entry["updated"] = _now()
+        entry.update(normalise(info))
+        entry["updated"] = utc_now()
         self.save()
 
     def add_stage_time(self, stage: str, seconds: float) -> None:
@@ -397,8 +301,8 @@ class RunDir:
     def scan(self, cls: type[R], critic: str | None = None, *, strict: bool = True) -> Scan[R]:
         """The records of one stage readers use, and the lines they ignore (see :mod:`tts.integrity`)."""
         path = self.file(cls.STAGE, critic)
-        rollouts = self.rollout_hashes() if cls in (StepScores, Grade) else None
         try:
+            rollouts = self.rollout_hashes() if cls in (StepScores, Grade) else None
             return scan_records(path, cls, label=critic, rollouts=rollouts, strict=strict,
                                 name=str(path.relative_to(self.path)))
         except JsonlCorruption as exc:

@@ -214,3 +214,27 @@ def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(t
     assert select_run(run, "prm", strategies=["best_of_n", "greedy"]) == 2
     assert {(s.problem_id, s.strategy) for s in run.read(Selection)} >= {("q0", "best_of_n"), ("q0", "greedy")}
     assert run.manifest["stages"]["select"]["incomplete"] == 1  # q1 still lacks a grade
+
+
+def test_a_report_can_be_looked_at_while_another_process_writes_the_run(tmp_path):
+    """The report reads without the lock; its files are left to the writer (never an older report over a
+    newer one), and the report says it rests on the records written so far."""
+    run = make_run(tmp_path / "run", problems=3, n=4)
+    select_run(run, "prm", strategies=["best_of_n"])
+    run.close()
+    code = "import sys, time\nfrom tts.rundir import RunDir\nr = RunDir.open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(60)"
+    writer = subprocess.Popen([PYTHON, "-c", code, str(run.path)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "held"
+        reader = RunDir.open(run.path, create=False)
+        report = build_report(reader, aggregations=["mean"], draws=20, resamples=10)
+        assert f"PID {writer.pid}" in report["in_progress"] and f"PID {writer.pid}" in report["not_written"]
+        assert report["accuracy"] and not (run.path / "report.json").exists() and not (run.path / PLOT_FILE).exists()
+    finally:
+        writer.kill()
+        writer.wait()
+    report = build_report(RunDir.open(run.path, create=False), aggregations=["mean"], draws=20, resamples=10)
+    assert "not_written" not in report and "in_progress" not in report
+    assert json.loads((run.path / "report.json").read_text())["accuracy"] == report["accuracy"]
+    assert (run.path / PLOT_FILE).exists() and not list(run.path.glob(".*.tmp-*"))
