@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -85,13 +85,14 @@ def split_lines(data: bytes) -> tuple[list[bytes], bool]:
 
 def scan_records(path: Path, cls: type[R], *, label: str | None = None,
                  rollouts: Mapping[tuple[str, int], str] | None = None, strict: bool = True,
-                 name: str | None = None) -> Scan[R]:
+                 name: str | None = None, keep: Callable[[dict[str, Any]], bool] | None = None) -> Scan[R]:
     """Read ``path`` as records of ``cls``: the first valid line of every key, plus why any other is ignored.
 
     ``label``: the critic label of a scores file (in a file mixing critics, lines of another are foreign). ``rollouts``: the
     run's rollout key → text hash (scores and grades are checked against it; ``None`` skips the check).
     ``strict``: raise :class:`~tts.jsonl.JsonlCorruption` at the first malformed or invalid line instead of
-    reporting it. ``name``: the file's name in findings (default: the file name).
+    reporting it. ``name``: the file's name in findings (default: the file name). ``keep``: a test on the
+    parsed JSON object; other lines are skipped unparsed (e.g. only one grading rules' lines).
     """
     name = name or path.name
     scan: Scan[R] = Scan([])
@@ -108,6 +109,8 @@ def scan_records(path: Path, cls: type[R], *, label: str | None = None,
             if strict:
                 raise JsonlCorruption(f"{path}:{lineno}: not valid JSON ({getattr(exc, 'msg', exc)})") from exc
             scan.ignored.append(Finding(name, lineno, "malformed", _short(getattr(exc, "msg", str(exc)))))
+            continue
+        if keep is not None and isinstance(row, dict) and not keep(row):
             continue
         try:
             parsed.append((lineno, cls.from_json(row)))

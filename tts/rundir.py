@@ -43,7 +43,7 @@ import datetime as _dt
 import logging
 import os
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -298,22 +298,25 @@ class RunDir:
         except KeyError:
             raise ValueError(f"unknown stage {stage!r}") from None
 
-    def scan(self, cls: type[R], critic: str | None = None, *, strict: bool = True) -> Scan[R]:
+    def scan(self, cls: type[R], critic: str | None = None, *, strict: bool = True,
+             keep: Callable[[dict[str, Any]], bool] | None = None) -> Scan[R]:
         """The records of one stage readers use, and the lines they ignore (see :mod:`tts.integrity`)."""
         path = self.file(cls.STAGE, critic)
         try:
             rollouts = self.rollout_hashes() if cls in (StepScores, Grade) else None
             return scan_records(path, cls, label=critic, rollouts=rollouts, strict=strict,
-                                name=str(path.relative_to(self.path)))
+                                name=str(path.relative_to(self.path)), keep=keep)
         except JsonlCorruption as exc:
             raise RunDirError(f"{exc}; run `tts doctor {self.path} --repair` to set the damaged line(s) aside "
                               "in quarantine/, then run your command again") from exc
 
-    def read(self, cls: type[R], critic: str | None = None) -> list[R]:
+    def read(self, cls: type[R], critic: str | None = None, *,
+             keep: Callable[[dict[str, Any]], bool] | None = None) -> list[R]:
         """All records of one stage that readers use, in file order: the first line of every key; scores
         and grades only when computed from the rollout text now in the run (or written before text hashes
-        existed). Ignored lines are counted in :attr:`ignored` and reported once."""
-        result = self.scan(cls, critic)
+        existed). Ignored lines are counted in :attr:`ignored` and reported once. ``keep``: only the lines
+        whose JSON object passes this test are parsed (a subset of a large file)."""
+        result = self.scan(cls, critic, keep=keep)
         rel = str(self.file(cls.STAGE, critic).relative_to(self.path))
         counts = result.counts()
         counts.pop("partial", None)  # a write in flight for a reader; a writer set it aside on opening

@@ -238,3 +238,19 @@ def test_a_report_can_be_looked_at_while_another_process_writes_the_run(tmp_path
     assert "not_written" not in report and "in_progress" not in report
     assert json.loads((run.path / "report.json").read_text())["accuracy"] == report["accuracy"]
     assert (run.path / PLOT_FILE).exists() and not list(run.path.glob(".*.tmp-*"))
+
+
+def test_a_report_of_a_run_on_a_read_only_mount_is_computed_not_written(tmp_path):
+    run = make_run(tmp_path / "run", problems=2, n=3)
+    select_run(run, "prm", strategies=["best_of_n"])
+    run.close()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["mount", "--bind", str(run.path), str(ro)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True, capture_output=True)
+        report = build_report(RunDir.open(ro, create=False), aggregations=["mean"], draws=10, resamples=10)
+        assert report["accuracy"] and "Read-only file system" in report["not_written"]
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)

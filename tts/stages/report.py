@@ -150,23 +150,30 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
 
 
 @contextlib.contextmanager
-def _report_lock(run: RunDir) -> Iterator[bool]:
-    """True while this process may write the report files: it writes the run, or nobody else does."""
+def _report_lock(run: RunDir) -> Iterator[str | None]:
+    """``None`` while this process may write the report files (it writes the run, or nobody else does),
+    else why not."""
     if run.writable:
-        yield True
+        yield None
         return
-    with try_acquire(run.path, purpose="report") as lock:
-        yield lock is not None
+    try:
+        with try_acquire(run.path, purpose="report") as lock:
+            if lock is not None:
+                yield None
+                return
+            owner = holder(run.path)
+            who = owner.describe() if owner else "another process"
+            yield f"{run.path} is being written by {who}; its writer writes the report files"
+    except OSError as exc:  # a run on a read-only mount, or someone else's: the report is printed only
+        yield f"cannot write to {run.path} ({exc.strerror or exc})"
 
 
 def _write_report_files(run: RunDir, report: dict[str, Any], name: str, *, plot: bool, plot_convention: str) -> None:
     """``report.json`` (or ``report-<rules>.json``) and the plot, each replaced atomically, under the lock."""
-    with _report_lock(run) as allowed:
-        if not allowed:
-            owner = holder(run.path)
-            who = owner.describe() if owner else "another process"
-            report["not_written"] = f"{run.path} is being written by {who}; its writer writes the report files"
-            log.warning("%s not updated: %s", run.path / name, report["not_written"])
+    with _report_lock(run) as refused:
+        if refused is not None:
+            report["not_written"] = refused
+            log.warning("%s not updated: %s", run.path / name, refused)
             return
         if plot:
             report["plot"] = _write_plot(run, report, plot_convention)
