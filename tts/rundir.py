@@ -73,10 +73,8 @@ __all__ = ["ConfigConflict", "ReadOnlyRun", "RunBusy", "RunDir", "RunDirError", 
 IGNORED_NAMES = frozenset({".lock", ".run.log.reserve"})
 """Files a failed creation may leave in an otherwise empty folder (it still counts as empty)."""
 
-
 WARNING_EXAMPLES = 20
 """Warning messages kept per stage in the manifest (all of them are counted)."""
-
 
 
 class RunDir:

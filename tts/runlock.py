@@ -306,7 +306,7 @@ def break_lock(run_path: str | Path) -> Owner | None:
     aside = run_path / "quarantine" / f"lock-{_dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.json"
     aside.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, aside)
-    log.warning("%s: set aside the lock of %s (kept in %s)", run_path,
+    log.info("%s: set aside the lock of %s (kept in %s)", run_path,
                 owner.describe() if owner else "an unknown process", aside)
     return owner
 
