@@ -21,6 +21,14 @@ support is reported once and the command goes on unlocked (there is nothing to l
 
 Within one process the lock is re-entrant: opening the same run for writing twice shares one hold.
 
+Who writes: ``tts bestofn``, ``run`` and ``demo`` (the whole pipeline, until the report and any pairs are
+written), ``sample``, ``score``, ``grade RUN``, ``select``, ``merge`` (the merged run), ``pairs --method
+dropout-ntp`` (its continuations live in the run), ``doctor --repair`` and ``doctor --break-lock``. Who
+only reads: ``tts.open_run``, ``tts report`` and ``tts doctor``. ``tts report`` writes its own files
+(``report.json``, the plot) only when it can take the lock at once (purpose ``"report"``); while another
+process writes the run it prints the report and leaves the files to that writer, which writes them when it
+finishes. ``tts problems --out FILE`` and ``tts pairs --out DIR`` write outside any run directory.
+
 Example:
     >>> import tempfile
     >>> run = tempfile.mkdtemp()
