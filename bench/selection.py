@@ -13,9 +13,13 @@ the CPU time of the very same work varies by up to 1.7× from one run to the nex
 host), so the slower runs measure the neighbours, not the code; all totals are printed beside it. Each
 run does all the work a fresh process does (the bootstrap's cached resample counts are cleared).
 
-Baseline, measured in the same run: the direct approach, i.e. the registered strategy functions applied
-to explicit random n-subsets (``--draws`` per n, as the Monte Carlo uses), timed on a few problems and
-extrapolated to the full workload.
+Baseline, measured in the same run: the plain definition of the two vote curves,
+:func:`tts.analysis.reference.vote_reference` (every cluster's running vote along each of the same
+``--draws`` seeded permutations, one problem at a time), timed on ``--reference-problems`` random problems
+and extrapolated to all of them; the ratio is against the kernel's vote step. On those problems the bench
+also checks the kernel against the reference (exactly where the kernel counts the draws, within
+``CLOSED_FORM_TOLERANCE`` standard errors on its closed forms, exactly under the first-n convention) and
+exits 1 if they disagree.
 
 The synthetic run imitates a real one: per-problem accuracy is U-shaped (Beta(0.5, 0.3), most problems
 are nearly always or nearly never solved), half the problems are multiple choice (1-3 distractors), half
@@ -34,8 +38,15 @@ import numpy as np
 
 from tts.analysis import RunArrays, compute_curves, curve_section
 from tts.analysis.bootstrap import _counts32
+from tts.analysis.curves import permutations
+from tts.analysis.exact import best_of_n_order
 from tts.analysis.forked import resolve_workers
-from tts.strategies import AGGREGATIONS, STRATEGIES, Candidate, aggregate_many
+from tts.analysis.reference import CLOSED_FORM_TOLERANCE, agreement, first_n_draw, vote_reference
+from tts.analysis.votes import VOTE_STRATEGIES, closed_form_cells
+from tts.strategies import AGGREGATIONS, STRATEGIES, aggregate_many
+
+SEED = 0
+"""The permutations' seed (compute_curves' default), shared by the kernel and the reference."""
 
 
 def synthetic(problems: int, samples: int, seed: int = 0, hard: bool = False):
@@ -78,7 +89,8 @@ class Clock:
         return out
 
 
-def analysis(clusters, correct, values, steps, draws: int, workers: int | None = None) -> Clock:
+def analysis(clusters, correct, values, steps, draws: int, workers: int | None = None):
+    """(clock, arrays, subsets curves, first-n curves) of one full analysis."""
     clock = Clock()
     p, n = correct.shape
 
@@ -87,40 +99,42 @@ def analysis(clusters, correct, values, steps, draws: int, workers: int | None =
         return RunArrays.from_numpy(correct, clusters, scores, greedy=np.zeros(p, np.int64))
 
     arrays = clock("aggregate step scores (5 aggregations)", arrays_from_steps)
-    exact = [s for s in STRATEGIES.names() if s not in ("majority", "weighted_vote")]
+    exact = [s for s in STRATEGIES.names() if s not in VOTE_STRATEGIES]
     subsets = clock("curves, subsets: exact strategies", compute_curves, arrays, exact)
     procs = resolve_workers(workers)
     votes = clock(f"curves, subsets: votes ({draws} draws, {procs} process{'es' if procs > 1 else ''})",
-                  compute_curves, arrays, ["majority", "weighted_vote"], draws=draws, workers=procs)
+                  compute_curves, arrays, list(VOTE_STRATEGIES), draws=draws, seed=SEED, workers=procs)
     first = clock("curves, first n samples (all)", compute_curves, arrays, convention="first_n")
     subsets.values.update(votes.values)
     clock("95% bootstrap intervals (both conventions)",
           lambda: [curve_section(c, list(AGGREGATIONS)) for c in (subsets, first)])
-    return clock
+    return clock, arrays, subsets, first
 
 
-def baseline(clusters, correct, values, steps, draws: int, probe: int = 3) -> float:
-    """Seconds the direct approach would take for the whole workload (extrapolated from ``probe`` problems)."""
-    p, n = correct.shape
-    rng = np.random.default_rng(1)
-    offsets = np.concatenate([[0], np.cumsum(steps)])
-    probe_draws = 4
-    calls = 0
-    t0 = time.perf_counter()
-    for row in range(probe):
-        cands = [Candidate(i, tuple(values[offsets[row * n + i]:offsets[row * n + i + 1]]), None,
-                           None if clusters[row, i] < 0 else int(clusters[row, i]), bool(correct[row, i]), i == 0)
-                 for i in range(n)]
-        for size in range(1, n + 1):
-            for _ in range(probe_draws):
-                subset = [cands[i] for i in rng.choice(n, size, replace=False)]
-                for name in STRATEGIES.names():
-                    spec = STRATEGIES.get(name)
-                    for agg in (["mean"] if spec.aggregation_free else AGGREGATIONS):
-                        spec(subset, agg)
-                        calls += 1
-    per_call = (time.perf_counter() - t0) / calls
-    return per_call * calls / (probe * probe_draws) * p * draws
+def against_reference(arrays: RunArrays, subsets, first, draws: int, probe: int) -> tuple[float, float, float, bool]:
+    """The reference on ``probe`` random problems: (its seconds extrapolated to all problems, largest
+    |kernel - reference| where the kernel counts draws, largest closed-form deviation in standard errors,
+    first-n curves identical)."""
+    p, n = arrays.correct.shape
+    rows = np.sort(np.random.default_rng(1).choice(p, min(probe, p), replace=False))
+    perms = permutations(n, draws, SEED)  # the draws compute_curves used
+    closed = closed_form_cells(arrays.clusters[rows])
+    sampled = z = 0.0
+    same_first = True
+    seconds = 0.0
+    for agg in AGGREGATIONS:
+        units = arrays.units(agg)[rows]
+        order = best_of_n_order(units, arrays.scored[rows], arrays.present[rows])
+        clusters, correct = arrays.clusters[rows], arrays.correct[rows]
+        for strategy in VOTE_STRATEGIES:
+            t0 = time.perf_counter()
+            want = vote_reference(units, clusters, correct, order, strategy, perms)
+            seconds += time.perf_counter() - t0
+            d_sampled, d_z = agreement(subsets.get(strategy, agg)[rows], want, closed, draws)
+            sampled, z = max(sampled, d_sampled), max(z, d_z)
+            want_first = vote_reference(units, clusters, correct, order, strategy, first_n_draw(n))
+            same_first &= bool(np.array_equal(first.get(strategy, agg)[rows], want_first))
+    return seconds * p / len(rows), sampled, z, same_first
 
 
 def main() -> None:
@@ -133,19 +147,20 @@ def main() -> None:
                         help="processes for the vote Monte Carlo (default: one per CPU, as compute_curves)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs; the fastest is shown, as timeit does (the others are listed)")
+    parser.add_argument("--reference-problems", type=int, default=20,
+                        help="random problems on which the reference is timed and checked against the kernel")
     args = parser.parse_args()
     data = synthetic(args.problems, args.samples, hard=args.hard)
     analysis(*[x[:20] if x.ndim == 2 else x for x in data[:2]], data[2][: int(data[3][: 20 * args.samples].sum())],
              data[3][: 20 * args.samples], draws=10)  # warm-up (imports, caches)
-    clocks = []
+    runs = []
     for _ in range(max(1, args.repeat)):
         _counts32.cache_clear()  # every repeat does all the work a fresh `tts report` does
-        clocks.append(analysis(*data, draws=args.draws, workers=args.workers))
-    walls = [sum(w for w, _ in c.steps.values()) for c in clocks]
+        runs.append(analysis(*data, draws=args.draws, workers=args.workers))
+    walls = [sum(w for w, _ in run[0].steps.values()) for run in runs]
     best = int(np.argmin(walls))
-    clock, wall = clocks[best], walls[best]
+    (clock, arrays, subsets, first), wall = runs[best], walls[best]
     cpu = sum(c for _, c in clock.steps.values())
-    base = baseline(*data, draws=args.draws)
     profile = "uniform difficulty (--hard)" if args.hard else "U-shaped difficulty"
     print(f"selection analysis: {args.problems} problems × {args.samples} rollouts, {len(STRATEGIES.names())} "
           f"strategies × {len(AGGREGATIONS)} aggregations, n = 1..{args.samples}, {profile}")
@@ -155,8 +170,21 @@ def main() -> None:
     print(f"  {'total':<56} {wall:8.3f} s {cpu:8.3f} s   (target: < 1 s wall; {'met' if wall < 1 else 'NOT met'})")
     if len(walls) > 1:
         print(f"  (the fastest of {len(walls)} runs; all totals: {', '.join(f'{t:.3f}' for t in sorted(walls))} s)")
-    print(f"  baseline: strategy functions on explicit random subsets, extrapolated: {base:,.0f} s")
-    print(f"  speed-up over baseline: {base / wall:,.0f}x")
+    kernel = next(w for name, (w, _) in clock.steps.items() if "votes" in name)
+    reference, sampled, z, same_first = against_reference(arrays, subsets, first, args.draws, args.reference_problems)
+    probe = min(args.reference_problems, args.problems)
+    print(f"  reference (vote_reference, one problem at a time), timed on {probe} problems, extrapolated: "
+          f"{reference:,.1f} s")
+    procs = resolve_workers(args.workers)
+    print(f"  speed-up of the vote kernel over the reference: {reference / kernel:,.0f}x "
+          f"({kernel:.3f} s on {procs} process{'es' if procs > 1 else ''} against {reference:,.1f} s on one, "
+          f"same {args.draws} draws)")
+    agree = sampled <= 1e-12 and z <= CLOSED_FORM_TOLERANCE and same_first
+    print(f"  agreement on those problems: max |kernel - reference| where the kernel counts draws {sampled:.1e}; "
+          f"closed forms within {z:.2f} standard errors (limit {CLOSED_FORM_TOLERANCE:g}); first n "
+          f"{'identical' if same_first else 'DIFFERENT'} -> {'agree' if agree else 'DISAGREE'}")
+    if not agree:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import signal
 import pytest
 
 from tts import interrupts
-from tts.logs import RESERVE_NAME, attach_run_log
+from tts.logs import RESERVE_NAME, attach_run_log, reserve_log_space
 
 
 @pytest.fixture()
@@ -62,6 +62,7 @@ def test_the_cli_guard_prints_what_is_saved_and_how_to_resume(capsys, monkeypatc
 
 def test_a_full_disk_is_one_line_and_the_traceback_reaches_the_run_log(tmp_path, capsys):
     log_path = attach_run_log(tmp_path)
+    reserve_log_space(tmp_path)  # what the run's writer keeps
     try:
         assert (tmp_path / RESERVE_NAME).stat().st_size > 0
         with pytest.raises(SystemExit) as exc, interrupts.cli_guard():

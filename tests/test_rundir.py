@@ -238,15 +238,3 @@ def test_stale_and_foreign_scores_and_grades_are_ignored(tmp_path, caplog):
     lines[0] = lines[0].replace("text 0", "text 0, edited")
     run.file("rollouts").write_text("\n".join(lines) + "\n")
     assert [s.sample_idx for s in run.scores("c")] == [1] and run.grades() == []
-
-
-def test_a_report_never_switches_to_a_scores_file_the_run_did_not_make(tmp_path, caplog):
-    run = RunDir.open(tmp_path / "r")
-    run.bind("critics.visualprm", {"model": "m"})
-    (run.path / "scores").mkdir()
-    for label in ("visualprm", "a-copied-in"):
-        (run.path / "scores" / f"{label}.jsonl").write_text("")
-    assert run.default_critic() == "visualprm"
-    assert "a-copied-in not made by this run's commands" in caplog.text
-    run.manifest["recipe"] = {"critic_kind": "visualprm", "critic_label": "a-copied-in"}
-    assert run.default_critic() == "a-copied-in"  # asked for by the run's own recipe

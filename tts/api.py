@@ -14,13 +14,12 @@ from __future__ import annotations
 import gc
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tts.config import RunConfig, load_recipe
-from tts.engines.base import SamplingParams
+from tts.config import CRITIC_BATCH_SIZE, DEMO_MAX_NEW_TOKENS, DEMO_N, DEMO_OUT, RunConfig, load_recipe
 from tts.records import Problem, Rollout
 from tts.rundir import ConfigConflict, RunDir
 
@@ -40,13 +39,9 @@ def slug(model: str) -> str:
 
 
 def default_out(config: RunConfig) -> Path:
-    shard = f"-shard{config.shard.replace('/', 'of')}" if config.shard else ""
-    return Path("runs") / f"bestofn-{slug(config.policy)}-{slug(config.critic)}-n{config.n}{shard}"
-
-
-def sampling_params(config: RunConfig) -> SamplingParams:
-    return SamplingParams(n=config.n, temperature=config.temperature, top_p=config.top_p, top_k=config.top_k,
-                          max_new_tokens=config.max_new_tokens, seed=config.seed, first_greedy=config.first_greedy)
+    shard = f"-shard{config.data.shard.replace('/', 'of')}" if config.data.shard else ""
+    models = config.models
+    return Path("runs") / f"bestofn-{slug(models.policy)}-{slug(models.critic)}-n{config.sampling.n}{shard}"
 
 
 def timed(run: RunDir, stage: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -77,26 +72,40 @@ def _missing_rollouts(run: RunDir, problems: Sequence[Problem], n: int) -> int:
 
 
 def engine_kwargs(config: RunConfig) -> dict[str, Any]:
-    kwargs = dict(config.engine_options)
-    if config.engine == "transformers":
-        kwargs.setdefault("device", config.device)
-        kwargs.setdefault("dtype", config.dtype)
+    models = config.models
+    kwargs = dict(models.engine_options)
+    if models.engine == "transformers":
+        kwargs.setdefault("device", models.device)
+        kwargs.setdefault("dtype", models.dtype)
     return kwargs
 
 
 def critic_kwargs(config: RunConfig) -> dict[str, Any]:
-    return {"label": config.critic_label, "device": config.device, "dtype": config.dtype, **config.critic_options}
+    models = config.models
+    return {"label": models.critic_label, "device": models.device, "dtype": models.dtype, **models.critic_options}
 
 
-def check_resumable(run: RunDir, config: RunConfig, params: SamplingParams) -> None:
+POLICY_ENGINE = "policy_engine"
+"""Manifest key of the engine name and options the rollouts were sampled with (``tts pairs`` reuses them)."""
+
+
+def record_policy_engine(run: RunDir, engine: str, options: Mapping[str, Any]) -> None:
+    """Remember how the policy was served (engine and its options, e.g. a server's ``base_url``), so a later
+    command that runs the policy again (DropoutNTP pairs) reaches the same model the same way."""
+    run.manifest[POLICY_ENGINE] = {"engine": engine, "options": dict(options)}
+    run.save()
+
+
+def check_resumable(run: RunDir, config: RunConfig) -> None:
     """Refuse a conflicting resume before any model is loaded: policy and engine, sampling settings,
     prompt set and the critic model stored under the same label (the rest is checked when each stage binds)."""
     from tts.stages.sample import prompt_binding
 
-    run.bind("run", {"policy": config.policy, "engine": config.engine})
-    run.bind("sampling", params.to_json())
-    run.bind("prompt", prompt_binding(config.prompt_set))
-    run.check(f"critics.{config.critic_label or config.critic_kind}", {"model": config.critic})
+    models = config.models
+    run.bind("run", {"policy": models.policy, "engine": models.engine})
+    run.bind("sampling", config.sampling.to_json())
+    run.bind("prompt", prompt_binding(config.data.prompt_set))
+    run.check(f"critics.{models.label}", {"model": models.critic})
 
 
 def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
@@ -109,66 +118,70 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """
     from tts.logs import attach_run_log
 
-    params = sampling_params(config)
     with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written
         attach_run_log(run.path)
-        return _pipeline(run, config, params, progress)
+        return _pipeline(run, config, progress)
 
 
-def _pipeline(run: RunDir, config: RunConfig, params: SamplingParams, progress: bool) -> BestOfNResult:
+def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
 
-    check_resumable(run, config, params)
-    shard = parse_shard(config.shard) if config.shard else None
-    problems = timed(run, "problems", add_problems, run, config.benchmarks, data_dir=config.data_dir,
-                     limit=config.limit, ids=config.ids, strict=config.strict, shard=shard)
+    params, data, models = config.sampling, config.data, config.models
+    check_resumable(run, config)
+    shard = parse_shard(data.shard) if data.shard else None
+    problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
+                     limit=data.limit, ids=data.ids, strict=data.strict, shard=shard)
     run.manifest["recipe"] = config.to_json()  # only once every check has passed
     run.save()
 
-    if _missing_rollouts(run, problems, config.n):
-        engine = load_engine(config.engine, config.policy, **engine_kwargs(config))
+    if _missing_rollouts(run, problems, params.n):
+        options = engine_kwargs(config)
+        engine = load_engine(models.engine, models.policy, **options)
         try:
-            timed(run, "sample", sample, run, engine, params, problems, prompt_set=config.prompt_set,
-                  batch_size=config.batch_size, progress=progress)
+            timed(run, "sample", sample, run, engine, params, problems, prompt_set=data.prompt_set,
+                  batch_size=models.batch_size, progress=progress)
+            record_policy_engine(run, models.engine, options)  # the run accepted this engine (the stage bound it)
         finally:
             engine.close()
             del engine
             release_memory()
 
-    critic = load_critic(config.critic_kind, config.critic, **critic_kwargs(config))
+    critic = load_critic(models.critic_kind, models.critic, **critic_kwargs(config))
     label = critic.label
     try:
-        timed(run, f"score:{label}", score, run, critic, problems, batch_size=config.batch_size or 4, progress=progress)
+        timed(run, f"score:{label}", score, run, critic, problems, batch_size=models.batch_size or CRITIC_BATCH_SIZE,
+              progress=progress)
     finally:
         critic.close()  # the vLLM backend frees its KV cache only here
         del critic
         release_memory()
     timed(run, "grade", grade_run, run, problems, progress=progress)
-    timed(run, "select", select_run, run, label, strategies=config.strategies, aggregations=config.aggregations,
-          n=config.n, problems=problems)
+    timed(run, "select", select_run, run, label, strategies=config.selection.strategies,
+          aggregations=config.selection.aggregations, n=params.n, problems=problems)
     report = build_report(run, critic=label)
-    if config.pairs:
+    if config.pairs is not None:
         from tts.pairs import build_pairs, write_pairs
 
-        pairs_cfg = dict(config.pairs)
-        method, fmt = pairs_cfg.pop("method", "correctness"), pairs_cfg.pop("format", "trl")
-        out_dir = pairs_cfg.pop("out", None) or run.path / f"pairs-{method}-{fmt}"
-        write_pairs(build_pairs(run.path, method, critic=label, **pairs_cfg), fmt, out_dir)
+        pairs = config.pairs
+        out_dir = pairs.out or run.path / f"pairs-{pairs.method}-{pairs.format}"
+        write_pairs(build_pairs(run.path, pairs.method, critic=label, **pairs.options), pairs.format, out_dir)
     return BestOfNResult(run.path, report)
 
 
-def bestofn(policy: str, critic: str, **options: Any) -> BestOfNResult:
-    """Best-of-N with a process reward model; ``options`` are :class:`~tts.config.RunConfig` fields.
+def bestofn(policy: str, critic: str, *, progress: bool = True, **options: Any) -> BestOfNResult:
+    """Best-of-N with a process reward model.
 
-    ``progress=False`` hides the progress bars.
+    ``options`` are the fields of the config records by name (``n=8``, ``temperature=0.7``,
+    ``benchmarks=["mathvista"]``, ``engine="vllm"``, ``strategies=[...]``, ``out="runs/x"`` …) or whole records
+    (``sampling=SamplingParams(...)``); see :meth:`tts.config.RunConfig.of`. ``progress=False`` hides the
+    progress bars.
     """
-    progress = options.pop("progress", True)
-    if "out" in options and options["out"] is not None:
+    if options.get("out") is not None:
         options["out"] = str(options["out"])
-    return run_pipeline(RunConfig(policy=policy, critic=critic, **options), progress=progress)
+    return run_pipeline(RunConfig.of(policy, critic, **options), progress=progress)
 
 
 def run_recipe(recipe: str | Path, overrides: Sequence[str] = (), *, progress: bool = True) -> BestOfNResult:
@@ -176,12 +189,13 @@ def run_recipe(recipe: str | Path, overrides: Sequence[str] = (), *, progress: b
     return run_pipeline(load_recipe(recipe, overrides), progress=progress)
 
 
-def demo(out: str | Path | None = None, *, n: int = 4, max_new_tokens: int = 48, progress: bool = True) -> BestOfNResult:
+def demo(out: str | Path | None = None, *, n: int = DEMO_N, max_new_tokens: int = DEMO_MAX_NEW_TOKENS,
+         progress: bool = True) -> BestOfNResult:
     """Run the whole pipeline on the tiny offline checkpoints and the bundled problems (no download)."""
     from tts.testing import tiny_checkpoints
 
     ckpts = tiny_checkpoints()
-    return bestofn(str(ckpts.policy), str(ckpts.critic), n=n, benchmarks=["demo"], out=str(out or Path("runs") / "demo"),
+    return bestofn(str(ckpts.policy), str(ckpts.critic), n=n, benchmarks=["demo"], out=str(out or DEMO_OUT),
                    max_new_tokens=max_new_tokens, first_greedy=True, strategies=("best_of_n",), progress=progress)
 
 

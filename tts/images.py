@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tts.errors import TTSError
 from tts.jsonl import write_bytes_atomic
 
 if TYPE_CHECKING:  # pillow is light, but keep `import tts` free of it anyway
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pillow is light, but keep `import tts` free of it anyway
 _FORMAT_EXT = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "WEBP": "webp", "TIFF": "tiff"}
 
 
-class BadImage(ValueError):
+class BadImage(TTSError, ValueError):
     """An image could not be decoded."""
 
 

@@ -21,12 +21,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
 from tts.interrupts import deferred
 
 log = logging.getLogger(__name__)
 
 
-class JsonlCorruption(ValueError):
+class JsonlCorruption(TTSError, ValueError):
     """A line other than the last one of a JSONL file is not valid JSON."""
 
 

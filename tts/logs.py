@@ -3,10 +3,11 @@
 The terminal shows one clear line per error; the details a maintainer needs are in the log.
 
 A full disk must not turn that around: the log handler never prints Python's "--- Logging error ---"
-chains (a failed write is noted once on stderr), and :func:`attach_run_log` keeps a small reserve file
-(``.run.log.reserve``) beside the log. When the disk fills up, :func:`log_exception` removes the reserve
-first, so the traceback still fits in ``run.log`` before the terminal line is printed. The reserve is
-removed when the process exits.
+chains (a failed write is noted once on stderr), and the run's writer keeps a small reserve file
+(``.run.log.reserve``, :func:`reserve_log_space`) beside the log. When the disk fills up, the handler and
+:func:`log_exception` remove the reserve first, so the traceback still fits in ``run.log`` before the
+terminal line is printed. The reserve goes when the writer closes the run or the process exits. A run
+whose folder cannot be written (a read-only mount) gets no log; reading it still works.
 """
 
 from __future__ import annotations
@@ -60,8 +61,11 @@ def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
     for h in root.handlers:
         if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path.resolve():
             return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RunLogHandler(path, encoding="utf-8", errors="backslashreplace")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RunLogHandler(path, encoding="utf-8", errors="backslashreplace")
+    except OSError:  # a read-only run: readers still work, without a log
+        return path
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
@@ -74,12 +78,13 @@ def attach_run_log(run_path: str | Path, level: int = logging.INFO) -> Path:
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
     logging.captureWarnings(True)
-    _reserve(path.parent / RESERVE_NAME)
     return path
 
 
-def _reserve(path: Path) -> None:
-    """Write the reserve file (real bytes: a sparse file would free nothing); best effort."""
+def reserve_log_space(run_path: str | Path) -> None:
+    """Keep :data:`RESERVE_BYTES` for the run log's last tracebacks (called by the run's single writer).
+    Real bytes (a sparse file would free nothing); best effort."""
+    path = Path(run_path) / RESERVE_NAME
     if path in _reserves:
         return
     try:
@@ -93,6 +98,15 @@ def _reserve(path: Path) -> None:
             path.unlink()
         return
     _reserves.add(path)
+
+
+def release_log_space(run_path: str | Path) -> None:
+    """Remove a run's reserve file (its writer closes the run)."""
+    path = Path(run_path) / RESERVE_NAME
+    if path in _reserves:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        _reserves.discard(path)
 
 
 def free_reserves() -> None:

@@ -20,16 +20,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
 from tts.records import SCHEMA_VERSION
 
 _PACKAGES = ("ttscale", "torch", "torchvision", "transformers", "vllm", "datasets", "math-verify", "numpy")
 
 
-class ConfigConflict(RuntimeError):
+class ConfigConflict(TTSError, RuntimeError):
     """A command's settings differ from the settings the run directory was created with."""
 
 
-class RunDirError(RuntimeError):
+class RunDirError(TTSError, RuntimeError):
     """The directory is not a usable run directory (bad manifest, newer schema, corrupt record file, …)."""
 
 

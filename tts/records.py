@@ -1,4 +1,7 @@
-"""The five pipeline records and their JSON line formats: problem → rollout → step scores → selection → grade.
+"""The five pipeline records and their JSON line formats: problem → rollout → step scores → grade → selection.
+
+That is the stages' order (:mod:`tts.stages`): rollouts are scored by a critic and graded, and a selection
+reads both (the critic's scores and the strict grades, whose extracted answers the votes cluster).
 
 Every stage of a run writes exactly one record type, one JSON object per line, and never edits a record
 written by another stage. Records are frozen dataclasses; sequences are stored as tuples so a record can
@@ -51,6 +54,15 @@ Text that UTF-8 cannot encode (``flags``)
     ``"unencodable_replaced": true`` in a problem's ``meta``. A well-formed surrogate pair becomes its
     character. ``flags`` of grades and selections is written only when not empty.
 
+Outside run directories, ``tts critic-eval`` writes one more record type:
+
+``<out>/scores.jsonl`` — :class:`LabelledStepScores`
+    ``sample_id, source, critic, labels, scores, flags, policy_model, tokens?``. A critic's scores of the
+    human-labelled steps of one benchmark solution (VisualProcessBench): ``labels[i]`` is the label of step
+    ``i`` (1 correct, 0 neutral, -1 incorrect) and ``scores[i]`` the critic's score of it, ``null`` when
+    the critic gave it none (``flags`` says why: ``unscored`` with a reason, or ``truncated`` /
+    ``dropped_steps:<k>`` when the start of a long solution did not fit the critic's context).
+
 Example:
     >>> r = Rollout(problem_id="p1", sample_idx=0, text="Answer: \\\\boxed{2}", finish_reason="stop",
     ...             prompt_tokens=10, completion_tokens=5, seconds=0.1, model="m", engine="transformers")
@@ -68,6 +80,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
+from tts.errors import TTSError
+
 SCHEMA_VERSION = 1
 
 QuestionType = Literal["multi_choice", "free_form"]
@@ -82,7 +96,7 @@ FINISH_REASONS: tuple[str, ...] = ("stop", "length", "error")
 R = TypeVar("R", bound="Record")
 
 
-class RecordError(ValueError):
+class RecordError(TTSError, ValueError):
     """A JSON line does not describe a valid record (missing key, wrong type or value)."""
 
 
@@ -389,9 +403,46 @@ class Selection(Record):
         return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)
 
 
+@dataclass(frozen=True)
+class LabelledStepScores(Record):
+    """A critic's scores for the labelled steps of one benchmark solution (``tts critic-eval``)."""
+
+    STAGE: ClassVar[str] = "critic_eval"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("labels", "scores", "flags")
+
+    sample_id: str
+    source: str
+    critic: str
+    labels: tuple[int, ...]
+    scores: tuple[float | None, ...]
+    flags: tuple[str, ...] = ()
+    policy_model: str = ""
+    tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(int(v) for v in _as_tuple(self.labels)))
+        object.__setattr__(self, "scores", tuple(None if s is None else float(s) for s in _as_tuple(self.scores)))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        if len(self.scores) != len(self.labels):
+            raise RecordError(f"LabelledStepScores: {len(self.scores)} scores for {len(self.labels)} labels "
+                              f"({self.sample_id})")
+        if any(v not in (-1, 0, 1) for v in self.labels):
+            raise RecordError(f"LabelledStepScores: labels must be 1, 0 or -1 ({self.sample_id})")
+
+    @property
+    def scored(self) -> bool:
+        return any(s is not None for s in self.scores)
+
+    def key(self) -> tuple:
+        return (self.sample_id,)
+
+
 DEPENDENT_TYPES: tuple[type[Record], ...] = (StepScores, Grade)
 """Records computed from one rollout's text (they carry ``text_hash``)."""
 
+#: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs).
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.STAGE: cls for cls in (Problem, Rollout, StepScores, Grade, Selection)
 }

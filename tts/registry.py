@@ -12,7 +12,7 @@ Example:
     >>> reg.get("jsn")
     Traceback (most recent call last):
     ...
-    KeyError: "unknown engine 'jsn' (did you mean 'json'?); known: json"
+    tts.errors.UnknownName: unknown engine 'jsn' (did you mean 'json'?); known: json
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+from tts.errors import UnknownName
 
 T = TypeVar("T")
 
@@ -50,18 +52,21 @@ class Registry(Generic[T]):
         return target
 
     def get(self, name: str) -> T:
+        """The implementation registered as ``name`` (imported on first use); :class:`UnknownName` (a
+        ``KeyError``) with the closest known name otherwise."""
         try:
             entry = self._entries[name]
         except KeyError:
-            raise KeyError(self._unknown(name)) from None
+            raise UnknownName(self._unknown(name)) from None
         if isinstance(entry, str) and ":" in entry:
             module, _, attr = entry.partition(":")
-            obj = importlib.import_module(module)
+            found: Any = importlib.import_module(module)
             for part in attr.split("."):
-                obj = getattr(obj, part)
-            self._entries[name] = obj  # type: ignore[assignment]
-            return obj  # type: ignore[return-value]
-        return entry  # type: ignore[return-value]
+                found = getattr(found, part)
+            obj = cast(T, found)
+            self._entries[name] = obj
+            return obj
+        return cast(T, entry)
 
     def _unknown(self, name: str) -> str:
         known = sorted(self._entries)

@@ -79,7 +79,8 @@ class Run:
     def curve(self, strategies: str | Sequence[str] = "best_of_n", aggregation: str = "mean", *,
               critic: str | None = None, convention: str = "subsets", draws: int = 1000, seed: int = 0,
               rules: str = "strict", resamples: int = 1000) -> pd.DataFrame:
-        """Accuracy (%) vs n for each strategy and benchmark, with 95% bootstrap intervals.
+        """Accuracy (%) vs n for each strategy and benchmark, with 95% bootstrap intervals, from the scores of
+        ``critic`` (a label; default: the run's only critic).
 
         One row per (benchmark, strategy, n): ``accuracy``, ``ci_low``, ``ci_high``. ``convention`` is
         ``subsets`` (expectation over random n-subsets of the N samples) or ``first_n``.
@@ -87,8 +88,10 @@ class Run:
         import pandas as pd
 
         from tts.analysis import compute_curves, curve_section, load_arrays
+        from tts.labels import pick_critic
 
         names = [strategies] if isinstance(strategies, str) else list(strategies)
+        critic = pick_critic(self.dir, critic)  # several critics' scores: name one, never a guess
         arrays = load_arrays(self.dir, critic=critic, rules=rules, aggregations=[aggregation])
         if arrays.n_problems == 0:
             return pd.DataFrame(columns=["benchmark", "strategy", "n", "accuracy", "ci_low", "ci_high"])

@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 
 from tts.integrity import Scan, scan_records, summary
 from tts.jsonl import JsonlAppender, JsonlCorruption, is_temporary, repair_tail, write_json_atomic
+from tts.logs import release_log_space, reserve_log_space
 from tts.manifest import (
     ConfigConflict,
     ReadOnlyRun,
@@ -96,6 +97,7 @@ class RunDir:
             from tts.interrupts import on_interrupt
 
             describe = weakref.WeakMethod(self._saved_summary)  # the registry must not keep the run alive
+            self._closers.append(weakref.finalize(self, release_log_space, self.path))
             self._closers.append(weakref.finalize(self, lock.release))
             # Kept past close(): an interrupted command unwinds (closing the run) before it says what is saved.
             weakref.finalize(self, on_interrupt(lambda: (m := describe()) and m()))
@@ -131,6 +133,7 @@ class RunDir:
                 write_json_atomic(mpath, manifest)
             run = cls(path, manifest, lock=lock)
             run._clean_leftovers()
+            reserve_log_space(path)
         except BaseException:
             lock.release()
             raise
@@ -143,7 +146,7 @@ class RunDir:
 
     @property
     def _closed(self) -> bool:
-        return bool(self._closers) and not self._closers[0].alive
+        return bool(self._closers) and not self._closers[-1].alive
 
     def close(self) -> None:
         """Give back the writer lock (a reader has nothing to give back); the object stays readable."""
@@ -372,25 +375,6 @@ class RunDir:
 
     def critics(self) -> list[str]:
         return sorted(p.stem for p in (self.path / "scores").glob("*.jsonl"))
-
-    def default_critic(self) -> str | None:
-        """The critic whose scores a report uses when none is named: the recipe's, else the one critic
-        bound in the manifest; a scores file the run never bound (copied in) is never picked silently."""
-        files = self.critics()
-        if not files:
-            return None
-        recipe = self.manifest.get("recipe") or {}
-        preferred = recipe.get("critic_label") or recipe.get("critic_kind")
-        if preferred in files:
-            return preferred
-        bound = [c for c in files if c in (self.config("critics") or {})]
-        candidates = bound or files
-        if len(files) > 1:
-            unbound = sorted(set(files) - set(bound)) if bound else []
-            note = f" ({', '.join(unbound)} not made by this run's commands)" if unbound else ""
-            log.warning("%s has scores from several critics (%s)%s: using %r; choose with --critic",
-                        self.path, ", ".join(files), note, candidates[0])
-        return candidates[0]
 
     # convenience readers --------------------------------------------------------
     def problems(self) -> list[Problem]:

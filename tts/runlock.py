@@ -54,6 +54,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tts.errors import TTSError
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = ".lock"
@@ -64,7 +66,7 @@ who it is) before refusing; a holder that is writing the run is refused at once.
 _NO_LOCK_ERRNOS = frozenset({errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK})
 
 
-class RunBusy(RuntimeError):
+class RunBusy(TTSError, RuntimeError):
     """Another process holds the run directory's writer lock."""
 
 

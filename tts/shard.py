@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+from tts.errors import ConfigError
+
 T = TypeVar("T")
 
 
@@ -26,9 +28,9 @@ def parse_shard(spec: str) -> tuple[int, int]:
         i_text, k_text = spec.split("/")
         i, k = int(i_text), int(k_text)
     except ValueError:
-        raise ValueError(f"--shard must look like I/K (e.g. 0/4), got {spec!r}") from None
+        raise ConfigError(f"--shard must look like I/K (e.g. 0/4), got {spec!r}") from None
     if k < 1 or not 0 <= i < k:
-        raise ValueError(f"--shard {spec}: need 0 <= I < K")
+        raise ConfigError(f"--shard {spec}: need 0 <= I < K")
     return i, k
 
 

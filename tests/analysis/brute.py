@@ -45,11 +45,14 @@ def accuracy(a: RunArrays, strategy: str, aggregation: str = "mean", *, first_n:
 
 def single_step_arrays(rng: np.random.Generator, problems: int, samples: int, *, clusters: int = 3,
                        signed: bool = False, missing: float = 0.1, unscored: float = 0.2,
-                       levels: int = 4) -> RunArrays:
-    """Random small arrays whose 'mean' score is a single step score on a coarse grid (many ties)."""
+                       levels: int = 4, consistent: bool = True) -> RunArrays:
+    """Random small arrays whose 'mean' score is a single step score on a coarse grid (many ties);
+    ``consistent=False`` grades every sample on its own, so members of a cluster may disagree."""
     cl = rng.integers(-1, clusters, (problems, samples))
     right = rng.random((problems, clusters + 1)) < 0.4
     correct = np.where(cl >= 0, right[np.arange(problems)[:, None], cl], False)
+    if not consistent:
+        correct = (cl >= 0) & (rng.random((problems, samples)) < 0.5)
     present = rng.random((problems, samples)) >= missing
     scores = np.round(rng.random((problems, samples)) * levels) / levels - (0.5 if signed else 0.0)
     scores[rng.random((problems, samples)) < unscored] = np.nan

@@ -58,6 +58,9 @@ def test_first_n_convention_equals_strategies_on_prefixes(n_samples, seed):
     curves = compute_curves(a, ["best_of_n", "oracle", "random", "greedy", "majority", "weighted_vote"], ["mean"],
                             convention="first_n")
     for strategy in ("best_of_n", "oracle", "random", "majority", "weighted_vote", "greedy"):
+        if strategy == "greedy" and (a.greedy < 0).all():  # no problem has a greedy rollout
+            assert "greedy" in curves.unavailable
+            continue
         np.testing.assert_allclose(curves.get(strategy, "mean"), brute.accuracy(a, strategy, first_n=True),
                                    atol=1e-12, err_msg=strategy)
 

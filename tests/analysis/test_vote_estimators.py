@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.analysis import brute
-from tts.analysis import exact, votes, votes_first_n
+from tts.analysis import bounds, exact, votes, votes_first_n
 from tts.analysis.arrays import RunArrays
 from tts.analysis.curves import compute_curves, permutations
 
@@ -87,10 +87,10 @@ def test_forced_outcomes_are_true_outcomes():
             if sizes.shape[1] == 0:
                 continue
             cols = votes.build_columns(sizes, votes.representative_correct(a.clusters, a.correct, order, sizes.shape[1]))
-            win, loss = votes.forced_outcomes(inc, a.clusters, sizes, cols)
+            win, loss = bounds.forced_outcomes(inc, a.clusters, sizes, cols)
             # the shared inputs vote_curves passes (member order from the scores, not the increments)
-            shared = votes.forced_outcomes(inc, a.clusters, sizes, cols, votes.Runs.of(sizes, 6),
-                                           votes.members_by_cluster(units, a.clusters, sizes.shape[1]))
+            shared = bounds.forced_outcomes(inc, a.clusters, sizes, cols, bounds.Runs.of(sizes, 6),
+                                           bounds.members_by_cluster(units, a.clusters, sizes.shape[1]))
             np.testing.assert_array_equal(shared[0], win)
             np.testing.assert_array_equal(shared[1], loss)
             truth = brute.accuracy(a, strategy)

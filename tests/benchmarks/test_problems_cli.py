@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-import typer
 from typer.testing import CliRunner
 
-from tts.cli import COMMAND_MODULES
-from tts.cli.problems import register
+from tts.cli import COMMAND_MODULES, build_app
 from tts.images import load_rgb
 from tts.records import Problem
 
@@ -16,10 +14,7 @@ pytest_plugins = ["tests.fixtures.pytest_fixtures"]  # hf_cache, reasoning7_root
 
 
 def run(*args: str):
-    app = typer.Typer()
-    register(app)
-    app.command("noop")(lambda: None)  # a second command keeps `problems` a named subcommand
-    return CliRunner().invoke(app, ["problems", *args])
+    return CliRunner().invoke(build_app(), ["problems", *args])  # the real group: its error contract included
 
 
 def test_writes_records_with_prompt_and_images(reasoning7_root, tmp_path):
@@ -44,7 +39,7 @@ def test_options_limit_ids_prompt_set_and_env(reasoning7_root, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [
         "mathverse-testmini-4", "mathverse-testmini-5", "mathverse-testmini-9"]
-    result = run("mathvista", "--ids", "mathvista-testmini-2", "--prompt", "mathvista_official", "--out", str(out))
+    result = run("mathvista", "--ids", "mathvista-testmini-2", "--prompt-set", "mathvista_official", "--out", str(out))
     assert result.exit_code == 0, result.output
     (row,) = [json.loads(x) for x in out.read_text().splitlines()]
     assert row["prompt"] == "<image>\n" + row["meta"]["query"]
@@ -67,11 +62,11 @@ def test_group_and_multi_image(reasoning7_root, tmp_path):
 def test_strict_and_unknown_names_fail_cleanly(reasoning7_root, tmp_path):
     out = tmp_path / "x.jsonl"
     result = run("mathvision", "--data-dir", str(reasoning7_root), "--strict", "--out", str(out))
-    assert result.exit_code == 1 and "missing image" in result.output and not out.exists()
+    assert result.exit_code == 2 and "missing image" in result.output and not out.exists()
     result = run("mathvisoin", "--data-dir", str(reasoning7_root), "--out", str(out))
-    assert result.exit_code == 1 and "did you mean 'mathvision'" in result.output
-    result = run("demo", "--prompt", "nope", "--out", str(out))
-    assert result.exit_code == 1 and "unknown prompt set 'nope'" in result.output
+    assert result.exit_code == 2 and "did you mean 'mathvision'" in result.output
+    result = run("demo", "--prompt-set", "nope", "--out", str(out))
+    assert result.exit_code == 2 and "unknown prompt set 'nope'" in result.output
 
 
 def test_registered_in_the_cli():

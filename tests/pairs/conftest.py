@@ -11,7 +11,7 @@ import pytest
 from tts.critics.steps import split_steps
 from tts.images import ImageStore
 from tts.prompts import PROMPT_SETS
-from tts.records import Grade, Problem, Rollout, StepScores
+from tts.records import FinishReason, Grade, Problem, Rollout, StepScores
 from tts.rundir import RunDir
 
 SYSTEM = "You are a careful assistant."
@@ -25,7 +25,7 @@ class R:
     extracted: str | None
     correct: bool
     scores: Sequence[float] | None = None  # one per "\n\n" step; None = unscored
-    finish: str = "stop"
+    finish: FinishReason = "stop"
     graded: bool = True
 
 
@@ -71,7 +71,7 @@ def make_run(path: Path, problems: Sequence[P], *, critic: str | None = "visualp
                               images=refs, answer=p.answer, choices=p.choices,
                               question_type="multi_choice" if p.choices else "free_form"))
         for i, r in enumerate(p.rollouts):
-            recs_r.append(Rollout(p.id, i, r.text, r.finish, 10, 20, 0.1, policy, "transformers", seed=1))  # type: ignore[arg-type]
+            recs_r.append(Rollout(p.id, i, r.text, r.finish, 10, 20, 0.1, policy, "transformers", seed=1))
             if r.graded:
                 recs_g.append(Grade(p.id, i, r.extracted, r.correct, "match" if r.correct else "mismatch"))
             if r.scores is not None:

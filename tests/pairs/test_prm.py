@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.pairs.conftest import P, bad, ok, unparsable
+from tts.errors import TTSError
 from tts.pairs import build_pairs
 from tts.pairs.types import BELOW_MARGIN, NOT_SCORED
 
@@ -71,13 +72,13 @@ def test_substring_rule_also_applies(run_factory):
 
 def test_critic_must_exist_and_be_unambiguous(run_factory):
     run = run_factory([_problem()], critic=None)
-    with pytest.raises(ValueError, match="no critic scores"):
+    with pytest.raises(TTSError, match="no critic scores"):
         build_pairs(run, "prm")
     run = run_factory([_problem()])
-    with pytest.raises(ValueError, match="no scores from critic 'other'"):
+    with pytest.raises(TTSError, match="no scores from critic 'other'"):
         build_pairs(run, "prm", critic="other")
     (run / "scores" / "second.jsonl").write_bytes((run / "scores" / "visualprm.jsonl").read_bytes())
-    with pytest.raises(ValueError, match="several critics"):
+    with pytest.raises(TTSError, match="several critics.*--critic-label"):
         build_pairs(run, "prm")
     assert len(build_pairs(run, "prm", critic="second").pairs) == 9
 

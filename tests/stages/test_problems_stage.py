@@ -31,6 +31,6 @@ def test_ids_and_strict_reach_the_loader(reasoning7_root, tmp_path):
 
 
 def test_run_config_carries_ids_and_strict():
-    cfg = apply_overrides(RunConfig("p", "c"), ['ids=["mathvista-testmini-2", 7]', "strict=true"])
-    assert cfg.ids == ("mathvista-testmini-2", "7") and cfg.strict is True
-    assert RunConfig("p", "c").ids is None and RunConfig.from_mapping(cfg.to_json()) == cfg
+    cfg = apply_overrides(RunConfig.of("p", "c"), ['data.ids=["mathvista-testmini-2", 7]', "data.strict=true"])
+    assert cfg.data.ids == ("mathvista-testmini-2", "7") and cfg.data.strict is True
+    assert RunConfig.of("p", "c").data.ids is None and RunConfig.from_mapping(cfg.to_json()) == cfg

@@ -19,6 +19,7 @@ from tts.analysis.curves import (
     Curves,
     benchmark_means,
     compute_curves,
+    estimator,
 )
 from tts.analysis.plots import plot_curves
 from tts.analysis.tables import Row, curve_section, default_ns, table_rows
@@ -36,6 +37,7 @@ __all__ = [
     "curve_section",
     "default_critic",
     "default_ns",
+    "estimator",
     "load_arrays",
     "plot_curves",
     "table_rows",

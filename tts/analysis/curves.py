@@ -12,6 +12,12 @@ Two conventions:
     papers that rerun per budget report; with ``first_greedy`` runs this includes the greedy sample 0, as
     the reference VisualPRM evaluation does.
 
+Both are defined in :mod:`tts.analysis.reference` (the strategy applied to the first n samples of seeded
+permutations, averaged), which the estimators here are tested against. A strategy registered without an
+estimator of its own gets exactly that definition: its function is called on the first n samples of
+every draw (:func:`tts.analysis.reference.strategy_reference`; about ``P · N · draws`` calls, fewer where
+prefixes repeat).
+
 Values are per problem (P × N, fraction correct); :func:`benchmark_means` averages them per benchmark.
 
 Example:
@@ -31,7 +37,9 @@ import numpy as np
 
 from tts.analysis import exact
 from tts.analysis.arrays import RunArrays
-from tts.analysis.votes import VOTE_STRATEGIES, vote_curves
+from tts.analysis.forked import forked_rows, resolve_workers
+from tts.analysis.reference import first_n_draw, strategy_reference
+from tts.analysis.votes import vote_curves
 from tts.analysis.votes_first_n import vote_first_n_curves
 from tts.strategies import AGGREGATIONS, STRATEGIES, check_aggregation
 
@@ -44,7 +52,16 @@ ESTIMATORS = {
     "oracle": "unbiased pass@n",
     "random": "expected single-sample accuracy",
 }
+FALLBACK_ESTIMATOR = "Monte Carlo: the registered function on the first n samples of each random permutation"
 DEFAULT_DRAWS = 1000
+FALLBACK_PARALLEL_CALLS = 20_000
+"""Strategy calls (problems × draws × N) from which the generic fallback deals problems to workers."""
+
+
+def estimator(strategy: str) -> str:
+    """How :func:`compute_curves` estimates a strategy's curve (the generic fallback for any strategy
+    registered without an estimator of its own)."""
+    return ESTIMATORS.get(strategy, FALLBACK_ESTIMATOR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,14 +114,16 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
     perms = None if first_n else permutations(arrays.n_samples, draws, seed)
     values: dict[tuple[str, str | None], np.ndarray] = {}
     unavailable: dict[str, str] = {}
-    jobs = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
+    jobs: list[tuple[str, str | None]] = [(s, None) for s in strategies if STRATEGIES.get(s).aggregation_free]
     jobs += [(s, a) for s in strategies if not STRATEGIES.get(s).aggregation_free for a in aggregations]
     scored = arrays.scored
     votes: list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, str]]] = []
     ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with progress_bar("accuracy curves", total=len(jobs), unit="curves", enabled=progress) as advance:
         for strategy, agg in jobs:
-            if strategy == "greedy":
+            if strategy not in ESTIMATORS:  # registered without an estimator of its own: call its function
+                values[(strategy, agg)] = fallback_curve(arrays, strategy, agg, perms, seed, workers)
+            elif strategy == "greedy":
                 if (arrays.greedy < 0).all():
                     unavailable["greedy"] = "the run has no greedy rollout (no 'greedy' flag, temperature > 0)"
                 else:
@@ -114,6 +133,7 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
             elif strategy == "random":
                 values[(strategy, None)] = exact.random_first_n(correct) if first_n else exact.random_subsets(correct)
             else:
+                assert agg is not None
                 if agg not in ranked:  # every score-reading strategy of an aggregation shares its ranking
                     units = arrays.units(agg)
                     ranked[agg] = (units, exact.best_of_n_order(units, scored, arrays.present))
@@ -121,21 +141,39 @@ def compute_curves(arrays: RunArrays, strategies: Sequence[str] | None = None,
                 if strategy == "best_of_n":
                     fn = exact.best_of_n_first_n if first_n else exact.best_of_n_subsets
                     values[(strategy, agg)] = fn(correct, order)
-                elif strategy in VOTE_STRATEGIES:
+                else:
                     votes.append(((strategy, agg), (units, order, strategy)))
                     continue  # computed below, all together
-                else:  # a strategy registered elsewhere has no vectorised estimator yet
-                    unavailable[strategy] = "no vectorised estimator"
             advance(1)
         if votes:  # every vote job at once: they share the column layouts of the Monte Carlo (see
             # vote_curves), or under first n the samples' order by cluster
             batch = [job for _, job in votes]
-            got = (vote_first_n_curves(batch, arrays.clusters, correct) if first_n
-                   else vote_curves(batch, arrays.clusters, correct, perms, workers=workers))
+            if perms is None:
+                got = vote_first_n_curves(batch, arrays.clusters, correct)
+            else:
+                got = vote_curves(batch, arrays.clusters, correct, perms, workers=workers)
             values.update(zip([key for key, _ in votes], got))
             advance(len(votes))
     values = {key: values[key] for key in jobs if key in values}  # the requested order, votes included
     return Curves(values, arrays.benchmarks, convention, None if first_n else draws, seed, unavailable)
+
+
+def fallback_curve(arrays: RunArrays, strategy: str, aggregation: str | None, perms: np.ndarray | None, seed: int,
+                   workers: int | None) -> np.ndarray:
+    """(P, N) curve of a strategy without an estimator of its own: its registered function on the first n
+    samples of every draw (``perms``; ``None`` for the first-n convention), problems dealt to worker
+    processes when there are many calls to make."""
+    draws = first_n_draw(arrays.n_samples) if perms is None else perms
+    agg = aggregation or "mean"  # a strategy that reads no scores is called as the selection stage calls it
+
+    def rows(share: np.ndarray) -> list[np.ndarray]:
+        return [strategy_reference(arrays, strategy, agg, draws, seed=seed, rows=share)]
+
+    if arrays.n_problems * draws.shape[0] * arrays.n_samples >= FALLBACK_PARALLEL_CALLS:
+        got = forked_rows(rows, arrays.n_problems, resolve_workers(workers))
+        if got is not None:
+            return got[0]
+    return rows(np.arange(arrays.n_problems))[0]
 
 
 def benchmark_means(curves: Curves) -> dict[str, dict[tuple[str, str | None], np.ndarray]]:

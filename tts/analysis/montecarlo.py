@@ -179,7 +179,7 @@ def _wins_positive(b: Batch, perms: np.ndarray) -> np.ndarray:
         for t in range(t_max):
             idx = order[:, t]
             state += np.take(tab, idx, axis=1)
-            if smax is not None:
+            if smax is not None and stab is not None:
                 np.maximum(smax, np.take(stab, idx, axis=0), out=smax)
             if t == 0:  # one sample: the target wins iff it is a member (its coarse keys tie when it is absent)
                 acc[0] += _count(np.take(member, idx, axis=0))
@@ -205,9 +205,9 @@ def _wins_positive(b: Batch, perms: np.ndarray) -> np.ndarray:
                 r, c = np.divmod(np.flatnonzero(u.view(np.uint32) >= near_from[t]), n_cols)
                 events.append((r + d0, np.full(len(r), t), c))
     if events:
-        r, t, c = (np.concatenate(x) for x in zip(*events))
-        won = resolve_exact(b, perms, r, c, t)
-        np.add.at(acc, (t[won], c[won]), 1)
+        ev_rows, ev_steps, ev_cols = (np.concatenate(x) for x in zip(*events))
+        won = resolve_exact(b, perms, ev_rows, ev_cols, ev_steps)
+        np.add.at(acc, (ev_steps[won], ev_cols[won]), 1)
     return acc
 
 
@@ -233,15 +233,16 @@ def _wins_signed(b: Batch, perms: np.ndarray) -> np.ndarray:
         order = perms[d0:d0 + chunk]
         rows = order.shape[0]
         state = np.repeat(init[None, :], rows, axis=0)
-        single = np.full((rows, c), absent, np.int64) if b.single is not None else None
+        singles = b.single
+        single = np.full((rows, c), absent, np.int64) if singles is not None else None
         for t in range(t_max):
             idx = order[:, t]
             state += np.take(inc, idx, axis=0)
             present = ((state >> 1) & low) != 0
             keys = np.where(present, state, absent)
             best = np.full((rows, c), absent, np.int64)
-            if single is not None:
-                np.maximum(single, b.single[idx], out=single)
+            if single is not None and singles is not None:
+                np.maximum(single, singles[idx], out=single)
                 np.maximum(best, single, out=best)
             for k in range(1, s + 1):
                 np.maximum(best, keys[:, k * c:(k + 1) * c], out=best)
@@ -275,7 +276,7 @@ def run_batches(batches: Sequence[Batch], perms: np.ndarray, n_columns: int,
             i = load.index(min(load))
             shares[i].append(b)
             load[i] += b.steps * b.lanes
-    results = forked_map(lambda i: [batch_wins(b, perms) for b in shares[i]], len(shares), w)
+    results = forked_map(lambda i: [batch_wins(b, perms) for b in shares[i]], len(shares))
     if results is None:
         results = [[batch_wins(b, perms) for b in share] for share in shares]
     for share, accs in zip(shares, results):

@@ -8,16 +8,17 @@ Each answer cluster's vote is an integer key that is a sum of per-member increme
   the largest total |score| of any problem of the run (so one more member outweighs any score difference);
 
 with ties between equal keys going to the lower cluster id, exactly as :mod:`tts.strategies.rules`. The
-selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when that
-member (its best-of-n representative) is; grader-consistent clusters are all-correct or all-wrong anyway
-(:attr:`RunArrays.coverage` counts the exceptions).
+selected rollout is the winning cluster's best-ranked member, so a cluster counts as correct when its
+members are; a problem with a cluster whose members are graded differently is computed by the reference
+instead (:func:`mixed_problems`). :func:`tts.analysis.reference.vote_reference` states all of this in a
+few lines; the tests hold this module equal to it (exactly wherever it counts draws).
 
 Per problem and correct cluster ``c`` (a *column*; a problem's accuracy is the sum over its correct
 clusters, disjoint events), the estimate at ``n`` is:
 
 1. exact 0/1 when bounds force it: ``c`` wins every n-subset when its smallest possible key beats every
    competitor's largest possible key, and loses every one when its largest cannot beat some competitor's
-   guaranteed smallest (clusters bigger than ``N - n`` are always present);
+   guaranteed smallest (clusters bigger than ``N - n`` are always present; :mod:`tts.analysis.bounds`);
 2. exact ``1 - C(N-m, n)/C(N, n)`` when ``c`` is the only answer cluster (it wins iff present), and
    exact ``m/N`` at n = 1 (the single sample's cluster wins);
 3. otherwise the fraction of ``draws`` random permutations whose first n samples it wins
@@ -34,9 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tts.analysis.bounds import Runs, forced_outcomes, members_by_cluster
 from tts.analysis.exact import present_probability
-from tts.analysis.forked import forked_map, resolve_workers
+from tts.analysis.forked import forked_rows, resolve_workers
 from tts.analysis.montecarlo import Batch, run_batches
+from tts.analysis.reference import vote_reference
 
 VOTE_STRATEGIES = ("majority", "weighted_vote")
 MAX_SAMPLES = 1024
@@ -122,105 +125,6 @@ def build_columns(sizes: np.ndarray, rep_correct: np.ndarray) -> Columns:
     return Columns(p_col, c_col, competitors, slots, has_single, ~others.any(axis=1))
 
 
-def _rival_max(values: np.ndarray, prob_start: np.ndarray, prob_len: np.ndarray, problem: np.ndarray,
-               target_off: np.ndarray) -> np.ndarray:
-    """(C, N): per column, the largest ``values`` row among its problem's segments other than its target's
-    (int64 min where there is none). A problem's segments are rows ``prob_start .. prob_start + prob_len``."""
-    c, n = len(problem), values.shape[1]
-    out = np.full((c, n), np.iinfo(np.int64).min, np.int64)
-    rivals = prob_len[problem] - 1
-    has = np.nonzero(rivals > 0)[0]
-    if len(has) == 0:
-        return out
-    counts = rivals[has]
-    col = np.repeat(np.arange(len(has)), counts)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    j = np.arange(int(counts.sum())) - first[col]
-    seg = prob_start[problem[has]][col] + j + (j >= target_off[has][col])  # skip the target's own segment
-    out[has] = np.maximum.reduceat(values[seg], first, axis=0)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class Runs:
-    """Every existing (problem, cluster) pair as a run of its members, in (problem, cluster) order, with
-    how many members an n-subset holds of it at least (``lo``) and at most (``hi``), for every n. It
-    depends on the clusters only, so all vote jobs of a run share it."""
-
-    start: np.ndarray  # (R,) where the run begins among all parsed members, in (problem, cluster) order
-    m: np.ndarray  # (R,) members
-    lo: np.ndarray  # (R, N)
-    hi: np.ndarray  # (R, N)
-    seg_of: np.ndarray  # (P·K,) run index of (problem, cluster), -1 when the cluster is empty
-    prob_start: np.ndarray  # (P,) first run of each problem
-    prob_len: np.ndarray  # (P,) runs of each problem
-
-    @classmethod
-    def of(cls, sizes: np.ndarray, n: int) -> Runs:
-        p, k = sizes.shape
-        flat_sizes = sizes.reshape(-1)
-        exists = np.nonzero(flat_sizes > 0)[0]
-        m = flat_sizes[exists]
-        start = np.concatenate([[0], np.cumsum(m)[:-1]]).astype(np.int64)
-        ns = np.arange(1, n + 1)[None, :]
-        lo = np.clip(ns - (n - m[:, None]), 0, m[:, None])
-        hi = np.minimum(m[:, None], ns)
-        seg_of = np.full(p * k, -1, np.int64)
-        seg_of[exists] = np.arange(len(exists))
-        prob = exists // max(k, 1)
-        return cls(start, m, lo, hi, seg_of, np.searchsorted(prob, np.arange(p)), np.bincount(prob, minlength=p))
-
-
-def sort_by_cluster(clusters: np.ndarray, k: int, rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(order, sorted clusters): each problem's samples sorted by cluster, unparsed last, and within a
-    cluster by ``rank`` (a permutation of 0..N-1 per row; default the sample index). One small-integer
-    key per row: the rank in the low digits, the cluster above."""
-    n = clusters.shape[1]
-    within = np.arange(n)[None, :] if rank is None else rank
-    order = np.argsort(np.where(clusters >= 0, clusters, k) * n + within, axis=1)
-    return order, np.take_along_axis(clusters, order, axis=1)
-
-
-def members_by_cluster(scores: np.ndarray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(order, parsed): each problem's samples sorted by (cluster, score), unparsed last, and which sorted
-    positions hold a parsed sample. Both vote strategies' increments grow with the score within a
-    cluster, so one order (per aggregation) serves both."""
-    p, n = clusters.shape
-    rank = np.empty((p, n), np.int64)  # each score's rank in its row
-    np.put_along_axis(rank, np.argsort(scores, axis=1, kind="stable"), np.arange(n)[None, :], axis=1)
-    order, sorted_cl = sort_by_cluster(clusters, k, rank)
-    return order, sorted_cl >= 0
-
-
-def forced_outcomes(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns,
-                    runs: Runs | None = None, by_cluster: tuple[np.ndarray, np.ndarray] | None = None):
-    """(win, loss) bool (C, N): n-subsets in which the column's target surely wins / surely loses.
-
-    ``runs`` (:meth:`Runs.of`) and ``by_cluster`` (:func:`members_by_cluster` of the scores behind
-    ``inc``, or of ``inc`` itself) are computed when not given; callers with several jobs share them."""
-    n = clusters.shape[1]
-    k = sizes.shape[1]
-    runs = runs or Runs.of(sizes, n)
-    order, parsed = by_cluster or members_by_cluster(inc, clusters, k)
-    vals = np.take_along_axis(inc, order, axis=1)[parsed]
-    csum = np.concatenate([[0], np.cumsum(vals)])
-    start, m, lo, hi = runs.start, runs.m, runs.lo, runs.hi
-    base = csum[start][:, None]
-    min_key = csum[start[:, None] + lo] - base  # sum of the lo smallest increments
-    total = csum[start + m][:, None] - base
-    max_key = total - (csum[start[:, None] + (m[:, None] - hi)] - base)  # sum of the hi largest
-    min_loss = np.where(lo >= 1, 2 * min_key, np.iinfo(np.int64).min)  # guaranteed competitor key (offset 0)
-    max_win = 2 * max_key + 1  # largest competitor key (offset 1)
-
-    tseg = runs.seg_of[cols.problem * k + cols.target]
-    toff = tseg - runs.prob_start[cols.problem]
-    rival_max = _rival_max(max_win, runs.prob_start, runs.prob_len, cols.problem, toff)
-    rival_sure = _rival_max(min_loss, runs.prob_start, runs.prob_len, cols.problem, toff)
-    win = (lo[tseg] >= 1) & (2 * min_key[tseg] + 1 > np.maximum(rival_max, 2))
-    loss = 2 * max_key[tseg] + 1 <= rival_sure
-    return win, loss
-
-
 def make_batches(inc: np.ndarray, clusters: np.ndarray, sizes: np.ndarray, cols: Columns, steps: np.ndarray,
                  signed: np.ndarray, count_bits: int) -> list[Batch]:
     """Group the columns that need sampling into batches of one layout (competitor slots, singleton
@@ -295,7 +199,74 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     Why together: every job has the same clusters, so the same column layouts, and the Monte Carlo kernel
     runs much faster on a few wide batches than on many narrow ones (numpy's per-row and per-call costs);
     all of a run's vote curves (2 strategies × 5 aggregations) share one set of batches. Each job's
-    numbers are exactly those it gets alone: the draws are the same ``perms`` for every column."""
+    numbers are exactly those it gets alone: the draws are the same ``perms`` for every column.
+
+    Problems with a cluster whose members are graded differently take
+    :func:`tts.analysis.reference.vote_reference` (see :func:`mixed_problems`)."""
+    jobs = list(jobs)
+    mixed = mixed_problems(clusters, correct)
+    if not mixed.any():
+        return _kernel_curves(jobs, clusters, correct, perms, exact_alone, bounds, workers)
+    outs = [np.zeros(clusters.shape) for _ in jobs]
+    rows = ~mixed
+    if rows.any():
+        got = _kernel_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
+                             exact_alone, bounds, workers)
+        for out, curve in zip(outs, got):
+            out[rows] = curve
+    for out, (u, o, s) in zip(outs, jobs):
+        out[mixed] = vote_reference(u[mixed], clusters[mixed], correct[mixed], o[mixed], s, perms)
+    return outs
+
+
+def mixed_problems(clusters: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """(P,) bool: some answer cluster of the problem has members graded differently.
+
+    The vote estimators credit a winning cluster with the grade of its best-ranked member among all N
+    samples; the rule answers with the best-ranked member among those drawn, which has the same grade
+    exactly when all members do. A grader that is consistent with its own equivalence never mixes them;
+    the problems where it does (counted in ``coverage["heterogeneous_clusters"]``) are computed by the
+    reference instead."""
+    sizes = cluster_sizes(clusters)
+    p, k = sizes.shape
+    if k == 0:
+        return np.zeros(p, bool)
+    key = (np.arange(p)[:, None] * k + clusters)[(clusters >= 0) & correct]
+    right = np.bincount(key, minlength=p * k).reshape(p, k)
+    return np.asarray(((right > 0) & (right < sizes)).any(axis=1))
+
+
+def closed_form_cells(clusters: np.ndarray) -> np.ndarray:
+    """(P, N) bool: the cells :func:`vote_curves` may fill from a closed form rather than from the draws:
+    n = 1, and every n of a problem with a single answer cluster. Everywhere else it counts the outcomes
+    of the same draws as :func:`tts.analysis.reference.vote_reference`, or a forced outcome that every
+    draw shares, so the two agree exactly there."""
+    out = np.zeros(clusters.shape, bool)
+    out[:, 0] = True
+    out[(cluster_sizes(clusters) > 0).sum(axis=1) == 1] = True
+    return out
+
+
+def first_equal(arrays: Sequence[np.ndarray]) -> list[int]:
+    """For each array, the position of the first array equal to it: jobs with equal rankings (or scores)
+    share what is derived from them.
+
+    Equal by value, not by ``id()``: an id is reused once its array is freed, so a cache keyed by ids could
+    hand one job the columns of another (the jobs of a lazily built sequence are freed one by one); two
+    equal arrays derive the same data whoever holds them. The comparisons cost about a millisecond."""
+    firsts: list[int] = []
+    distinct: list[int] = []
+    for i, a in enumerate(arrays):
+        same = next((j for j in distinct if arrays[j] is a or np.array_equal(arrays[j], a)), None)
+        if same is None:
+            distinct.append(i)
+        firsts.append(i if same is None else same)
+    return firsts
+
+
+def _kernel_curves(jobs: list[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+                   perms: np.ndarray, exact_alone: bool, bounds: bool, workers: int | None) -> list[np.ndarray]:
+    """:func:`vote_curves` where every cluster is graded consistently."""
     p, n = clusters.shape
     split = _split_problems(jobs, clusters, correct, perms, exact_alone, bounds, workers)
     if split is not None:
@@ -307,20 +278,22 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     ns = np.arange(1, n + 1)
     parts = []
     # the strategies of one aggregation share their columns (by ranking) and member order (by scores)
+    same_order = first_equal([order for _, order, _ in jobs])
+    same_units = first_equal([units for units, _, _ in jobs])
     columns: dict[int, Columns] = {}
     by_cluster: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     runs = Runs.of(sizes, n) if bounds else None
-    for units, order, strategy in jobs:
+    for j, (units, order, strategy) in enumerate(jobs):
         inc = vote_increments(units, clusters, strategy)
-        if id(order) not in columns:
-            columns[id(order)] = build_columns(sizes, representative_correct(clusters, correct, order,
-                                                                             sizes.shape[1]))
-        cols = columns[id(order)]
-        signed = ((inc < 0) & (clusters >= 0)).any(axis=1)[cols.problem]
+        if same_order[j] not in columns:
+            columns[same_order[j]] = build_columns(sizes, representative_correct(clusters, correct, order,
+                                                                                 sizes.shape[1]))
+        cols = columns[same_order[j]]
+        signed = np.asarray(((inc < 0) & (clusters >= 0)).any(axis=1))[cols.problem]
         if bounds and len(cols.problem):
-            if id(units) not in by_cluster:
-                by_cluster[id(units)] = members_by_cluster(units, clusters, sizes.shape[1])
-            win, loss = forced_outcomes(inc, clusters, sizes, cols, runs, by_cluster[id(units)])
+            if same_units[j] not in by_cluster:
+                by_cluster[same_units[j]] = members_by_cluster(units, clusters, sizes.shape[1])
+            win, loss = forced_outcomes(inc, clusters, sizes, cols, runs, by_cluster[same_units[j]])
             win[signed], loss[signed] = False, False  # bounds assume positive increments
         else:
             win = loss = np.zeros((len(cols.problem), n), bool)
@@ -354,32 +327,20 @@ def vote_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np
     return outs
 
 
-def _split_problems(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
+def _split_problems(jobs: list[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray, correct: np.ndarray,
                     perms: np.ndarray, exact_alone: bool, bounds: bool,
                     workers: int | None) -> list[np.ndarray] | None:
-    """The problems dealt round-robin to worker processes (problems are independent and the draws are
-    shared, so the numbers are the same), each computing every job for its share with :func:`vote_curves`,
+    """The problems dealt to worker processes (problems are independent and the draws are shared, so the
+    numbers are the same), each computing every job for its share with :func:`_kernel_curves`,
     preparation included; ``None`` when not worth it or not possible."""
-    p = clusters.shape[0]
-    w = min(resolve_workers(workers), p)
-    if w < 2 or clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
+    if clusters.size * perms.shape[0] * len(jobs) < PARALLEL_CELLS:
         return None
-    shares = [np.arange(g, p, w) for g in range(w)]
 
-    def share(g: int) -> list[np.ndarray]:
-        rows = shares[g]
-        part = {id(a): a[rows] for job in jobs for a in job[:2]}  # shared rankings stay shared
-        return vote_curves([(part[id(u)], part[id(o)], s) for u, o, s in jobs], clusters[rows], correct[rows],
-                           perms, exact_alone=exact_alone, bounds=bounds, workers=1)
+    def share(rows: np.ndarray) -> list[np.ndarray]:
+        return _kernel_curves([(u[rows], o[rows], s) for u, o, s in jobs], clusters[rows], correct[rows], perms,
+                              exact_alone, bounds, 1)
 
-    got = forked_map(share, w, w)
-    if got is None:
-        return None
-    outs = [np.empty((p, clusters.shape[1])) for _ in jobs]
-    for rows, curves in zip(shares, got):
-        for out, curve in zip(outs, curves):
-            out[rows] = curve
-    return outs
+    return forked_rows(share, clusters.shape[0], resolve_workers(workers))
 
 
 def _stack_columns(parts: Sequence[Columns], problems: int) -> Columns:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tts.analysis.votes import cluster_sizes, representative_correct, sort_by_cluster, vote_increments
+from tts.analysis.bounds import sort_by_cluster
+from tts.analysis.reference import first_n_draw, vote_reference
+from tts.analysis.votes import (
+    cluster_sizes,
+    first_equal,
+    mixed_problems,
+    representative_correct,
+    vote_increments,
+)
 
 FIRST_N_ELEMENTS = 1 << 22
 """(problems × clusters × samples) elements of running keys held at once by the general first-n path."""
@@ -34,32 +42,40 @@ def vote_first_n(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray, o
 def vote_first_n_curves(jobs: Sequence[tuple[np.ndarray, np.ndarray, str]], clusters: np.ndarray,
                         correct: np.ndarray) -> list[np.ndarray]:
     """:func:`vote_first_n` of several ``(units, best-of-n order, strategy)`` jobs over the same clusters:
-    the samples' order by cluster is computed once for all of them, each ranking's representatives once."""
+    the samples' order by cluster is computed once for all of them, each ranking's representatives once.
+    Problems with a cluster graded both ways take the reference (as in
+    :func:`tts.analysis.votes.vote_curves`)."""
+    jobs = list(jobs)
     p, n = clusters.shape
     k = cluster_sizes(clusters).shape[1]
     outs = [np.zeros((p, n)) for _ in jobs]
     if k == 0:
         return outs
+    mixed = mixed_problems(clusters, correct)
     parsed = clusters >= 0
     layout = _Segments.of(clusters, k)
+    same_order = first_equal([order for _, order, _ in jobs])
     reps: dict[int, np.ndarray] = {}
-    for out, (units, order, strategy) in zip(outs, jobs):
+    for j, (out, (units, order, strategy)) in enumerate(zip(outs, jobs)):
         inc = vote_increments(units, clusters, strategy)
-        if id(order) not in reps:
-            reps[id(order)] = representative_correct(clusters, correct, order, k)
-        rep = reps[id(order)]
-        general = ((inc < 0) & parsed).any(axis=1)
+        if same_order[j] not in reps:
+            reps[same_order[j]] = representative_correct(clusters, correct, order, k)
+        rep = reps[same_order[j]]
+        general = np.asarray(((inc < 0) & parsed).any(axis=1))
         top = int(np.where(parsed, inc, 0).sum(axis=1).max(initial=0))
         if top.bit_length() + int(k).bit_length() >= 63:  # the encoded keys would overflow
             general[:] = True
-        rows = np.nonzero(~general)[0]
+        rows = np.nonzero(~general & ~mixed)[0]
         if len(rows) == p:
             out[:] = _first_n_monotone(inc, clusters, rep, k, layout)
         elif len(rows):
             out[rows] = _first_n_monotone(inc[rows], clusters[rows], rep[rows], k, layout.take(rows))
-        rows = np.nonzero(general)[0]
+        rows = np.nonzero(general & ~mixed)[0]
         if len(rows):
             out[rows] = _first_n_general(inc[rows], clusters[rows], rep[rows], k)
+        if mixed.any():
+            out[mixed] = vote_reference(units[mixed], clusters[mixed], correct[mixed], order[mixed], strategy,
+                                        first_n_draw(n))
     return outs
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tts.errors import TTSError
 from tts.images import ImageStore
 from tts.records import Problem
 
@@ -22,7 +23,7 @@ class LoadedProblems:
     warnings: list[str] = field(default_factory=list)
 
 
-class BenchmarkError(RuntimeError):
+class BenchmarkError(TTSError, RuntimeError):
     """A dataset cannot be loaded, or a bad row was met with ``strict=True``."""
 
 

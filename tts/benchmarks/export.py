@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tts.benchmarks import load_problems
 from tts.benchmarks.base import BenchmarkError, Progress
+from tts.errors import ConfigError
 from tts.images import ImageStore
 from tts.prompts import IMAGE_PLACEHOLDER, build_prompt
 
@@ -48,7 +49,7 @@ def export_problems(spec: str, out: str | os.PathLike[str], *, data_dir: str | P
     A problem whose rendered prompt does not hold exactly one ``<image>`` per image (a question text that
     itself contains ``<image>``) is skipped with a warning, or raises with ``strict``.
     """
-    path = Path(out)
+    path = check_out(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = ImageStore(path.parent)
     loaded = load_problems(spec, store=store, data_dir=data_dir, limit=limit, ids=ids, strict=strict,
@@ -69,9 +70,29 @@ def export_problems(spec: str, out: str | os.PathLike[str], *, data_dir: str | P
         row["n_images"] = len(problem.images)
         lines.append(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.writelines(lines)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # only still there when the write or the rename failed
     return ExportSummary(path, len(lines), warnings)
+
+
+def check_out(out: str | os.PathLike[str]) -> Path:
+    """``out`` if a JSONL file can be written there, else a :class:`~tts.errors.ConfigError` saying why.
+
+    Checked before anything is loaded: ``--out`` naming a folder (a run directory or any other) or a path
+    under a file would otherwise fail only at the final rename, after the whole download and decoding.
+    """
+    path = Path(out)
+    if path.is_dir():
+        kind = "a run directory" if (path / "manifest.json").is_file() else "a folder"
+        raise ConfigError(f"--out {path} is {kind}; give the JSONL file to write (e.g. --out {path / 'problems.jsonl'})"
+                          + ("; to add problems to a run use tts sample RUN --benchmark …" if kind != "a folder" else ""))
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ConfigError(f"--out {path}: {parent} is a file, not a folder")
+    return path

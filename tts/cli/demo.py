@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from tts.config import DEMO_MAX_NEW_TOKENS, DEMO_N, DEMO_OUT
+
 GPU_HINT = (
     "tts bestofn --policy OpenGVLab/InternVL3-8B-hf --critic OpenGVLab/VisualPRM-8B-v1_1 --n 8 "
     "--benchmark reasoning7 --first-greedy"
@@ -13,9 +15,9 @@ GPU_HINT = (
 
 
 def demo(
-    out: Path = typer.Option(Path("runs/demo"), help="Run directory (resumed if it exists)."),
-    n: int = typer.Option(4, help="Rollouts per problem."),
-    max_new_tokens: int = typer.Option(48, help="Tokens per rollout."),
+    out: Path = typer.Option(Path(DEMO_OUT), help="Run directory (resumed if it exists)."),
+    n: int = typer.Option(DEMO_N, help="Rollouts per problem."),
+    max_new_tokens: int = typer.Option(DEMO_MAX_NEW_TOKENS, help="Tokens per rollout."),
 ) -> None:
     """Sample, score, grade and select on the bundled problems with tiny random checkpoints (no download).
 

@@ -11,7 +11,7 @@ import typer
 def grade(
     file: Annotated[Path, typer.Argument(exists=True, help="JSONL with `response` and problem fields, or a run directory.")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the graded lines [default: FILE.graded.jsonl].")] = None,
-    rules: Annotated[str, typer.Option("--rules", "--scoring", help="strict (the right verdict) or official (published rules).")] = "strict",
+    rules: Annotated[str, typer.Option("--rules", help="strict (the right verdict) or official (published rules).")] = "strict",
     workers: Annotated[int | None, typer.Option("--workers", help="Grading processes for large files [default: CPU count].")] = None,
 ) -> None:
     """Grade the responses of FILE and print accuracy per benchmark.
@@ -40,14 +40,18 @@ def grade(
 def grade_run_dir(path: Path, rules: str, workers: int | None) -> None:
     from tts.api import timed
     from tts.cli.render import print_report
+    from tts.logs import attach_run_log
     from tts.rundir import RunDir
     from tts.stages import build_report, grade_run
 
     run = RunDir.open(path, create=False, write=True)
+    attach_run_log(run.path)
     written = timed(run, f"grade:{rules}", grade_run, run, rules=rules, workers=workers)
     typer.echo(f"{written} grades written ({rules})")
     print_report(build_report(run, rules, curves=False), title=f"{run.path} ({rules} grading)")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("grade")(grade)
+    from tts.cli.options import renamed
+
+    app.command("grade", cls=renamed({"--scoring": "--rules"}))(grade)

@@ -19,11 +19,16 @@ def merge(
         tts merge runs/bo8-shard*of4 --out runs/bo8
     """
     from tts.cli.render import print_report
+    from tts.logs import attach_run_log
     from tts.stages.merge import merge_runs
     from tts.stages.report import build_report
 
     merged = merge_runs(shards, out, partial=partial)
-    print_report(build_report(merged), title=f"Merged {len(shards)} shards: {merged.path}")
+    attach_run_log(merged.path)
+    several = len(merged.critics()) > 1  # the curves need one critic: tts report OUT --critic-label LABEL
+    print_report(build_report(merged, curves=not several), title=f"Merged {len(shards)} shards: {merged.path}")
+    if several:
+        typer.echo(f"curves: tts report {merged.path} --critic-label LABEL (one of {', '.join(merged.critics())})")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,10 @@ from typing import Annotated
 
 import typer
 
+from tts.config import DataConfig
+
+_D = DataConfig()
+
 
 def problems(
     spec: Annotated[str, typer.Argument(
@@ -15,7 +19,7 @@ def problems(
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", envvar="TTS_DATA_DIR",
         help="Local hub snapshots at ROOT/<org>/<name> (default: load from the hub).")] = None,
-    prompt: Annotated[str, typer.Option("--prompt", help="Prompt set to render.")] = "internvl_cot",
+    prompt_set: Annotated[str, typer.Option("--prompt-set", help="Prompt set to render.")] = _D.prompt_set,
     limit: Annotated[int | None, typer.Option("--limit", help="At most K problems (per benchmark for a group).")] = None,
     ids: Annotated[str | None, typer.Option("--ids", help="Comma-separated problem ids to keep.")] = None,
     subset: Annotated[str | None, typer.Option(
@@ -28,29 +32,25 @@ def problems(
     `huggingface-cli download --repo-type dataset AI4Math/MathVista --local-dir data/AI4Math/MathVista`:
 
         tts problems mathvista:testmini --data-dir data --limit 20 --out /tmp/mathvista.jsonl
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tts.benchmarks import BenchmarkError
+    A run directory gets its problems from the stage commands instead (tts sample RUN --benchmark …).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     from tts.benchmarks.export import export_problems
     from tts.cli.options import split_list
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(done: int, total: int | None, label: str) -> None:
             if label not in tasks:
                 tasks[label] = bar.add_task(label, total=total)
             bar.update(tasks[label], completed=done)
 
-        try:
-            summary = export_problems(spec, out, data_dir=data_dir, prompt_set=prompt, limit=limit,
-                                      ids=split_list(ids), strict=strict, subset=split_list(subset),
-                                      progress=progress)
-        except (BenchmarkError, KeyError) as exc:
-            typer.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
-            raise typer.Exit(1) from None
+        summary = export_problems(spec, out, data_dir=data_dir, prompt_set=prompt_set, limit=limit,
+                                  ids=split_list(ids), strict=strict, subset=split_list(subset), progress=progress)
     for message in summary.warnings:
         typer.echo(f"warning: {message}", err=True)
     skipped = f", skipped {len(summary.warnings)} bad row(s)" if summary.warnings else ""
@@ -58,4 +58,6 @@ def problems(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("problems")(problems)
+    from tts.cli.options import renamed
+
+    app.command("problems", cls=renamed({"--prompt": "--prompt-set"}))(problems)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 
 def print_report(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
@@ -12,9 +15,11 @@ def print_report(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
 
     console = Console()
     table = Table(title=title)
-    for name, justify in (("benchmark", "left"), ("rule", "left"), ("accuracy", "right"), ("official metric", "right"),
-                          ("correct / total", "right")):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("benchmark", "left"), ("rule", "left"), ("accuracy", "right"), ("official metric", "right"),
+        ("correct / total", "right"))
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold")
     for bench, rules in report.get("accuracy", {}).items():
         for rule, cell in rules.items():
             metric = report.get("metrics", {}).get(bench, {}).get(rule) or {}

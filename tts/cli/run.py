@@ -9,7 +9,8 @@ import typer
 
 def run(
     recipe: str = typer.Argument(..., help="Recipe file, or the name of a bundled recipe (see recipes/)."),
-    set_: list[str] = typer.Option([], "--set", help="Override key=value (YAML-typed); repeatable."),
+    set_: list[str] = typer.Option([], "--set", help="Override a recipe key, dotted (sampling.n=2, "
+                                   "models.engine_options.tensor_parallel_size=4; YAML-typed); repeatable."),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
     ids: str | None = typer.Option(None, help="Comma-separated problem ids to keep."),
     strict: bool = typer.Option(False, help="Fail on the first bad dataset row instead of skipping it."),
@@ -24,7 +25,7 @@ def run(
 
     Smoke test on tiny checkpoints:
 
-        tts tiny /tmp/tiny && tts run internvl3-8b_visualprm-bo8 --set policy=/tmp/tiny/policy --set critic=/tmp/tiny/critic --set n=2 --set benchmarks=[demo] --limit 1
+        tts tiny /tmp/tiny && tts run internvl3-8b_visualprm-bo8 --set models.policy=/tmp/tiny/policy --set models.critic=/tmp/tiny/critic --set sampling.n=2 --set data.benchmarks=[demo] --limit 1
     """
     import dataclasses
 
@@ -33,13 +34,11 @@ def run(
     from tts.cli.render import print_report
     from tts.config import load_recipe
 
-    overrides = list(set_)
-    overrides += [f"limit={limit}"] if limit is not None else []
-    overrides += [f"out={out}"] if out is not None else []
-    overrides += [f"shard={shard}"] if shard is not None else []
-    config = load_recipe(recipe, overrides)
-    if ids or strict:
-        config = dataclasses.replace(config, ids=split_list(ids) or config.ids, strict=strict or config.strict)
+    config = load_recipe(recipe, set_)
+    data = config.data
+    data = dataclasses.replace(data, limit=data.limit if limit is None else limit, ids=tuple(split_list(ids) or ()) or data.ids,
+                               strict=strict or data.strict, shard=shard or data.shard)
+    config = dataclasses.replace(config, data=data, out=config.out if out is None else str(out))
     result = run_pipeline(config)
     print_report(result.report, title=f"{config.description or recipe}: {result.run_dir}")
 

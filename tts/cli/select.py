@@ -9,29 +9,31 @@ import typer
 
 def select(
     run_dir: Path = typer.Argument(..., help="Run directory (made by tts bestofn)."),
-    critic: str | None = typer.Option(None, help="Critic label whose scores to use (default: the run's only critic)."),
+    critic_label: str | None = typer.Option(None, help="Whose scores to use: scores/<label>.jsonl (default: the run's "
+                                                       "only critic; required when it has several)."),
     strategy: list[str] = typer.Option(["best_of_n"], help="Strategy; repeat for several."),
     aggregation: list[str] = typer.Option(["mean"], help="mean|min|max|last|prod; repeat for several."),
-    n: int | None = typer.Option(None, help="Select among the first N samples (default: all)."),
+    n: int | None = typer.Option(None, min=1, help="Select among the first N samples (default: all)."),
 ) -> None:
     """Write selections.jsonl records: the rollout each strategy picks per problem.
 
     Example:
 
-        tts select runs/bestofn-InternVL3-8B-VisualPRM-8B-n8 --critic visualprm --strategy majority --strategy weighted_vote --aggregation min
+        tts select runs/bestofn-InternVL3-8B-VisualPRM-8B-n8 --critic-label visualprm --strategy majority --strategy weighted_vote --aggregation min
     """
+    from tts.labels import pick_critic
+    from tts.logs import attach_run_log
     from tts.rundir import RunDir
     from tts.stages.select import select_run
 
     run = RunDir.open(run_dir, create=False, write=True)
-    if critic is None:
-        critics = run.critics()
-        if len(critics) > 1:
-            raise ValueError(f"{run.path} has scores from several critics ({', '.join(critics)}); pass --critic")
-        critic = critics[0] if critics else None
+    attach_run_log(run.path)
+    critic = pick_critic(run, critic_label)
     written = select_run(run, critic, strategies=strategy, aggregations=aggregation, n=n, progress=True)
     typer.echo(f"wrote {written} selections to {run.path / 'selections.jsonl'}; see their accuracy with: tts report {run.path}")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("select")(select)
+    from tts.cli.options import renamed
+
+    app.command("select", cls=renamed({"--critic": "--critic-label"}))(select)

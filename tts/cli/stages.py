@@ -9,21 +9,26 @@ from pathlib import Path
 
 import typer
 
+from tts.config import CRITIC_BATCH_SIZE, DataConfig, ModelConfig, SamplingParams
+from tts.fields import field_default
+
+_S, _D = SamplingParams(), DataConfig()
+
 
 def sample(
     run_dir: Path = typer.Argument(..., help="Run directory (created if missing)."),
     policy: str = typer.Option(..., help="Policy model: hub id or local path."),
-    n: int = typer.Option(8, help="Rollouts per problem."),
+    n: int = typer.Option(_S.n, help="Rollouts per problem."),
     benchmark: list[str] = typer.Option([], help="Add these NAME[:SPLIT] problems first; default: the run's problems."),
-    engine: str = typer.Option("transformers", help="transformers, vllm or openai."),
+    engine: str = typer.Option(field_default(ModelConfig, "engine"), help="transformers, vllm or openai."),
     engine_option: list[str] = typer.Option([], help="Engine option key=value; repeatable."),
-    temperature: float = typer.Option(0.7),
-    top_p: float = typer.Option(0.95),
-    top_k: int | None = typer.Option(None),
-    max_new_tokens: int = typer.Option(4096),
-    seed: int = typer.Option(0),
-    first_greedy: bool = typer.Option(False, help="Sample 0 greedy, the rest sampled."),
-    prompt_set: str = typer.Option("internvl_cot"),
+    temperature: float = typer.Option(_S.temperature),
+    top_p: float = typer.Option(_S.top_p),
+    top_k: int | None = typer.Option(_S.top_k),
+    max_new_tokens: int = typer.Option(_S.max_new_tokens),
+    seed: int = typer.Option(_S.seed),
+    first_greedy: bool = typer.Option(_S.first_greedy, help="Sample 0 greedy, the rest sampled."),
+    prompt_set: str = typer.Option(_D.prompt_set),
     limit: int | None = typer.Option(None, help="At most K problems per benchmark."),
     data_dir: Path | None = typer.Option(None, envvar="TTS_DATA_DIR"),
     batch_size: int | None = typer.Option(None, help="Problems per engine call (default: the engine's preferred size)."),
@@ -34,9 +39,9 @@ def sample(
 
         tts sample runs/mv --policy OpenGVLab/InternVL3-8B --n 8 --first-greedy --benchmark mathvista:testmini
     """
-    from tts.api import timed
+    from tts.api import record_policy_engine, timed
     from tts.cli.options import key_values
-    from tts.engines import SamplingParams, load_engine
+    from tts.engines import load_engine
     from tts.logs import attach_run_log
     from tts.rundir import RunDir
     from tts.stages import add_problems
@@ -47,12 +52,14 @@ def sample(
     problems = add_problems(run, benchmark, data_dir=data_dir, limit=limit) if benchmark else None
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             seed=seed, first_greedy=first_greedy)
-    eng = load_engine(engine, policy, **key_values(engine_option))
+    options = key_values(engine_option)
+    eng = load_engine(engine, policy, **options)
     try:
         summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set,
                         batch_size=batch_size)
     finally:
         eng.close()
+    record_policy_engine(run, engine, options)  # the run accepted this engine (the stage bound it)
     typer.echo(f"{summary.written} rollouts written ({summary.skipped_done} problems already done, "
                f"{summary.failed} failed) in {run.path}")
 
@@ -60,18 +67,18 @@ def sample(
 def score(
     run_dir: Path = typer.Argument(..., help="Run directory with rollouts."),
     critic: str = typer.Option(..., help="Critic model: hub id or local path."),
-    critic_kind: str = typer.Option("visualprm", help="Critic implementation (registered name)."),
-    label: str | None = typer.Option(None, help="Scores file name scores/<label>.jsonl (default: the kind)."),
+    critic_kind: str = typer.Option(field_default(ModelConfig, "critic_kind"), help="Critic implementation (registered name)."),
+    critic_label: str | None = typer.Option(None, help="Name of the scores file scores/<label>.jsonl (default: the critic kind)."),
     critic_option: list[str] = typer.Option([], help="Critic option key=value (e.g. max_steps=12); repeatable."),
-    batch_size: int = typer.Option(4),
+    batch_size: int = typer.Option(CRITIC_BATCH_SIZE, min=1, help="Problems per critic call and durable batch."),
     device: str | None = typer.Option(None),
-    dtype: str = typer.Option("auto"),
+    dtype: str = typer.Option(field_default(ModelConfig, "dtype")),
 ) -> None:
     """Score every rollout of a run with a critic (resumable; one run can hold several critics' scores).
 
     Example:
 
-        tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --label visualprm-v1_1
+        tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --critic-label visualprm-v1_1
     """
     from tts.api import timed
     from tts.cli.options import key_values
@@ -82,7 +89,8 @@ def score(
 
     run = RunDir.open(run_dir, create=False, write=True)
     attach_run_log(run.path)
-    scorer = load_critic(critic_kind, critic, label=label, device=device, dtype=dtype, **key_values(critic_option))
+    scorer = load_critic(critic_kind, critic, label=critic_label, device=device, dtype=dtype,
+                         **key_values(critic_option))
     try:
         summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
     finally:
@@ -92,5 +100,7 @@ def score(
 
 
 def register(app: typer.Typer) -> None:
+    from tts.cli.options import renamed
+
     app.command("sample")(sample)
-    app.command("score")(score)
+    app.command("score", cls=renamed({"--label": "--critic-label"}))(score)

@@ -22,42 +22,12 @@ import hashlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tts.sampling import SamplingParams as SamplingParams  # re-exported: defined in the light tts.sampling
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    """Sampling settings. Defaults follow the seeds' Best-of-8 setting (T=0.7, top-p 0.95, 4096 tokens)."""
-
-    n: int = 8
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int | None = None
-    max_new_tokens: int = 4096
-    seed: int = 0
-    first_greedy: bool = False
-    stop_on_repetition: bool = True  # end a looping rollout early where the engine can (flagged either way)
-
-    def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError("n must be >= 1")
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if not 0 < self.top_p <= 1:
-            raise ValueError("top_p must be in (0, 1]")
-        if self.max_new_tokens < 1:
-            raise ValueError("max_new_tokens must be >= 1")
-        if self.top_k is not None and self.top_k < 0:
-            raise ValueError("top_k must be >= 0 (0 or None: off)")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def is_greedy(self, sample_idx: int) -> bool:
-        return self.temperature == 0 or (self.first_greedy and sample_idx == 0)
 
 
 def problem_seed(run_seed: int, problem_id: str) -> int:
@@ -147,6 +117,11 @@ class Engine(ABC):
             return
         for i, completions in enumerate(results):
             yield ProblemOutput(i, tuple(completions))
+
+    def preflight(self, params: SamplingParams | None = None) -> list[str]:
+        """Check, before sampling starts, that this engine can serve a run with ``params``; raise with one line
+        naming the fix if not, return warnings to record in the run. Engines with nothing to check: none."""
+        return []
 
     def info(self) -> dict[str, Any]:
         """What to record in the run manifest about the model actually loaded."""

@@ -1,21 +1,32 @@
 """The OpenAI-compatible engine: any chat-completions server (``vllm serve``, LMDeploy, SGLang, hosted APIs).
 
-Each problem is one ``POST /chat/completions`` with ``n=N`` (sample 0 as its own greedy request when
-``first_greedy``), the images as base64 ``data:`` URLs in the user message, in placeholder order. Servers
-that refuse ``n`` (or return fewer choices) get one request per missing sample instead, each with its own
-seed :func:`~tts.engines.base.sample_seed`. Requests run concurrently (at most ``concurrency`` at a time);
-429, 5xx, timeouts and dropped connections are retried with exponential backoff (``Retry-After`` is
-honoured); other 4xx fail at once with the server's message. A problem that still fails yields an error
-from :meth:`OpenAIEngine.stream` and every completed sample — of it and of the other problems — is kept.
+Requests go through the ``openai`` SDK (``AsyncOpenAI`` on a private event loop; retries, backoff and
+timeouts are the SDK's, see :mod:`tts.engines.openai_server`). Each problem is one chat-completions request
+with ``n=N`` (sample 0 as its own greedy request when ``first_greedy``), the images as base64 ``data:`` URLs
+in the user message, in placeholder order; servers that refuse ``n`` get one request per sample, each with
+its own seed (:mod:`tts.engines.openai_calls`). At most ``concurrency`` requests are in flight. A problem that still fails yields an error from
+:meth:`OpenAIEngine.stream` and every completed sample — of it and of the other problems — is kept.
 
-vLLM servers (detected from ``GET /models``, or forced with ``vllm_extensions``) also get: ``top_k``,
-``return_token_ids`` (exact per-sample token counts, token-level loop detection),
-``mm_processor_kwargs`` for the per-benchmark tiling cap, ``continue_final_message`` for an
+Before the first request, :meth:`OpenAIEngine.preflight` probes the server once (reachable, serves the
+model, vLLM or not, context length, per-request image settings accepted); ``identity`` and ``stream`` run
+the probe themselves if nobody called it.
+
+vLLM servers (``owned_by: vllm`` in ``GET /models``, or forced with ``vllm_extensions``) also get, through
+the SDK's ``extra_body``: ``top_k``, ``return_token_ids`` (exact per-sample token counts, token-level loop
+detection), ``mm_processor_kwargs`` for the per-benchmark tiling cap, ``continue_final_message`` for an
 ``assistant_prefix``, and ``vllm_xargs`` asking to end looping samples early — honoured when the server
 runs ``vllm serve … --logits-processors tts.engines.vllm_repetition:LoopStopProcessor`` (ttscale
 importable there), ignored otherwise. Elsewhere ``top_k`` is sent as is (SGLang and LMDeploy accept it), the tiling cap is
 not sent, a prefix raises (the OpenAI protocol cannot continue a reply), and when several choices share one
 ``usage`` the per-sample completion tokens are apportioned by text length and flagged ``approx_tokens``.
+
+Image tiling (``tiling``): a stock ``vllm serve`` rejects every request carrying ``mm_processor_kwargs``
+unless started with ``--trust-request-mm-kwargs``. ``auto`` (default) sends the per-benchmark cap where the
+server takes it and otherwise falls back to the server's own tiling (the checkpoint's default), with a
+warning from :meth:`~OpenAIEngine.preflight` and ``image_tiling`` in the run's identity, so a run is never
+resumed under the other tiling; ``request`` refuses to start without per-request tiling (exact
+reproduction); ``server`` never sends it. Why fall back by default: the rollouts stay valid model output,
+a hosted server's flags are often not the user's to change, and the run records the difference.
 
 Prompt layout: the system message is InternVL's (as the other engines; ``system_message=""`` omits it). The
 user content is the prompt's text pieces with an image part at each ``<image>``; the newline right after a
@@ -25,60 +36,53 @@ Images inside the text (``… <image> and <image> …``) keep their order but vL
 placeholders to the front; ``image_placement="inline"`` keeps them in place for original InternVL
 checkpoints served by vLLM.
 
-The API key is read from the environment variable ``api_key_env`` (default ``OPENAI_API_KEY``); no key is
-fine for local servers. Only the standard library is used.
+Adding request fields (a ``stop`` setting, continuing a partial reply): see :meth:`OpenAIEngine.request_kwargs`.
 
 Example::
 
     engine = OpenAIEngine("OpenGVLab/InternVL3-8B", base_url="http://127.0.0.1:8000/v1", concurrency=16)
+    warnings = engine.preflight(SamplingParams(n=8))   # raises ServerError when the server cannot serve
     for out in engine.stream(requests, SamplingParams(n=8)):
         ...
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import concurrent.futures
 import logging
 import os
-import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
-from tts.engines.chat_messages import apportion, image_data_url, user_content
-from tts.engines.http_json import JsonClient, ServerError
+import openai
+
+from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams
+from tts.engines.chat_messages import image_data_url, user_content
+from tts.engines.openai_calls import Call, NRefused, parse_choices, plan_calls, refuses_n, single_calls
+from tts.engines.openai_server import (
+    MM_KWARGS_FLAG,
+    TILING_MODES,
+    LoopThread,
+    ServerError,
+    ServerFacts,
+    auth_headers,
+    make_client,
+    probe,
+    server_error,
+)
 from tts.engines.prompting import check_placeholders
-from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector, text_units
-from tts.engines.vllm_repetition import loop_xargs, stopped_by_loop
+from tts.engines.repetition import DEFAULT_DETECTOR, RepetitionDetector
+from tts.engines.vllm_repetition import loop_xargs
 from tts.prompts import prompt_text
 
 log = logging.getLogger(__name__)
 
-_N_REFUSAL = re.compile(r"(\bn\b|'n'|\"n\"|`n`|num_choices|multiple (choices|completions))", re.IGNORECASE)
-
-
-class _NRefused(Exception):
-    """The server would not return several choices; samples ``first_idx …`` still need requests."""
-
-    def __init__(self, first_idx: int, count: int, completions: list[Completion] | None = None) -> None:
-        super().__init__(f"n refused for samples {first_idx}..{first_idx + count - 1}")
-        self.first_idx = first_idx
-        self.count = count
-        self.completions = completions or []
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One chat-completions request for some samples of a problem."""
-
-    first_idx: int  # sample index of the first choice
-    n: int
-    seed: int | None
-    greedy: bool
+SERVER_TILING = "server default"  # the identity's image_tiling when the per-benchmark cap is not sent
 
 
 class OpenAIEngine(Engine):
@@ -89,17 +93,17 @@ class OpenAIEngine(Engine):
         base_url: the API root (``…/v1``); default ``$OPENAI_BASE_URL``, else ``http://127.0.0.1:8000/v1``.
         api_key_env: environment variable holding the API key (sent as a Bearer token when set).
         concurrency: most requests in flight.
-        timeout: seconds per request (a long chain of thought takes a while).
-        max_retries: retries of a retryable failure before giving up.
-        backoff: first retry delay in seconds (doubles each time, with jitter, capped by ``max_backoff``).
+        timeout: seconds per attempt (a long chain of thought takes a while).
+        max_retries: retries of a retryable failure before giving up (the SDK's backoff between them).
         system_message: default InternVL's; ``""`` for none.
         image_format: ``png`` (lossless) or ``jpeg`` (smaller uploads).
         send_n: ask for N choices per request; False sends one request per sample from the start.
         vllm_extensions: use vLLM's extra request fields; None detects a vLLM server from ``GET /models``.
+        tiling: ``auto``, ``request`` or ``server`` (see the module docstring).
         tiling_kwarg: the ``mm_processor_kwargs`` key of a request's ``max_tiles`` on vLLM servers
             (``max_dynamic_patch`` for original InternVL checkpoints, ``max_patches`` for ``-hf`` ones).
         image_placement: ``parts`` (default) or ``inline`` (see :func:`user_content`).
-        extra_body: more fields merged into every request body.
+        extra_body: more fields merged into every request body (they win over the engine's own).
         device, dtype: accepted for interface compatibility (the server owns the model).
     """
 
@@ -107,56 +111,114 @@ class OpenAIEngine(Engine):
     preferred_batch_size = 64
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 concurrency: int = 8, timeout: float = 1800.0, max_retries: int = 6, backoff: float = 1.0,
-                 max_backoff: float = 60.0, system_message: str | None = None, image_format: str = "png",
-                 send_n: bool = True, vllm_extensions: bool | None = None, tiling_kwarg: str = "max_dynamic_patch",
-                 image_placement: str = "parts",
-                 extra_body: dict[str, Any] | None = None,
+                 concurrency: int = 8, timeout: float = 1800.0, max_retries: int = 6,
+                 system_message: str | None = None, image_format: str = "png", send_n: bool = True,
+                 vllm_extensions: bool | None = None, tiling: str = "auto", tiling_kwarg: str = "max_dynamic_patch",
+                 image_placement: str = "parts", extra_body: dict[str, Any] | None = None,
                  repetition: RepetitionDetector = DEFAULT_DETECTOR, device: str | None = None,
                  dtype: str | None = None) -> None:
         super().__init__(model)
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
-        self.client = JsonClient(base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1",
-                                 api_key_env=api_key_env, timeout=timeout, max_retries=max_retries, backoff=backoff,
-                                 max_backoff=max_backoff)
-        self.base_url = self.client.base_url
+        if image_placement not in ("parts", "inline"):
+            raise ValueError(f"unknown image placement {image_placement!r}; use parts or inline")
+        if tiling not in TILING_MODES:
+            raise ValueError(f"unknown tiling {tiling!r}; use {', '.join(TILING_MODES)}")
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
+        self.client = make_client(self.base_url, api_key_env=api_key_env, timeout=timeout, max_retries=max_retries)
+        self.timeout = timeout
         self.concurrency = concurrency
         self.system_message = prompt_text("internvl_system") if system_message is None else system_message
         self.image_format = image_format
         self.extra_body = dict(extra_body or {})
+        self.tiling = tiling
         self.tiling_kwarg = tiling_kwarg
-        if image_placement not in ("parts", "inline"):
-            raise ValueError(f"unknown image placement {image_placement!r}; use parts or inline")
         self.image_placement = image_placement
         self.repetition = repetition
         self._n_supported = send_n
-        self._vllm = vllm_extensions
-        self._lock = threading.Lock()
-        self._calls = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tts-openai-call")
-        self._problems = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tts-openai-problem")
-
-    def info(self) -> dict[str, Any]:
-        return {"model": self.model_id, "engine": self.name, "base_url": self.base_url,
-                "system_message": self.system_message, "vllm_extensions": self._vllm}
-
-    def identity(self) -> dict[str, Any]:
-        from tts.prompts import text_hash
-
-        return {**super().identity(), "system_message": text_hash(self.system_message)}
+        self._vllm_option = vllm_extensions
+        self._facts: ServerFacts | None = None
+        self._probe_lock = threading.Lock()
+        self._loop = LoopThread("tts-openai")
+        self._calls = asyncio.Semaphore(concurrency)  # requests in flight
+        self._problems = asyncio.Semaphore(concurrency)  # problems in flight (bounds the encoded images held)
+        self._finalizer = weakref.finalize(self, self._loop.close, self.client.close)
 
     # ------------------------------------------------------------------ server
+    def server(self) -> ServerFacts:
+        """What the server is (probed once: raises :class:`ServerError` if it cannot serve this model)."""
+        with self._probe_lock:
+            if self._facts is None:
+                self._facts = self._loop.run(probe(self.client, self.model_id, vllm=self._vllm_option,
+                                                   tiling=self.tiling, tiling_kwarg=self.tiling_kwarg,
+                                                   timeout=self.timeout))
+                log.info("%s: %s", self.base_url, self._facts)
+                if self._facts.mm_kwargs is False and self.tiling == "auto":
+                    log.warning("%s", self._tiling_fallback())
+            return self._facts
+
+    def _tiling_fallback(self) -> str:
+        return (f"{self.base_url} rejects per-request image settings (started without {MM_KWARGS_FLAG}): images "
+                "are tiled with the checkpoint's default, not the per-benchmark cap of the reference evaluation; "
+                f"restart the server with {MM_KWARGS_FLAG} to reproduce it")
+
+    def _known(self) -> ServerFacts:
+        """The probe's result where it must already exist (inside the event loop, which must not probe)."""
+        if self._facts is None:
+            raise RuntimeError("the server was not probed before the first request")
+        return self._facts
+
     def uses_vllm_extensions(self) -> bool:
-        """Whether the server is vLLM (asked once, from the ``owned_by`` of ``GET /models``)."""
-        with self._lock:
-            if self._vllm is None:
-                try:
-                    models = self.client.request("GET", "/models").get("data", [])
-                    self._vllm = any(m.get("owned_by") == "vllm" for m in models)
-                except ServerError as exc:
-                    log.warning("could not list the server's models (%s); using the plain OpenAI protocol", exc)
-                    self._vllm = False
-            return self._vllm
+        """Whether requests carry vLLM's extra fields."""
+        return self.server().vllm
+
+    def tiles_by_request(self) -> bool:
+        """Whether a request's ``max_tiles`` reaches the server (vLLM's ``mm_processor_kwargs``)."""
+        facts = self.server()
+        return facts.vllm and self.tiling != "server" and facts.mm_kwargs is True
+
+    def preflight(self, params: SamplingParams | None = None) -> list[str]:
+        """Check, before sampling, that the server can serve this run; return warnings to record in the run
+        (the tiling fallback, also logged once when the probe finds it).
+
+        Raises :class:`ServerError` (one line naming the fix) when it cannot: unreachable, another model
+        served, the API key refused, ``max_new_tokens`` beyond the server's context, per-request image
+        settings refused with ``tiling="request"``.
+        """
+        facts = self.server()
+        if params is not None and facts.max_model_len and params.max_new_tokens > facts.max_model_len:
+            raise ServerError(f"max_new_tokens={params.max_new_tokens} exceeds the context of {self.model_id!r} at "
+                              f"{self.base_url} ({facts.max_model_len} tokens): lower it, or restart the server "
+                              f"with a longer --max-model-len")
+        if facts.mm_kwargs is False:
+            if self.tiling == "request":
+                raise ServerError(f"{self.base_url} rejects per-request image settings ({facts.mm_kwargs_refusal}): "
+                                  f"restart it with `vllm serve … {MM_KWARGS_FLAG}`, or pass --engine-option "
+                                  f"tiling=auto to use the server's own tiling")
+            return [self._tiling_fallback()]
+        if self.tiling == "request" and not self.tiles_by_request():
+            raise ServerError(f"tiling=request needs a vLLM server taking {MM_KWARGS_FLAG}; {self.base_url} is not "
+                              "one (or vllm_extensions is off)")
+        return []
+
+    def info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"model": self.model_id, "engine": self.name, "base_url": self.base_url,
+                                "system_message": self.system_message}
+        if self._facts is not None:
+            info.update(vllm_extensions=self._facts.vllm, served_models=list(self._facts.models[:20]),
+                        max_model_len=self._facts.max_model_len,
+                        image_tiling=f"per request ({self.tiling_kwarg})" if self.tiles_by_request() else SERVER_TILING)
+        return info
+
+    def identity(self) -> dict[str, Any]:
+        """The model, the system message and, when the per-benchmark tiling cap does not reach the server,
+        ``image_tiling`` (absent under the reference tiling, so runs made before this key existed resume)."""
+        from tts.prompts import text_hash
+
+        out = {**super().identity(), "system_message": text_hash(self.system_message)}
+        if not self.tiles_by_request():
+            out["image_tiling"] = SERVER_TILING
+        return out
 
     # ------------------------------------------------------------------ requests
     def messages(self, request: GenerationRequest) -> list[dict[str, Any]]:
@@ -171,138 +233,125 @@ class OpenAIEngine(Engine):
             messages.append({"role": "assistant", "content": request.assistant_prefix})
         return messages
 
-    def _body(self, request: GenerationRequest, messages: list[dict[str, Any]], params: SamplingParams,
-              call: _Call) -> dict[str, Any]:
-        vllm = self.uses_vllm_extensions()
-        body: dict[str, Any] = {
+    def request_kwargs(self, request: GenerationRequest, messages: list[dict[str, Any]], params: SamplingParams,
+                       call: Call) -> dict[str, Any]:
+        """The arguments of ``client.chat.completions.create`` for one call: standard fields by name,
+        server-specific ones (vLLM's, ``top_k``) in ``extra_body``, the user's ``extra_body`` last.
+
+        Where the next request fields go: a ``stop`` sampling setting is one line here
+        (``kwargs["stop"] = list(params.stop)``, a standard field; vLLM leaves the stop string out of the
+        text by default, ``include_stop_str_in_output`` would go in ``extra``). To tell a fired stop string
+        (the search's ``step``) from end of sequence, :func:`~tts.engines.openai_calls.parse_choices` reads
+        vLLM's ``getattr(choice, "stop_reason", None)``: the matched string (a ``str``) with finish reason
+        ``stop``, a token id (``int``) for ``stop_token_ids``, None at end of sequence; plain OpenAI
+        servers do not say which.
+        A per-request ``max_new_tokens`` is already per call (``params`` is per call).
+        Continuing a partial assistant reply already works on vLLM servers: :meth:`messages` ends with
+        ``request.assistant_prefix`` and this sets ``continue_final_message`` (vLLM refuses it together
+        with ``add_generation_prompt``). A raw-text continuation (the completions endpoint) would be
+        ``client.completions.create(prompt=render_chatml(...))`` in :meth:`_run_call`, reading ``choice.text``.
+        """
+        facts = self._known()
+        vllm = facts.vllm
+        kwargs: dict[str, Any] = {
             "model": self.model_id, "messages": messages, "n": call.n, "max_tokens": params.max_new_tokens,
             "temperature": 0.0 if call.greedy else params.temperature, "top_p": 1.0 if call.greedy else params.top_p,
         }
         if call.seed is not None:
-            body["seed"] = call.seed
+            kwargs["seed"] = call.seed
+        if headers := auth_headers(self.client):
+            kwargs["extra_headers"] = headers
+        extra: dict[str, Any] = {}
         if params.top_k and not call.greedy:
-            body["top_k"] = params.top_k
+            extra["top_k"] = params.top_k
         if request.assistant_prefix:
             if not vllm:
                 raise ServerError("assistant_prefix needs a server that continues the final assistant message "
                                   "(vLLM's continue_final_message); this server speaks plain OpenAI")
-            body.update(continue_final_message=True, add_generation_prompt=False)
+            extra.update(continue_final_message=True, add_generation_prompt=False)
         if vllm:
-            body["return_token_ids"] = True
+            extra["return_token_ids"] = True
             if params.stop_on_repetition:
-                body["vllm_xargs"] = loop_xargs(self.repetition)
-            if request.max_tiles and request.images:  # vLLM needs --trust-request-mm-kwargs for this
-                body["mm_processor_kwargs"] = {self.tiling_kwarg: request.max_tiles}
-        body.update(self.extra_body)
-        return body
+                extra["vllm_xargs"] = loop_xargs(self.repetition)
+            if request.max_tiles and request.images and self.tiling != "server" and facts.mm_kwargs:
+                extra["mm_processor_kwargs"] = {self.tiling_kwarg: request.max_tiles}
+        extra.update(self.extra_body)
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
 
-    def _plan(self, request: GenerationRequest, params: SamplingParams) -> list[_Call]:
-        if params.temperature == 0:
-            return [_Call(0, 1, None, True)]
-        calls = [_Call(0, 1, None, True)] if params.first_greedy else []
-        first = len(calls)
-        if params.n > first:
-            if self._n_supported:
-                calls.append(_Call(first, params.n - first, sample_seed(request.seed, first), False))
-            else:
-                calls += [_Call(i, 1, sample_seed(request.seed, i), False) for i in range(first, params.n)]
-        return calls
-
-    def _run_call(self, request: GenerationRequest, messages: list[dict[str, Any]], params: SamplingParams,
-                  call: _Call) -> list[Completion]:
-        """One request; raises :class:`_NRefused` when the server will not give several choices."""
-        started = time.perf_counter()
-        try:
-            response = self.client.request("POST", "/chat/completions", self._body(request, messages, params, call))
-        except ServerError as exc:
-            if call.n > 1 and exc.status in (400, 422) and _N_REFUSAL.search(exc.body or ""):
-                self._refuse_n(f"HTTP {exc.status}: {exc.body[:200]}")
-                raise _NRefused(call.first_idx, call.n) from None
-            raise
-        completions = self._parse(response, call, time.perf_counter() - started)
+    async def _run_call(self, request: GenerationRequest, messages: list[dict[str, Any]], params: SamplingParams,
+                        call: Call) -> list[Completion]:
+        """One request; raises :class:`NRefused` when the server will not give several choices."""
+        kwargs = self.request_kwargs(request, messages, params, call)
+        async with self._calls:
+            started = time.perf_counter()
+            try:
+                response = await self.client.chat.completions.create(**kwargs)
+            except openai.APIError as exc:
+                err = server_error(exc, f"POST {self.base_url}/chat/completions", self.client.max_retries + 1)
+                if call.n > 1 and refuses_n(err):
+                    self._refuse_n(f"HTTP {err.status}: {err.detail[:200]}")
+                    raise NRefused(call.first_idx, call.n) from None
+                raise err from None
+            except ValueError as exc:  # a 200 whose body is not JSON (the SDK does not retry it)
+                raise ServerError(f"POST {self.base_url}/chat/completions: the answer is not JSON ({exc})") from None
+            seconds = time.perf_counter() - started
+        completions = parse_choices(response, call, seconds, self.repetition)
         if call.n > 1 and len(completions) < call.n:  # a server that silently ignores n
             self._refuse_n(f"{len(completions)} choices for n={call.n}")
-            raise _NRefused(call.first_idx + len(completions), call.n - len(completions), completions)
+            raise NRefused(call.first_idx + len(completions), call.n - len(completions), completions)
         return completions
 
     def _refuse_n(self, why: str) -> None:
-        with self._lock:
-            if self._n_supported:
-                log.warning("%s does not honour n (%s); sending one request per sample", self.base_url, why)
-            self._n_supported = False
-
-    def _parse(self, response: dict[str, Any], call: _Call, seconds: float) -> list[Completion]:
-        choices = sorted(response.get("choices") or [], key=lambda c: c.get("index", 0))[: call.n]
-        if not choices:
-            raise ServerError(f"{self.base_url}: response without choices: {json.dumps(response)[:500]}")
-        usage = response.get("usage") or {}
-        prompt_ids = response.get("prompt_token_ids")
-        prompt_tokens = len(prompt_ids) if isinstance(prompt_ids, list) else int(usage.get("prompt_tokens") or 0)
-        texts = [_choice_text(c) for c in choices]
-        token_ids = [c.get("token_ids") for c in choices]
-        exact = all(isinstance(t, list) for t in token_ids)
-        if exact:
-            counts = [len(t) for t in token_ids]  # type: ignore[arg-type]
-        elif len(choices) == 1:
-            counts = [int(usage.get("completion_tokens") or 0)]
-        else:
-            counts = apportion(int(usage.get("completion_tokens") or 0), [len(t) for t in texts])
-        out = []
-        for k, (choice, text, count) in enumerate(zip(choices, texts, counts)):
-            reason = choice.get("finish_reason")
-            finish = reason if reason in ("stop", "length") else ("stop" if reason == "eos" else "error")
-            flags = ["greedy"] if call.greedy else []
-            units = token_ids[k] if exact else text_units(text)
-            if exact and finish == "stop" and units and stopped_by_loop(units[:-1], self.repetition):
-                finish, units, count = "length", units[:-1], count - 1  # ended by the server's loop stopper
-            if self.repetition.find(units) is not None:
-                flags.append(REPETITION_FLAG)
-            if not exact and len(choices) > 1:
-                flags.append("approx_tokens")
-            out.append(Completion(call.first_idx + k, text, finish, prompt_tokens, count, seconds / len(choices),
-                                  tuple(flags)))
-        return out
+        if self._n_supported:
+            log.warning("%s does not honour n (%s); sending one request per sample", self.base_url, why)
+        self._n_supported = False
 
     # ------------------------------------------------------------------ problems
-    def _problem(self, request: GenerationRequest, params: SamplingParams) -> tuple[list[Completion], str | None]:
+    async def _problem(self, request: GenerationRequest, params: SamplingParams) -> tuple[list[Completion], str | None]:
         """All samples of one problem: the completions that succeeded and the first error, if any."""
-        messages = self.messages(request)
-        pending: set[Future] = set()
-
-        def submit(call: _Call) -> None:
-            pending.add(self._calls.submit(self._run_call, request, messages, params, call))
-
-        for call in self._plan(request, params):
-            submit(call)
-        completions: list[Completion] = []
-        errors: list[str] = []
-        while pending:
-            fut = next(as_completed(pending))
-            pending.discard(fut)
-            try:
-                completions += fut.result()
-            except _NRefused as refused:  # the rest of this call, one sample per request, in parallel
-                completions += refused.completions
-                for i in range(refused.first_idx, refused.first_idx + refused.count):
-                    submit(_Call(i, 1, sample_seed(request.seed, i), False))
-            except Exception as exc:  # noqa: BLE001 - keep the samples that did complete
-                errors.append(f"{type(exc).__name__}: {exc}")
+        async with self._problems:
+            messages = await asyncio.to_thread(self.messages, request)  # image encoding off the event loop
+            pending = {asyncio.ensure_future(self._run_call(request, messages, params, c))
+                       for c in plan_calls(request, params, send_n=self._n_supported)}
+            completions: list[Completion] = []
+            errors: list[str] = []
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    try:
+                        completions += task.result()
+                    except NRefused as refused:  # the rest of this call, one sample per request, in parallel
+                        completions += refused.completions
+                        pending |= {asyncio.ensure_future(self._run_call(request, messages, params, c))
+                                    for c in single_calls(request, refused.first_idx, refused.count)}
+                    except Exception as exc:  # noqa: BLE001 - keep the samples that did complete
+                        errors.append(_one_line(exc))
         if params.temperature == 0 and completions:
             completions = [replace(completions[0], sample_idx=i) for i in range(params.n)]
         completions.sort(key=lambda c: c.sample_idx)
         return completions, (errors[0] if errors else None)
 
     def stream(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> Iterator[ProblemOutput]:
-        futures = {self._problems.submit(self._problem, r, params): i for i, r in enumerate(requests)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                completions, error = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a bad request (e.g. placeholder mismatch) costs only itself
-                completions, error = [], f"{type(exc).__name__}: {exc}"
-            if error:
-                log.warning("%s: %s", requests[i].problem_id, error)
-            yield ProblemOutput(i, tuple(completions), error)
+        requests = list(requests)
+        if not requests:
+            return
+        self.preflight(params)  # an unusable server is one error before any request, not one per problem
+        futures = {self._loop.submit(self._problem(r, params)): i for i, r in enumerate(requests)}
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                i = futures[fut]
+                try:
+                    completions, error = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a bad request (e.g. placeholder mismatch) costs only itself
+                    completions, error = [], _one_line(exc)
+                if error:
+                    log.warning("%s: %s", requests[i].problem_id, error)
+                yield ProblemOutput(i, tuple(completions), error)
+        finally:  # the caller stopped early (or failed): drop the work still queued
+            for fut in futures:
+                fut.cancel()
 
     def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
         results: list[list[Completion]] = [[] for _ in requests]
@@ -316,13 +365,9 @@ class OpenAIEngine(Engine):
         return results
 
     def close(self) -> None:
-        self._problems.shutdown(wait=False, cancel_futures=True)
-        self._calls.shutdown(wait=False, cancel_futures=True)
+        self._finalizer()
 
 
-def _choice_text(choice: dict[str, Any]) -> str:
-    message = choice.get("message") or {}
-    content = message.get("content")
-    if isinstance(content, list):  # some servers return content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return content or ""
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+

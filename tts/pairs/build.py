@@ -9,12 +9,14 @@ problems are dropped (duplicated questions in a benchmark would otherwise repeat
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tts.engines.base import Engine
+from tts.errors import ConfigError
 from tts.pairs.common import Context
 from tts.pairs.correctness import correctness_problem, prm_problem
 from tts.pairs.dropout import (
@@ -33,6 +35,8 @@ from tts.progress import progress_bar
 from tts.records import Problem
 from tts.registry import Registry
 
+log = logging.getLogger(__name__)
+
 DUPLICATED = "all pairs duplicate another problem's pairs"
 DROPOUT_DEFAULT_CAP = 1
 
@@ -45,13 +49,14 @@ class PairOptions:
     threshold: float = 0.5
     policy: str | Engine | None = None
     engine: str | None = None
+    engine_options: dict[str, Any] = field(default_factory=dict)
     start_ratio: float = 0.5
     chosen_from: str = "correct"
     sampling: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
     continuations: str | Path | None = None
     batch_size: int = 4
     device: str | None = None
-    dtype: str = "auto"
+    dtype: str | None = None
     progress: bool = True
 
 
@@ -94,7 +99,7 @@ def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results
     loaded = opts.policy if isinstance(opts.policy, Engine) else None
     model = loaded.model_id if loaded else (opts.policy or policy_cfg.get("model"))
     if not model:
-        raise ValueError(f"{view.path} records no policy model; pass policy= (a hub id or local path)")
+        raise ConfigError(f"{view.path} records no policy model; pass --policy (a hub id or local path)")
     settings = DropoutSettings(
         model=str(model), engine=loaded.name if loaded else (opts.engine or policy_cfg.get("engine") or "transformers"),
         start_ratio=opts.start_ratio, seed=ctx.seed, sampling=dict(opts.sampling),
@@ -112,7 +117,7 @@ def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results
         if loaded is None:
             from tts.engines import load_engine
 
-            policy_engine = load_engine(settings.engine, settings.model, device=opts.device, dtype=opts.dtype)
+            policy_engine = load_engine(settings.engine, settings.model, **engine_options(view, settings.engine, opts))
         else:
             policy_engine = loaded
         try:
@@ -122,8 +127,22 @@ def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results
             if loaded is None:
                 policy_engine.close()
         ctx.report.count("generation_failures", len(warnings))
+        ctx.report.warnings.extend(warnings)
+        if warnings:
+            log.warning("dropout-ntp: %d of %d continuations failed; first: %s", len(warnings), len(todo), warnings[0])
         done = store.load()
     return dropout_pairs(ctx, plan, done, settings)
+
+
+def engine_options(view: RunView, engine: str, opts: PairOptions) -> dict[str, Any]:
+    """How to load the continuing engine: the options the run's rollouts were sampled with (a server's
+    ``base_url``, vLLM's ``tensor_parallel_size`` …) when it is the run's engine, then ``--device``/``--dtype``
+    and ``--engine-option`` given to this command."""
+    recorded = view.policy_engine if view.policy_engine.get("engine") == engine else {}
+    options = dict(recorded.get("options") or {})
+    options.update({k: v for k, v in (("device", opts.device), ("dtype", opts.dtype)) if v is not None})
+    options.update(opts.engine_options)
+    return options
 
 
 def _finish(ctx: Context, problems: list[Problem], results: dict[str, list[Pair] | str]) -> list[Pair]:
@@ -168,16 +187,17 @@ def build_pairs(
     system_message: str | None = None,
     policy: str | Engine | None = None,
     engine: str | None = None,
+    engine_options: dict[str, Any] | None = None,
     start_ratio: float = 0.5,
     chosen_from: str = "correct",
-    temperature: float = 0.7,
-    top_p: float = 1.0,
-    top_k: int | None = 50,
-    max_new_tokens: int = 2048,
+    temperature: float = DEFAULT_SAMPLING["temperature"],
+    top_p: float = DEFAULT_SAMPLING["top_p"],
+    top_k: int | None = DEFAULT_SAMPLING["top_k"],
+    max_new_tokens: int = DEFAULT_SAMPLING["max_new_tokens"],
     continuations: str | Path | None = None,
     batch_size: int = 4,
     device: str | None = None,
-    dtype: str = "auto",
+    dtype: str | None = None,
     progress: bool = True,
 ) -> PairSet:
     """Build the preference pairs of a run with one method.
@@ -195,6 +215,8 @@ def build_pairs(
         system_message: the system turn of TRL rows; default the policy's system message of the run.
         policy, engine, device, dtype: ``dropout-ntp`` only: the model that continues (default: the run's
             policy and engine), or an already loaded :class:`~tts.engines.Engine`.
+        engine_options: ``dropout-ntp`` only: options of the continuing engine, over those the run's rollouts
+            were sampled with (recorded in the manifest; used when the engine is the run's).
         start_ratio, chosen_from, temperature, top_p, top_k, max_new_tokens: ``dropout-ntp`` settings
             (InternVL's defaults).
         continuations: ``dropout-ntp`` only: the append-only continuation file (default
@@ -209,7 +231,8 @@ def build_pairs(
     view = load_run(run_dir, critic=critic, critic_required=name in ("prm", "step"), aggregation=aggregation,
                     system_message=system_message)
     opts = PairOptions(
-        min_margin=min_margin, threshold=threshold, policy=policy, engine=engine, start_ratio=start_ratio,
+        min_margin=min_margin, threshold=threshold, policy=policy, engine=engine,
+        engine_options=dict(engine_options or {}), start_ratio=start_ratio,
         chosen_from=chosen_from, continuations=continuations, batch_size=batch_size, device=device, dtype=dtype,
         progress=progress,
         sampling={"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_new_tokens": max_new_tokens},

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tts.engines.base import Engine, GenerationRequest, SamplingParams, problem_seed
+from tts.errors import ConfigError
 from tts.jsonl import JsonlAppender, iter_jsonl, write_json_atomic
 from tts.pairs.common import Context, make_pair, problem_issue, usable_samples
 from tts.pairs.rules import sample_capped, seeded_rng, truncate_words
@@ -45,8 +46,9 @@ from tts.prompts import IMAGE_PLACEHOLDER
 from tts.records import Problem
 from tts.rundir import ConfigConflict, config_differences
 from tts.runlock import writing_into
+from tts.sampling import DROPOUT_NTP_SAMPLING
 
-DEFAULT_SAMPLING = {"temperature": 0.7, "top_p": 1.0, "top_k": 50, "max_new_tokens": 2048}
+DEFAULT_SAMPLING = DROPOUT_NTP_SAMPLING  # InternVL's defaults, defined once in tts.sampling (the CLI reads them)
 
 
 def prompt_without_image(prompt: str) -> str:
@@ -108,7 +110,7 @@ def _chosen_samples(ctx: Context, problem: Problem, chosen_from: str) -> list[Sa
         if not pool:
             return NO_ROLLOUTS
     else:
-        raise ValueError(f"chosen_from must be 'correct' or 'any', not {chosen_from!r}")
+        raise ConfigError(f"--chosen-from (chosen_from) must be 'correct' or 'any', not {chosen_from!r}")
     if any(s.score is not None for s in pool):
         pool.sort(key=lambda s: (-(s.score if s.score is not None else float("-inf")), s.idx))
         return pool[: ctx.cap]
@@ -182,6 +184,8 @@ def generate_missing(jobs: Sequence[Job], store: ContinuationStore, engine: Engi
             results = call_isolated(lambda rs: engine.generate(rs, params), requests, lambda r: r.problem_id, warnings)
             rows = []
             for job, req, completions in zip(batch, requests, results):
+                if completions is not None and (not completions or completions[0].finish_reason == "error"):
+                    warnings.append(f"{req.problem_id}: the engine returned no continuation (finish_reason error)")
                 if not completions or completions[0].finish_reason == "error":
                     continue
                 c = completions[0]

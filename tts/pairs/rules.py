@@ -26,6 +26,8 @@ import random
 from collections.abc import Sequence
 from typing import TypeVar
 
+from tts.errors import ConfigError
+
 T = TypeVar("T")
 
 MAX_PAIRS_PER_PROBLEM = 15
@@ -48,7 +50,7 @@ def pair_cap(requested: int | None, *, rollouts: int) -> int:
     """Pairs kept per problem and pool: ``requested``, else MMPR's 15 (3 for sources over 500k rollouts)."""
     if requested is not None:
         if requested < 1:
-            raise ValueError("max_pairs_per_problem must be >= 1")
+            raise ConfigError("--max-pairs (max_pairs_per_problem) must be >= 1")
         return requested
     return LARGE_SOURCE_MAX_PAIRS if rollouts > LARGE_SOURCE_ROLLOUTS else MAX_PAIRS_PER_PROBLEM
 
@@ -69,7 +71,7 @@ def sample_capped(candidates: Sequence[T], cap: int, rng: random.Random) -> list
 def truncate_words(text: str, ratio: float = 0.5) -> str:
     """The DropoutNTP prefix: the first ``ratio`` of the space-separated words, stripped."""
     if not 0 < ratio < 1:
-        raise ValueError("start_ratio must be in (0, 1)")
+        raise ConfigError("--start-ratio (start_ratio) must be in (0, 1)")
     words = text.split(" ")
     return " ".join(words[: int(len(words) * ratio)]).strip()
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tts.api import POLICY_ENGINE
+from tts.labels import pick_critic
 from tts.prompts import PROMPT_SETS, build_prompt
 from tts.records import Grade, Problem, Record, Rollout, StepScores
-from tts.rundir import RunDir
+from tts.rundir import ConfigConflict, RunDir
 
 R = TypeVar("R", bound=Record)
 
@@ -66,6 +68,7 @@ class RunView:
     aggregation: str
     rollouts_total: int
     policy: dict[str, Any] = field(default_factory=dict)  # the run's bound policy config (model, engine, …)
+    policy_engine: dict[str, Any] = field(default_factory=dict)  # engine and options the rollouts were sampled with
     _prompts: dict[str, str] = field(default_factory=dict, repr=False)
     _images: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
@@ -85,24 +88,6 @@ class RunView:
         return [p for p in self.image_paths(problem) if not Path(p).is_file()]
 
 
-def pick_critic(run: RunDir, critic: str | None, *, required: bool) -> str | None:
-    """The critic label to read: the one asked for, else the run's only critic (an error when ambiguous)."""
-    available = run.critics()
-    if critic is not None:
-        if critic not in available:
-            raise ValueError(f"{run.path} has no scores from critic {critic!r}; available: {', '.join(available) or 'none'}")
-        return critic
-    if len(available) == 1:
-        return available[0]
-    if not available:
-        if required:
-            raise ValueError(f"{run.path} has no critic scores (scores/*.jsonl); score the rollouts first")
-        return None
-    if required:
-        raise ValueError(f"{run.path} has scores from several critics ({', '.join(available)}); choose one with critic=")
-    return None
-
-
 def _read(run: RunDir, cls: type[R], critic: str | None = None, keep: Callable[[dict[str, Any]], bool] | None = None) -> list[R]:
     """``RunDir.read`` that parses only the rows ``keep`` accepts (half of grades.jsonl is official grades)."""
     return run.read(cls, critic, keep=keep)  # duplicates, stale and foreign lines ignored as every reader does
@@ -115,7 +100,7 @@ def check_prompt_files(run: RunDir, prompt_cfg: dict[str, Any]) -> None:
         return
     current = PROMPT_SETS.get(prompt_cfg.get("set", "internvl_cot")).fingerprint()
     if current != stored:
-        raise ValueError(
+        raise ConfigConflict(
             f"{run.path} was sampled with other prompt files (prompt set {prompt_cfg.get('set')!r}, fingerprint "
             f"{stored}, now {current}); the rollouts' prompts cannot be re-rendered. Restore the prompt files "
             "the run was sampled with."
@@ -133,7 +118,7 @@ def load_run(run_dir: str | Path, *, critic: str | None = None, critic_required:
              aggregation: str = "mean", system_message: str | None = None) -> RunView:
     """Read problems, rollouts, strict grades and (optionally) one critic's scores of a run directory."""
     run = RunDir.open(run_dir, create=False)
-    label = pick_critic(run, critic, required=critic_required)
+    label = pick_critic(run, critic, required=critic_required, several="error" if critic_required else "none")
     prompt_cfg = run.config("prompt") or {}
     check_prompt_files(run, prompt_cfg)
     if system_message is None:
@@ -154,4 +139,5 @@ def load_run(run_dir: str | Path, *, critic: str | None = None, critic_required:
     for group in samples.values():
         group.sort(key=lambda x: x.idx)
     return RunView(Path(run.path).resolve(), run.problems(), samples, prompt_cfg.get("set", "internvl_cot"),
-                   system_message, label, aggregation, len(rollouts), dict(run.config("policy") or {}))
+                   system_message, label, aggregation, len(rollouts), dict(run.config("policy") or {}),
+                   dict(run.manifest.get(POLICY_ENGINE) or {}))

@@ -114,6 +114,10 @@ class Pair:
         }
 
 
+WARNING_EXAMPLES = 20
+"""Failure messages kept in a pair report (all of them are counted under ``counts``)."""
+
+
 @dataclass
 class PairReport:
     """How many problems yielded pairs, and for every other problem the reason it did not."""
@@ -124,6 +128,7 @@ class PairReport:
     pairs_by_kind: dict[str, int] = field(default_factory=dict)
     no_pairs: dict[str, list[str]] = field(default_factory=dict)  # reason -> problem ids
     counts: dict[str, int] = field(default_factory=dict)  # filter counters (substring skips, duplicates …)
+    warnings: list[str] = field(default_factory=list)  # why generation failed (dropout-ntp), one line each
 
     @property
     def pairs(self) -> int:
@@ -143,6 +148,7 @@ class PairReport:
             "no_pairs": {r: len(ids) for r, ids in sorted(self.no_pairs.items())},
             "no_pairs_problems": {r: list(ids) for r, ids in sorted(self.no_pairs.items())},
             "counts": dict(sorted(self.counts.items())),
+            "warnings": self.warnings[:WARNING_EXAMPLES],
         }
 
 

@@ -64,9 +64,14 @@ def merge_runs(shards: Sequence[str | Path], out: str | Path, *, partial: bool =
     merged.manifest["config"] = base
     merged.manifest["merged_from"] = [str(r.path) for r in runs]
     merged.manifest["models"] = runs[0].manifest.get("models", {})
+    if "policy_engine" in runs[0].manifest:  # how the policy was served (tts pairs --method dropout-ntp reuses it)
+        merged.manifest["policy_engine"] = runs[0].manifest["policy_engine"]
     recipe = runs[0].manifest.get("recipe")
     if recipe:
-        merged.manifest["recipe"] = {**recipe, "shard": None, "out": str(out)}
+        from tts.config import nested
+
+        recipe = nested(recipe)  # a run made before the config records stored flat keys
+        merged.manifest["recipe"] = {**recipe, "data": {**(recipe.get("data") or {}), "shard": None}, "out": str(out)}
     warnings: dict[str, dict[str, Any]] = {}
     stages: dict[str, dict[str, Any]] = {}
     for run in runs:

@@ -30,7 +30,7 @@ Reading and writing: the report reads the run as any reader does (no lock), so i
 a command writes the run. Its files are written under the run's writer lock: by the writer itself (the end
 of ``tts bestofn``), or by ``tts report`` when no other process writes the run. While one does, the report
 is returned (and printed) but its files are left to that writer (key ``not_written`` says so), so an
-older report never replaces a newer one.
+older report never replaces a newer one. Each file is replaced atomically (the plot too).
 
 Example:
     >>> report = build_report(RunDir.open("runs/demo", create=False), aggregations=["mean"])  # doctest: +SKIP
@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from tts.jsonl import write_bytes_atomic, write_json_atomic
+from tts.labels import pick_critic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
 from tts.runlock import holder, try_acquire
@@ -101,20 +102,34 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
     return accuracy, metrics
 
 
+def report_files(rules: str = "strict", name: str = "report") -> tuple[str, str]:
+    """The (JSON, plot) file names of a report: ``report.json`` / ``report-curves.png`` for the full strict
+    report; ``-<rules>`` for other grading rules; another ``name`` for a subset (``report-subset.json``).
+
+    >>> report_files(), report_files("official", "report-subset")
+    (('report.json', 'report-curves.png'), ('report-subset-official.json', 'report-subset-official-curves.png'))
+    """
+    stem = name if rules == "strict" else f"{name}-{rules}"
+    return f"{stem}.json", f"{stem}-curves.png"
+
+
 def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
                  plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
-                 progress: bool = False) -> dict[str, Any]:
+                 progress: bool = False, name: str = "report") -> dict[str, Any]:
     """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files
     (unless another process is writing the run: see the module docstring).
 
-    ``curves=False`` skips the curve analysis (only the selection accuracy is computed). ``critic``
-    defaults to :meth:`RunDir.default_critic` (never silently a scores file the run did not make).
+    ``curves=False`` skips the curve analysis (only the selection accuracy is computed). The curves read
+    the scores of ``critic`` (a label), else of the run's only critic; with several and none named this
+    raises instead of guessing. ``name`` is the file stem (:func:`report_files`): a report restricted to
+    some strategies or aggregations is written beside the full one, never over it.
     """
     writer = None if run.writable else holder(run.path)
-    critic = critic if critic is not None else run.default_critic()
     problems = {p.id: p for p in run.read(Problem)}
+    if curves and problems:
+        critic = pick_critic(run, critic)
     correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.rules == rules}
     accuracy, metrics = selection_accuracy(run, problems, correct)
     report: dict[str, Any] = {
@@ -143,9 +158,9 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
                                    draws=draws, seed=seed, resamples=resamples, plot=False,
                                    plot_convention=plot_convention, workers=workers, progress=progress))
     if run.ignored:
-        report["ignored_lines"] = {name: dict(counts) for name, counts in sorted(run.ignored.items())}
-    _write_report_files(run, report, "report.json" if rules == "strict" else f"report-{rules}.json",
-                        plot=plot and "curves" in report, plot_convention=plot_convention)
+        report["ignored_lines"] = {file: dict(counts) for file, counts in sorted(run.ignored.items())}
+    json_file, plot_file = report_files(rules, name)
+    _write_report_files(run, report, json_file, plot_file if plot and "curves" in report else None, plot_convention)
     return report
 
 
@@ -168,20 +183,21 @@ def _report_lock(run: RunDir) -> Iterator[str | None]:
         yield f"cannot write to {run.path} ({exc.strerror or exc})"
 
 
-def _write_report_files(run: RunDir, report: dict[str, Any], name: str, *, plot: bool, plot_convention: str) -> None:
-    """``report.json`` (or ``report-<rules>.json``) and the plot, each replaced atomically, under the lock."""
+def _write_report_files(run: RunDir, report: dict[str, Any], json_file: str, plot_file: str | None,
+                        convention: str) -> None:
+    """The report's JSON and plot, each replaced atomically, under the run's lock."""
     with _report_lock(run) as refused:
         if refused is not None:
             report["not_written"] = refused
-            log.warning("%s not updated: %s", run.path / name, refused)
+            log.warning("%s not updated: %s", run.path / json_file, refused)
             return
-        if plot:
-            report["plot"] = _write_plot(run, report, plot_convention)
-        write_json_atomic(run.path / name, report)
+        if plot_file is not None:
+            report["plot"] = _write_plot(run, report, plot_file, convention)
+        write_json_atomic(run.path / json_file, report)
 
 
-def _write_plot(run: RunDir, report: dict[str, Any], convention: str) -> str:
-    """Render the curves to a private temporary folder, then replace the run's plot atomically."""
+def _write_plot(run: RunDir, report: dict[str, Any], plot_file: str, convention: str) -> str:
+    """Render the curves in a private temporary folder, then replace the run's plot atomically."""
     from tts.analysis import plot_curves
 
     info = report["curve_info"]
@@ -189,22 +205,23 @@ def _write_plot(run: RunDir, report: dict[str, Any], convention: str) -> str:
     label = "first n samples" if convention == "first_n" else f"random n-subsets, {info['draws']} draws"
     title = f"{run.path.name}: critic {info['critic'] or 'none'}, {label}"
     with tempfile.TemporaryDirectory(prefix="tts-plot-") as tmp:
-        path = plot_curves(section, Path(tmp) / PLOT_FILE, aggregation=info["aggregations"][0], title=title)
-        write_bytes_atomic(run.path / PLOT_FILE, path.read_bytes())
-    return PLOT_FILE
+        path = plot_curves(section, Path(tmp) / plot_file, aggregation=info["aggregations"][0], title=title)
+        write_bytes_atomic(run.path / plot_file, path.read_bytes())
+    return plot_file
 
 
 def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
                  strategies: Sequence[str] | None = None, aggregations: Sequence[str] | None = None,
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
-                 plot_convention: str = "subsets", workers: int | None = None, progress: bool = False) -> dict[str, Any]:
+                 plot_convention: str = "subsets", workers: int | None = None, progress: bool = False,
+                 plot_file: str = PLOT_FILE) -> dict[str, Any]:
     """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
     ``plot``); empty when no problem has rollouts yet."""
     from tts.analysis import (
         DEFAULT_DRAWS,
-        ESTIMATORS,
         compute_curves,
         curve_section,
+        estimator,
         load_arrays,
         plot_curves,
     )
@@ -231,11 +248,11 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "critic": arrays.critic, "n_samples": arrays.n_samples, "units": "percent",
         "convention": "subsets", "draws": draws, "seed": seed, "bootstrap_resamples": resamples,
         "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
-        "estimators": {s: ESTIMATORS.get(s, "") for s in names if s not in unavailable},
+        "estimators": {s: estimator(s) for s in names if s not in unavailable},
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
     }
-    if plot:  # build_report writes the plot itself, atomically and under the lock; this is for direct use
+    if plot:  # build_report writes its plot itself (atomically, under the lock); this is for direct use
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
         title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
-        out["plot"] = plot_curves(sections[plot_convention], run.path / PLOT_FILE, aggregation=aggs[0], title=title).name
+        out["plot"] = plot_curves(sections[plot_convention], run.path / plot_file, aggregation=aggs[0], title=title).name
     return out

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
+from tts.labels import pick_critic
 from tts.records import Grade, Problem, Rollout, Selection, StepScores
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, by_problem, chunks, select_problems
@@ -52,8 +53,8 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
     sampling = run.config("sampling") or {}
     all_rollouts = run.read(Rollout)
     n = n or int(sampling.get("n") or 0) or max((r.sample_idx + 1 for r in all_rollouts), default=0)
-    if critic is not None and any(s.uses_scores for s in specs) and critic not in run.critics():
-        raise KeyError(f"{run.path} has no scores from critic {critic!r}; it has: {', '.join(run.critics()) or 'none'}")
+    if critic is not None and any(s.uses_scores for s in specs):
+        pick_critic(run, critic)  # an unknown label is an error naming the run's labels
     problems = select_problems(run, problems)
     rollouts = by_problem(all_rollouts)
     scores = {s.key(): s.scores for s in run.read(StepScores, critic)} if critic else {}

@@ -23,9 +23,12 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from tts.errors import UnknownName
 
 SCORE_UNIT_BITS = 32
 """Scores are compared as integers ``round(score * 2**SCORE_UNIT_BITS)``."""
@@ -51,7 +54,9 @@ or many, so the selection stage and the vectorised analysis agree bit for bit)."
 def check_aggregation(how: str) -> str:
     """``how`` if it names an aggregation, else a ``KeyError`` listing the known ones."""
     if how not in AGGREGATIONS:
-        raise KeyError(f"unknown aggregation {how!r}; known: {', '.join(AGGREGATIONS)}")
+        close = difflib.get_close_matches(how, AGGREGATIONS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownName(f"unknown aggregation {how!r}{hint}; known: {', '.join(AGGREGATIONS)}")
     return how
 
 
