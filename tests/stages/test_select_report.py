@@ -253,5 +253,10 @@ def test_a_report_of_a_run_on_a_read_only_mount_is_computed_not_written(tmp_path
         subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True, capture_output=True)
         report = build_report(RunDir.open(ro, create=False), aggregations=["mean"], draws=10, resamples=10)
         assert report["accuracy"] and "Read-only file system" in report["not_written"]
+        cli = subprocess.run([PYTHON, "-m", "tts", "report", str(ro), "--draws", "10", "--aggregation", "mean"],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"})
+        assert cli.returncode == 0, cli.stderr
+        assert "report files not written: cannot write to" in cli.stdout and "best_of_n" in cli.stdout
     finally:
         subprocess.run(["umount", str(ro)], capture_output=True)
