@@ -112,17 +112,24 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
     Re-running the same config resumes: every stage skips what is already on disk. A config whose
-    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`.
+    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`; a run
+    another process is writing raises :class:`~tts.runlock.RunBusy` (the lock is held until the report and
+    pairs are written).
     """
+    from tts.logs import attach_run_log
+
+    with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written
+        attach_run_log(run.path)
+        return _pipeline(run, config, progress)
+
+
+def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
-    from tts.logs import attach_run_log
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
 
     params, data, models = config.sampling, config.data, config.models
-    run = RunDir.open(config.out or default_out(config))
-    attach_run_log(run.path)
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,

@@ -50,7 +50,7 @@ def grade_run_dir(path: Path, rules: GradingRules, workers: int | None) -> None:
     from tts.rundir import RunDir
     from tts.stages import build_report, grade_run
 
-    run = RunDir.open(path, create=False)
+    run = RunDir.open(path, create=False, write=True)
     attach_run_log(run.path)
     written = timed(run, f"grade:{rules}", grade_run, run, rules=rules, workers=workers)
     typer.echo(f"{written} grades written ({rules})")

@@ -86,6 +86,9 @@ def report(
     print_cost(result, console)
     for name, why in result["curve_info"]["unavailable"].items():
         console.print(f"[yellow]{name}: not shown ({why})[/]")
+    if "not_written" in result:
+        console.print(f"[yellow]report files not written: {result['not_written']}[/]")
+        return
     json_file, _ = report_files(rules, "report-subset" if subset else "report")
     written = f"wrote {run.path / json_file}" + (f" and {run.path / result['plot']}" if "plot" in result else "")
     console.print(written + (" (a subset: report.json is left as it was)" if subset else ""))

@@ -87,7 +87,7 @@ def score(
     from tts.rundir import RunDir
     from tts.stages import score as score_stage
 
-    run = RunDir.open(run_dir, create=False)
+    run = RunDir.open(run_dir, create=False, write=True)
     attach_run_log(run.path)
     scorer = load_critic(critic_kind, critic, label=critic_label, device=device, dtype=dtype,
                          **key_values(critic_option))

@@ -1,11 +1,16 @@
-"""Stage 3: grade every rollout's final answer (``grades.jsonl``, one line per rollout and rules mode)."""
+"""Stage 3: grade every rollout's final answer (``grades.jsonl``, one line per rollout and rules mode).
+
+Each grade carries the :func:`~tts.records.hash_text` of the rollout text it judged, so a grade whose
+rollout changed since is ignored on reading and graded again.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from tts.progress import progress_bar
-from tts.records import Grade, GradingRules, Problem, Rollout
+from tts.records import Grade, GradingRules, Problem, Rollout, hash_text
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, chunks, select_problems
 
@@ -31,7 +36,9 @@ def grade_run(run: RunDir, problems: Sequence[Problem] | None = None, *, rules: 
                      if (r.problem_id, r.sample_idx, rules) in done])
         for batch in chunks(todo, batch_size):
             items = [(r.text, by_id[r.problem_id], r.sample_idx) for r in batch]
-            written += run.append(grader.grade(items))
+            hashes = {(r.problem_id, r.sample_idx): hash_text(r.text) for r in batch}
+            written += run.append([dataclasses.replace(g, text_hash=hashes.get((g.problem_id, g.sample_idx)))
+                                   for g in grader.grade(items)])
             advance(len(batch))
             after_batch()
     run.update_stage(f"grade:{rules}", graded=len([k for k in run.keys(Grade) if k[2] == rules]))
