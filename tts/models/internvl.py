@@ -262,10 +262,12 @@ def load_internvl(model_id: str, *, device: str | None = None, dtype: str = "aut
     if device_map:
         kwargs["device_map"] = device_map
     if style == "remote":
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from tts.models.remote_code import load_remote_model
 
         tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision, trust_remote_code=True, use_fast=False)
-        model = AutoModel.from_pretrained(model_id, trust_remote_code=True, low_cpu_mem_usage=True, **kwargs).eval()
+        model = load_remote_model(model_id, low_cpu_mem_usage=True, **kwargs).eval()
         adapter_cls, extra = RemoteInternVL, {"tokenizer": tokenizer}
     elif style == "native":
         from transformers import AutoModelForImageTextToText, AutoProcessor

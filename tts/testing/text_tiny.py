@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TEXT_TINY_VERSION = 1
+TEXT_TINY_VERSION = 2  # 2: the tiny tokenizer built from the trained object (loads on transformers 4.57)
 
 
 def build_text_tiny(directory: str | os.PathLike[str], *, seed: int = 0, hidden: int = 128, layers: int = 2,

@@ -20,8 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# Bump when the recipe changes so stale caches are rebuilt.
-TINY_VERSION = 2
+# Bump when the recipe changes so stale caches are rebuilt (3: the remote-code variants without post_init).
+TINY_VERSION = 3
 
 IMAGE_TOKENS = {
     "start_image_token": "<img>",
@@ -71,12 +71,16 @@ _CORPUS = [
 
 @dataclass(frozen=True)
 class TinyCheckpoints:
-    """Transformers-native policy and critic, plus the same pair in the original remote-code layout."""
+    """Transformers-native policy and critic, plus the same pair in the original remote-code layout, twice:
+    with a model class that calls ``post_init()`` and with one that does not (as the hub's InternVL3,
+    InternVL3.5 and VisualPRM files; transformers 5 cannot load those without help)."""
 
     policy: Path
     critic: Path
     policy_remote: Path
     critic_remote: Path
+    policy_no_post_init: Path
+    critic_no_post_init: Path
 
 
 def _corpus() -> list[str]:
@@ -90,10 +94,11 @@ def _corpus() -> list[str]:
 
 def build_tokenizer(vocab_size: int = 1024):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization) with InternVL's and ChatML's special tokens."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast
 
     raw = Tokenizer(models.BPE())
+    raw.normalizer = normalizers.NFC()  # as Qwen2's tokenizer
     raw.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(_QWEN2_SPLIT), behavior="isolated"),
@@ -105,11 +110,10 @@ def build_tokenizer(vocab_size: int = 1024):
         vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
     )
     raw.train_from_iterator(_corpus(), trainer)
-    model = json.loads(raw.to_str())["model"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
-    tok = Qwen2Tokenizer(
-        vocab=model["vocab"],
-        merges=merges,  # transformers 5 wants tuples here
+    # Wrapping the trained tokenizer object works on every supported transformers (4.57's Qwen2Tokenizer is
+    # the file-based slow one; 5.x's takes vocab/merges); both give the same vocabulary and ids.
+    tok = Qwen2TokenizerFast(
+        tokenizer_object=raw,
         unk_token=None,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
@@ -276,16 +280,42 @@ def _native_to_remote(native_dir: str | os.PathLike[str]) -> dict:
     return out
 
 
+NO_POST_INIT_CLASS = "TinyInternVLChatModelWithoutPostInit"
+
+
+def without_post_init(remote_dir: str | os.PathLike[str], directory: str | os.PathLike[str]) -> Path:
+    """A copy of a tiny remote-code checkpoint whose ``auto_map`` names the model class that never calls
+    ``post_init()`` (same files, same weights: only the class that ``AutoModel`` builds differs)."""
+    import shutil
+
+    directory = Path(directory)
+    shutil.copytree(remote_dir, directory)
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    module = config["auto_map"]["AutoModel"].rsplit(".", 1)[0]
+    config["auto_map"]["AutoModel"] = f"{module}.{NO_POST_INIT_CLASS}"
+    config["architectures"] = [NO_POST_INIT_CLASS]
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return directory
+
+
 def build_tiny(directory: str | os.PathLike[str], seed: int = 0) -> TinyCheckpoints:
     """Build the tiny policy and critic (native under ``policy``/``critic``; the same weights in the
-    remote-code layout under ``policy-remote``/``critic-remote``)."""
+    remote-code layout under ``policy-remote``/``critic-remote``, and again with a model class that skips
+    ``post_init()`` under ``policy-remote-no-post-init``/``critic-remote-no-post-init``)."""
     directory = Path(directory)
     tok = build_tokenizer()
+    policy_remote = build_remote_internvl(directory / "policy-remote", tokenizer=tok,
+                                          weights_from=build_internvl(directory / "policy", seed=seed, tokenizer=tok))
+    critic_remote = build_remote_internvl(directory / "critic-remote", tokenizer=tok,
+                                          weights_from=build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok))
     out = TinyCheckpoints(
-        policy=build_internvl(directory / "policy", seed=seed, tokenizer=tok),
-        critic=build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok),
-        policy_remote=build_remote_internvl(directory / "policy-remote", tokenizer=tok, weights_from=directory / "policy"),
-        critic_remote=build_remote_internvl(directory / "critic-remote", tokenizer=tok, weights_from=directory / "critic"),
+        policy=directory / "policy",
+        critic=directory / "critic",
+        policy_remote=policy_remote,
+        critic_remote=critic_remote,
+        policy_no_post_init=without_post_init(policy_remote, directory / "policy-remote-no-post-init"),
+        critic_no_post_init=without_post_init(critic_remote, directory / "critic-remote-no-post-init"),
     )
     (directory / "TINY.json").write_text(json.dumps({"version": TINY_VERSION, "seed": seed}) + "\n")
     return out
@@ -300,4 +330,6 @@ def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int 
     target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}",
                           lambda d: build_tiny(d, seed=seed), cache_dir)
     return TinyCheckpoints(policy=target / "policy", critic=target / "critic",
-                           policy_remote=target / "policy-remote", critic_remote=target / "critic-remote")
+                           policy_remote=target / "policy-remote", critic_remote=target / "critic-remote",
+                           policy_no_post_init=target / "policy-remote-no-post-init",
+                           critic_no_post_init=target / "critic-remote-no-post-init")
