@@ -52,12 +52,17 @@ class TextPRMCheckpoints:
     visualprm_lm: Path
 
 
+def _training_texts() -> list[str]:
+    from tts.prompts import prompts_dir
+
+    return list(_CORPUS) + [p.read_text(encoding="utf-8") for p in sorted(prompts_dir().glob("*.txt"))]
+
+
 def build_step_tag_tokenizer(vocab_size: int = 768):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization, ChatML specials) in which ``" ки"`` is one token."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import Qwen2TokenizerFast
 
-    from tts.prompts import prompts_dir
     from tts.testing.tiny import _QWEN2_SPLIT, CHATML_TOKENS
 
     raw = Tokenizer(models.BPE())
@@ -69,8 +74,7 @@ def build_step_tag_tokenizer(vocab_size: int = 768):
     raw.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    texts = list(_CORPUS) + [p.read_text(encoding="utf-8") for p in sorted(prompts_dir().glob("*.txt"))]
-    raw.train_from_iterator(texts * 8, trainer)
+    raw.train_from_iterator(_training_texts() * 8, trainer)
     # Wrapping the trained object works on every supported transformers (see tts.testing.tiny.build_tokenizer).
     tok = Qwen2TokenizerFast(tokenizer_object=raw, unk_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     tok.add_special_tokens({"additional_special_tokens": list(CHATML_TOKENS)})
@@ -140,7 +144,9 @@ def text_prm_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: 
     import transformers
 
     from tts.testing.cache import cached_build
+    from tts.testing.tiny import _corpus, corpus_key
 
-    target = cached_build(f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}",
+    key = corpus_key(_training_texts() + _corpus())  # the visualprm pair uses the InternVL tiny tokenizer
+    target = cached_build(f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}-c{key}",
                           lambda d: build_text_prms(d, seed=seed), cache_dir)
     return TextPRMCheckpoints(target / "math-shepherd", target / "visualprm", target / "visualprm-lm")

@@ -92,6 +92,15 @@ def _corpus() -> list[str]:
     return texts * 4
 
 
+def corpus_key(texts: list[str]) -> str:
+    """A short hash of a tokenizer's training texts, part of the cache keys: the tiny tokenizers learn from
+    every ``prompts/*.txt``, so adding or editing a prompt file changes the checkpoints and must not hit a
+    stale cache."""
+    import hashlib
+
+    return hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:8]
+
+
 def build_tokenizer(vocab_size: int = 1024):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization) with InternVL's and ChatML's special tokens."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
@@ -327,7 +336,7 @@ def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int 
 
     from tts.testing.cache import cached_build
 
-    target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}",
+    target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}-c{corpus_key(_corpus())}",
                           lambda d: build_tiny(d, seed=seed), cache_dir)
     return TinyCheckpoints(policy=target / "policy", critic=target / "critic",
                            policy_remote=target / "policy-remote", critic_remote=target / "critic-remote",
