@@ -16,7 +16,7 @@ Keys of ``report.json``:
     The same three blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
 ``curve_info``
     Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
-``overall``, ``comparison``, ``cost``, ``official_notes``
+``overall``, ``comparison``, ``cost``, ``fidelity``, ``official_notes``
     See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
 
@@ -35,7 +35,7 @@ from tts.jsonl import write_json_atomic
 from tts.labels import pick_critic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
-from tts.stages.report_sections import comparison_section, cost_section, overall_section
+from tts.stages.report_sections import comparison_section, cost_section, fidelity_section, overall_section
 
 PLOT_FILE = "report-curves.png"
 
@@ -123,6 +123,7 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     report["overall"] = overall_section(metrics)
     report["comparison"] = comparison_section(run, metrics, report["overall"])
     report["cost"] = cost_section(run)
+    report["fidelity"] = fidelity_section(run)
     if rules == "official":
         from tts.grading import official_fallback_note
 

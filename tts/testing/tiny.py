@@ -134,14 +134,15 @@ def build_tokenizer(vocab_size: int = 1024):
     return tok
 
 
-def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_heads: int, image_size: int):
+def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_heads: int, image_size: int,
+                     vision_hidden: int = 32, tie_embeddings: bool = True):
     from transformers import InternVLConfig, InternVLVisionConfig, Qwen2Config
 
     vision = InternVLVisionConfig(
-        hidden_size=32,
+        hidden_size=vision_hidden,
         num_hidden_layers=2,
         num_attention_heads=2,
-        intermediate_size=64,
+        intermediate_size=vision_hidden * 2,
         image_size=[image_size, image_size],
         patch_size=[14, 14],
         use_absolute_position_embeddings=True,
@@ -154,7 +155,7 @@ def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_head
         num_attention_heads=heads,
         num_key_value_heads=kv_heads,
         max_position_embeddings=8192,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tie_embeddings,
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
     )
@@ -165,6 +166,7 @@ def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_head
         image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
         image_seq_length=int(patches * 0.25),
         downsample_ratio=0.5,
+        **({} if tie_embeddings else {"tie_word_embeddings": False}),
     )
 
 
@@ -179,8 +181,16 @@ def build_internvl(
     image_size: int = 56,
     max_tiles: int = 6,
     tokenizer=None,
+    vision_hidden: int = 32,
+    lm_head_scale: float | None = None,
 ) -> Path:
-    """Build one tiny ``InternVLForConditionalGeneration`` checkpoint with its processor into ``directory``."""
+    """Build one tiny ``InternVLForConditionalGeneration`` checkpoint with its processor into ``directory``.
+
+    ``vision_hidden`` sets the vision tower's width (2 heads). ``lm_head_scale`` unties the LM head from the
+    token embeddings and multiplies it, which makes the random model's next-token logits peaked, so that
+    greedy decoding is not decided by rounding noise (where two numerical paths must agree on greedy
+    outputs); an untied head also keeps a random model from merely repeating its input token.
+    """
     import torch
     from transformers import (
         GenerationConfig,
@@ -194,9 +204,13 @@ def build_internvl(
     hf_logging.disable_progress_bar()
     directory = Path(directory)
     tok = tokenizer if tokenizer is not None else build_tokenizer()
-    config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size)
+    config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size,
+                              vision_hidden=vision_hidden, tie_embeddings=lm_head_scale is None)
     torch.manual_seed(seed)
     model = InternVLForConditionalGeneration(config).eval()
+    if lm_head_scale is not None:
+        with torch.no_grad():
+            model.get_output_embeddings().weight.mul_(lm_head_scale)
     model.generation_config = GenerationConfig(
         eos_token_id=config.text_config.eos_token_id, pad_token_id=config.text_config.pad_token_id
     )
