@@ -15,12 +15,17 @@ from tts.models.remote_code import ensure_post_init, post_init_ran, remote_model
 TRANSFORMERS_5 = Version(transformers.__version__) >= Version("5")
 
 
-def test_the_tiny_variant_reproduces_the_upstream_failure_without_help(tiny):
+def test_the_tiny_variant_reproduces_the_upstream_failure_without_help(tiny, tmp_path):
     """Plain ``AutoModel`` on the variant fails under transformers 5 exactly as users report; 4.57 loads it."""
+    import shutil
+    import uuid
+
     from transformers import AutoModel
 
-    path = str(tiny.critic_no_post_init)
+    # A directory of its own name gets a dynamic module of its own: a class no earlier load has guarded.
+    path = str(shutil.copytree(tiny.critic_no_post_init, tmp_path / f"unguarded-{uuid.uuid4().hex[:12]}"))
     cls = remote_model_class(path)
+    assert "_tts_post_init_guard" not in vars(cls)
     assert cls.__name__ == "TinyInternVLChatModelWithoutPostInit"
     if TRANSFORMERS_5:
         with pytest.raises(AttributeError, match="all_tied_weights_keys"):

@@ -14,7 +14,7 @@ from tts.stages.report_sections import fidelity_lines, fidelity_section
 from tts.stages.sample import prompt_binding
 
 REPRODUCTIONS = sorted(p.stem for p in recipes_dir().glob("internvl3-*_visualprm-bo8.yaml"))
-REFERENCE_SAMPLING = {"n": 8, "temperature": 0.7, "top_p": 0.95, "top_k": None, "max_new_tokens": 4096, "seed": 0,
+REFERENCE_SAMPLING = {"n": 8, "temperature": 0.7, "top_p": 0.95, "top_k": 50, "max_new_tokens": 4096, "seed": 0,
                       "first_greedy": True, "stop_on_repetition": True}
 
 
@@ -52,11 +52,12 @@ def test_a_reproduction_run_is_reported_faithful(tmp_path):
 def test_every_departure_from_the_reference_evaluation_is_listed(tmp_path):
     critic = _critic_info(score_rounding="none", max_steps=None, system_message="",
                           system_message_source="argument")
-    run = _run(tmp_path, "internvl_cot_open_qa", {"temperature": 0.6}, critic)
+    run = _run(tmp_path, "internvl_cot_open_qa", {"temperature": 0.6, "top_k": None}, critic)
     section = fidelity_section(run)
     assert not section["faithful"]
     text = "\n".join(section["deviations"])
     for fragment in ("prompt set internvl_cot_open_qa", "MMMU open questions", "temperature 0.6 (reference 0.7)",
+                     "top_k None (reference 50)",
                      "float32 (score_rounding none)", "system message given explicitly (empty system turn)"):
         assert fragment in text, fragment
     assert any("step cap none" in n for n in section["notes"])
@@ -72,7 +73,8 @@ def test_a_run_sampled_without_the_response_rule_is_flagged(tmp_path):
 @pytest.mark.parametrize("name", REPRODUCTIONS)
 def test_reproduction_recipes_state_their_fidelity_settings(name):
     cfg = load_recipe(name)
-    assert cfg.prompt_set == "internvl_cot" and (cfg.temperature, cfg.top_p, cfg.first_greedy) == (0.7, 0.95, True)
+    assert cfg.prompt_set == "internvl_cot"
+    assert (cfg.temperature, cfg.top_p, cfg.top_k, cfg.first_greedy, cfg.max_new_tokens) == (0.7, 0.95, 50, True, 4096)
     assert cfg.critic_options == {"max_steps": 12, "default_system_message": "visualprm_system",
                                   "score_rounding": "bf16"}
 

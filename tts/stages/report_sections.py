@@ -91,7 +91,10 @@ def cost_section(run: RunDir) -> dict[str, Any]:
 
 REFERENCE_EVALUATION = "VLMEvalKit@3b6bca0f (2025-04-29): InternVLChat Best-of-N with VisualPRM, bf16 GPU"
 REFERENCE_PROMPT_SET = "internvl_cot"
-REFERENCE_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "first_greedy": True, "max_new_tokens": 4096}
+REFERENCE_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "top_k": 50, "first_greedy": True, "max_new_tokens": 4096}
+"""VLMEvalKit@3b6bca0f ``generate_v2``: temperature 0.7, top-p 0.95, sample 0 greedy, 4096 new tokens; ``model.chat``
+passes no top-k, so transformers 4.x's ``GenerationConfig`` default (50) applies (InternVL3's
+generation_config.json sets none)."""
 _PRM_CRITICS = ("visualprm", "visualprm-orm")
 
 
@@ -192,8 +195,8 @@ def fidelity_lines(fidelity: dict[str, Any]) -> list[str]:
                + (" (cut at <|im_end|>, stripped)" if fidelity.get("response_text") == "model.chat" else ""))
     smp = fidelity.get("sampling") or {}
     if any(v is not None for v in smp.values()):
-        out.append(f"  sampling: temperature {smp.get('temperature')}, top-p {smp.get('top_p')}, sample 0 greedy "
-                   f"{smp.get('first_greedy')}, {smp.get('max_new_tokens')} new tokens")
+        out.append(f"  sampling: temperature {smp.get('temperature')}, top-p {smp.get('top_p')}, top-k {smp.get('top_k')}, "
+                   f"sample 0 greedy {smp.get('first_greedy')}, {smp.get('max_new_tokens')} new tokens")
     out.append(f"  policy system message: {fidelity.get('policy_system_message')}")
     for label, c in (fidelity.get("critics") or {}).items():
         cap = c.get("max_steps")
