@@ -47,7 +47,7 @@ def reference_response(raw: str) -> str:
     """The response as InternVL's ``model.chat`` returns it: the decode cut at the first ``<|im_end|>``
     (``response.split(template.sep.strip())[0]``) and stripped of surrounding whitespace.
 
-    >>> reference_response(" The answer is 4.\n\n")
+    >>> reference_response(" The answer is 4.\\n\\n")
     'The answer is 4.'
     """
     return raw.split(END_OF_TURN, 1)[0].strip()
