@@ -73,15 +73,16 @@ def test_a_run_sampled_without_the_response_rule_is_flagged(tmp_path):
 @pytest.mark.parametrize("name", REPRODUCTIONS)
 def test_reproduction_recipes_state_their_fidelity_settings(name):
     cfg = load_recipe(name)
-    assert cfg.prompt_set == "internvl_cot"
-    assert (cfg.temperature, cfg.top_p, cfg.top_k, cfg.first_greedy, cfg.max_new_tokens) == (0.7, 0.95, 50, True, 4096)
-    assert cfg.critic_options == {"max_steps": 12, "default_system_message": "visualprm_system",
-                                  "score_rounding": "bf16"}
+    s = cfg.sampling
+    assert cfg.data.prompt_set == "internvl_cot"
+    assert (s.temperature, s.top_p, s.top_k, s.first_greedy, s.max_new_tokens) == (0.7, 0.95, 50, True, 4096)
+    assert cfg.models.critic_options == {"max_steps": 12, "default_system_message": "visualprm_system",
+                                         "score_rounding": "bf16"}
 
 
 def test_the_2509_recipe_is_todays_vlmevalkit_and_claims_no_published_numbers():
     cfg = load_recipe("internvl3-8b_visualprm-bo8_vlmevalkit-2509")
-    assert (cfg.prompt_set, cfg.temperature) == ("internvl_cot_2509", 0.6) and not cfg.expected
+    assert (cfg.data.prompt_set, cfg.sampling.temperature) == ("internvl_cot_2509", 0.6) and not cfg.expected
 
 
 def test_tts_report_prints_the_fidelity_lines_under_the_published_comparison(tmp_path, monkeypatch):
