@@ -54,7 +54,7 @@ step "tiny checkpoints and benchmark copies (built locally) in $OUT"
 [ -f "$CK/policy/config.json" ] || run "$PY" bench/gpu_check.py build "$CK"
 [ -d "$DATA/MMMU" ] || run "$PY" bench/gpu_check.py data "$DATA"
 
-COMMON=(--policy "$CK/policy" --critic "$CK/critic" --n 4 --first-greedy --max-new-tokens 48 --seed 0
+COMMON=(--policy "$CK/policy" --critic "$CK/critic" --n 4 --first-greedy --max-new-tokens 48 --top-k 50 --seed 0
         --benchmark demo --benchmark "mmmu:validation@Math" --limit 4 --data-dir "$DATA"
         --strategy best_of_n --strategy greedy --critic-option score_rounding=bf16)
 
@@ -76,7 +76,7 @@ run "$PY" -m tts bestofn "${COMMON[@]}" --engine transformers --device "$DEVICE"
   --out "$OUT/b"
 
 step "the transformers $DTYPE_C critic on A's rollouts (label $LABEL)"
-run "$PY" -m tts score "$OUT/a" --critic "$CK/critic" --label "$LABEL" --critic-option score_rounding=bf16 \
+run "$PY" -m tts score "$OUT/a" --critic "$CK/critic" --critic-label "$LABEL" --critic-option score_rounding=bf16 \
   --device "$DEVICE" --dtype "$DTYPE_C"
 
 step "compare"
