@@ -43,12 +43,12 @@ def ensure_post_init(cls: type) -> type:
     """
     if cls.__dict__.get(_GUARD):
         return cls
-    original = cls.__init__
+    original = cls.__init__  # type: ignore[misc]
 
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        if type(self).__init__ is __init__ and not post_init_ran(self):
+        if type(self).__init__ is __init__ and not post_init_ran(self):  # the outermost __init__
             log.debug("%s.__init__ did not call post_init(); calling it", type(self).__name__)
             self.post_init()
 

@@ -153,7 +153,7 @@ def fidelity_section(run: RunDir) -> dict[str, Any]:
     prompt_cfg = run.config("prompt") or {}
     name = prompt_cfg.get("set")
     prompt: dict[str, Any] = {"name": name}
-    if name in PROMPT_SETS:
+    if isinstance(name, str) and name in PROMPT_SETS:
         prompt.update(PROMPT_SETS.get(name).describe())
     if name is None:
         notes.append("no rollouts sampled yet: prompt set unknown")

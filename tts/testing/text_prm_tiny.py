@@ -61,7 +61,7 @@ def _training_texts() -> list[str]:
 def build_step_tag_tokenizer(vocab_size: int = 768):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization, ChatML specials) in which ``" ки"`` is one token."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-    from transformers import Qwen2TokenizerFast
+    from transformers import Qwen2TokenizerFast  # type: ignore[attr-defined]  # lazily exported
 
     from tts.testing.tiny import _QWEN2_SPLIT, CHATML_TOKENS
 

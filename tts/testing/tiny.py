@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Bump when the recipe changes so stale caches are rebuilt (3: the remote-code variants without post_init).
 TINY_VERSION = 3
@@ -104,7 +105,7 @@ def corpus_key(texts: list[str]) -> str:
 def build_tokenizer(vocab_size: int = 1024):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization) with InternVL's and ChatML's special tokens."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-    from transformers import Qwen2TokenizerFast
+    from transformers import Qwen2TokenizerFast  # type: ignore[attr-defined]  # lazily exported
 
     raw = Tokenizer(models.BPE())
     raw.normalizer = normalizers.NFC()  # as Qwen2's tokenizer
@@ -160,13 +161,14 @@ def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_head
         pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
     )
     patches = (image_size // 14) ** 2
+    untie: dict[str, Any] = {} if tie_embeddings else {"tie_word_embeddings": False}
     return InternVLConfig(
         vision_config=vision,
         text_config=text,
         image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
         image_seq_length=int(patches * 0.25),
         downsample_ratio=0.5,
-        **({} if tie_embeddings else {"tie_word_embeddings": False}),
+        **untie,
     )
 
 
