@@ -18,7 +18,9 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
 
 ``rollouts.jsonl`` — :class:`Rollout`
     ``problem_id, sample_idx, text, finish_reason, prompt_tokens, completion_tokens, seconds, model, engine,
-    seed?, flags``. ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
+    seed?, flags``. ``text`` is the response as InternVL's ``model.chat`` returns it (cut at ``<|im_end|>``,
+    stripped; :func:`tts.stages.sample.reference_response`), ``completion_tokens`` counts the raw decode.
+    ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
     wall time of the engine call that produced it, so the sum over rollouts is the sampling wall time.
     ``seed`` is the per-problem seed the engine was given. ``flags`` holds markers such as ``greedy`` or
     ``repetition``.

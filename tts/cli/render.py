@@ -36,7 +36,11 @@ def print_report(report: dict[str, Any], title: str = "Accuracy (%)") -> None:
 
 
 def print_comparison(report: dict[str, Any], console: Any) -> None:
+    """Published numbers beside ours, then the evaluation-fidelity settings the run used."""
+    from rich.markup import escape
     from rich.table import Table
+
+    from tts.stages.report_sections import fidelity_lines
 
     for expected_rule, block in report.get("comparison", {}).items():
         table = Table(title=f"Ours vs published: {expected_rule} (our rule: {block.get('rule') or 'not run'})")
@@ -47,6 +51,8 @@ def print_comparison(report: dict[str, Any], console: Any) -> None:
             delta = "-" if row["delta"] is None else f"{row['delta']:+.1f}"
             table.add_row(bench, ours, f"{row['expected']:.1f}", delta)
         console.print(table)
+    for line in fidelity_lines(report.get("fidelity") or {}):
+        console.print(escape(line))
 
 
 def print_cost(report: dict[str, Any], console: Any) -> None:

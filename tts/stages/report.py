@@ -16,7 +16,7 @@ Keys of ``report.json``:
     The same three blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
 ``curve_info``
     Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
-``overall``, ``comparison``, ``cost``, ``official_notes``
+``overall``, ``comparison``, ``cost``, ``fidelity``, ``official_notes``
     See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
 ``ignored_lines``
@@ -52,7 +52,7 @@ from tts.labels import pick_critic
 from tts.records import Grade, Problem, Selection
 from tts.rundir import RunDir
 from tts.runlock import holder, try_acquire
-from tts.stages.report_sections import comparison_section, cost_section, overall_section
+from tts.stages.report_sections import comparison_section, cost_section, fidelity_section, overall_section
 
 PLOT_FILE = "report-curves.png"
 
@@ -144,6 +144,7 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     report["overall"] = overall_section(metrics)
     report["comparison"] = comparison_section(run, metrics, report["overall"])
     report["cost"] = cost_section(run)
+    report["fidelity"] = fidelity_section(run)
     if writer is not None:
         report["in_progress"] = writer.describe()
         log.warning("%s is being written by %s: this report rests on the records written so far", run.path,
