@@ -82,7 +82,7 @@ def test_the_estimate_equals_the_continuations_made(tmp_path):
     assert first.cost.continuations + first.cost.failed * K == estimates[-1].continuations == 9 * K
     second = _label(run, FakeEngine(), on_estimate=estimates.append)
     assert estimates[-1].continuations == second.cost.continuations == K  # only the failed prefix
-    assert second.total_cost["continuations"] == 9 * K and second.incomplete == 0
+    assert second.total_cost["continuations"] == 9 * K and second.total_cost["steps"] == 9 and second.incomplete == 0
 
 
 def test_failures_are_retried_and_the_result_equals_a_clean_run(tmp_path):
@@ -163,7 +163,7 @@ def test_a_folder_outside_the_run_leaves_the_run_untouched(run_path, tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     (entry,) = meta.values()
     assert entry["root"] == str(run_path.resolve()) and entry["length"] == 3
-    with pytest.raises(TTSError, match="run.created"):  # another run's labels do not mix in
+    with pytest.raises(TTSError, match=r"run\.path: the labels were made with"):  # another run's do not mix in
         _label(small_run(tmp_path / "other"), FakeEngine(), out=out)
 
 

@@ -4,8 +4,9 @@ Where the labels live: ``RUN/labels/`` unless ``out`` says otherwise. Inside the
 rollouts they describe, and the run's writer lock is held while they are written (like every command that
 writes into a run). A long label job on a run others are still working on (scoring with another critic, say)
 can write to a folder outside it instead (``out``): the run is then only read (no lock, not a byte changed) and
-the folder has its own writer lock. Either way the folder binds the run it labels (its creation time), so the
-labels of two runs never mix.
+the folder has its own writer lock. Either way the folder binds the run it labels (its creation time, and its
+path when the folder is outside it), and every journal line carries the text hash of its rollout, so the labels
+of two runs, or of an edited rollout, never mix.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class LabelResult:
     out: Path
     estimate: Estimate
     cost: Cost | None = None  # None for a dry run
-    total_cost: dict[str, Any] = field(default_factory=dict)  # over every call on this folder
+    total_cost: dict[str, Any] = field(default_factory=dict)  # of every journaled step (killed calls included)
     labelled: int = 0  # rollouts with every step labelled
     incomplete: int = 0  # rollouts still missing a step (a failed generation; the next call retries)
     steps: int = 0
@@ -108,9 +109,14 @@ def _engine_options(run: RunDir, engine: str, options: Mapping[str, Any], device
     return out
 
 
-def _bound(run: RunDir, settings: MCSettings, model: str, engine: str) -> dict[str, Any]:
-    return {"mc": settings.to_json(), "run": {"created": run.manifest.get("created")},
-            "prompt": run.config("prompt") or {}, "policy": {"model": model, "engine": engine}}
+def _bound(run: RunDir, settings: MCSettings, model: str, engine: str, *, inside: bool) -> dict[str, Any]:
+    """What the folder binds. The run: its creation time, and its path when the folder lies outside it (a folder
+    inside a run moves with it)."""
+    identity = {"created": run.manifest.get("created")}
+    if not inside:
+        identity["path"] = str(run.path.resolve())
+    return {"mc": settings.to_json(), "run": identity, "prompt": run.config("prompt") or {},
+            "policy": {"model": model, "engine": engine}}
 
 
 def _lock_folder(run: RunDir, folder: LabelFolder) -> contextlib.AbstractContextManager[Any]:
@@ -195,7 +201,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
             wanted = {p.id for p in problems}
             chosen = [p for p in chosen if p.id in wanted]
         selection = select_targets(chosen, run.read(Rollout), rollouts_per_problem=rollouts, max_steps=max_steps)
-        bound = _bound(run, settings, model, engine_name)
+        bound = _bound(run, settings, model, engine_name, inside=inside)
         folder.check(bound)
         hashes = {t.key: t.rollout.text_hash for t in selection.targets}
         done, ignored = folder.read_journal(hashes)
@@ -222,8 +228,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
                               batch_size=batch_size, rollouts=rollouts, workers=workers, total=plan.continuations,
                               progress=progress)
                 log.info("%s: %s", folder.path, cost.describe())
-            total = folder.add_cost(cost.to_json())
-            return _finish(run, folder, selection, done, prompts_set, threshold, plan, cost, total, ignored)
+            return _finish(run, folder, selection, done, prompts_set, threshold, plan, cost, journal_cost(done), ignored)
     finally:
         if owned_engine is not None:
             owned_engine.close()
@@ -375,6 +380,14 @@ def _finish(run: RunDir, folder: LabelFolder, selection: Selection, done: Mappin
     }
     write_json_atomic(folder.path / REPORT_FILE, report)
     return LabelResult(folder.path, plan, cost, total, len(labels), len(incomplete), steps, positive, skipped, files)
+
+
+def journal_cost(done: Mapping[tuple, MCStep]) -> dict[str, Any]:
+    """What the journaled steps cost, summed from the journal itself, so work of a killed call is counted."""
+    steps = list(done.values())
+    return {"steps": sum(s.total > 0 for s in steps), "continuations": sum(s.total for s in steps),
+            "tokens": sum(s.tokens for s in steps), "prompt_tokens": sum(s.prompt_tokens for s in steps),
+            "engine_seconds": round(sum(s.seconds for s in steps), 3)}
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,14 +2,14 @@
 
 Layout (``RUN/labels/`` by default, or any ``--out`` folder)::
 
-    settings.json        what the mc scores depend on (refused if a later call differs), the models' info, and
-                         the cost so far (continuations, tokens, seconds; summed over calls)
+    settings.json        what the mc scores depend on (refused if a later call differs) and the models' info
     mc_steps.jsonl       one MCStep per (problem, sample, step): the journal a call resumes from
     labels.jsonl         one StepLabels per fully labelled rollout (rewritten from the journal by every call)
     visualprm400k.jsonl  VisualPRM400K's training conversations (the critic's conversation, ``+``/``-`` replies)
     meta.json            InternVL's data meta entry for that file (``root`` is the run directory: images by path)
     trl_prm.jsonl        TRL's stepwise-supervision rows (``prompt``, ``completions``, ``labels``, ``images``)
-    report.json          counts, skipped rollouts and why, the label balance, the cost
+    report.json          counts, skipped rollouts and why, the label balance, the cost (this call's, and all
+                         journaled steps' summed from the journal, killed calls included)
     .lock                the writer lock, when the folder is outside the run (inside, the run's lock is held)
 
 The journal is the only record stream; everything else is derived from it and replaced atomically, so a call
@@ -103,15 +103,6 @@ class LabelFolder:
             data["info"] = {**data.get("info", {}), **normalise(dict(info))}
         self.path.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.file(SETTINGS_FILE), data)
-
-    def add_cost(self, cost: Mapping[str, float | int]) -> dict[str, Any]:
-        """Add one call's cost to the running total; returns the total."""
-        data = self.settings()
-        total = data.setdefault("cost", {})
-        for key, value in cost.items():
-            total[key] = round(total.get(key, 0) + value, 3) if isinstance(value, float) else total.get(key, 0) + value
-        write_json_atomic(self.file(SETTINGS_FILE), data)
-        return total
 
     def read_journal(self, text_hashes: Mapping[tuple[str, int], str]) -> tuple[dict[tuple, MCStep], dict[str, int]]:
         """The usable journal lines by key, and the count of lines ignored by reason.
