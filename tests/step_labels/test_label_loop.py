@@ -167,6 +167,21 @@ def test_a_folder_outside_the_run_leaves_the_run_untouched(run_path, tmp_path):
         _label(small_run(tmp_path / "other"), FakeEngine(), out=out)
 
 
+def test_shards_merged_equal_an_unsharded_job(run_path, tmp_path):
+    whole = _label(run_path, FakeEngine(), out=tmp_path / "whole")
+    engines = [FakeEngine(), FakeEngine()]
+    for i, engine in enumerate(engines):
+        _label(run_path, engine, out=tmp_path / f"shard{i}", shard=f"{i}/2")
+    assert [{r.problem_id for r in e.requests} for e in engines] == [{"p1"}, {"p2"}]  # p3 has no gold answer
+    merger = FakeEngine()
+    merged = _label(run_path, merger, merge=[tmp_path / "shard0", tmp_path / "shard1"])
+    assert not merger.calls and merged.cost.continuations == 0 and merged.labelled == 3
+    assert _journal(merged.out) == _journal(whole.out)
+    assert (merged.out / "labels.jsonl").read_bytes() == (whole.out / "labels.jsonl").read_bytes()
+    with pytest.raises(TTSError, match="cannot be merged: mc.continuations"):
+        _label(run_path, FakeEngine(), out=tmp_path / "k8", continuations=8, merge=[tmp_path / "shard0"])
+
+
 def test_a_rollout_whose_text_changed_is_labelled_again(run_path):
     _label(run_path, FakeEngine())
     rows = read_jsonl(run_path / "rollouts.jsonl")

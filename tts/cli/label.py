@@ -36,6 +36,10 @@ def label(
     top_k: int | None = typer.Option(_M.top_k),
     max_new_tokens: int = typer.Option(_M.max_new_tokens),
     seed: int = typer.Option(_M.seed, help="Seeds every step's continuations (and fresh rollouts)."),
+    shard: str | None = typer.Option(None, help="I/K: label every K-th problem from index I (give each shard its own "
+                                                "--out outside the run)."),
+    merge: list[Path] = typer.Option([], help="Take the step estimates of these label folders (the shards) first; "
+                                              "repeatable."),
     batch_size: int | None = typer.Option(None, help="Problems per engine call (default: the engine's preferred "
                                                      "batch / --rollouts)."),
     device: str | None = typer.Option(None),
@@ -55,6 +59,9 @@ def label(
         tts label runs/mv --continuations 16 --engine vllm
 
         tts label runs/prm-data --policy OpenGVLab/InternVL3-8B --benchmark mathvista:testmini --limit 100
+
+    Four GPUs on one run, then one folder: tts label runs/mv --shard I/4 --out labels/shardI (I = 0..3), then
+    tts label runs/mv --merge labels/shard0 --merge labels/shard1 --merge labels/shard2 --merge labels/shard3
     """
     from tts.cli.options import key_values
     from tts.logs import attach_run_log
@@ -75,7 +82,7 @@ def label(
         prompt_set=prompt_set, data_dir=data_dir, limit=limit, rollouts=rollouts, continuations=continuations,
         max_steps=max_steps, early_stop=early_stop, threshold=threshold, rules=rules, temperature=temperature,
         top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size, device=device,
-        dtype=dtype, dry_run=dry_run, on_estimate=announce,
+        dtype=dtype, shard=shard, merge=merge, dry_run=dry_run, on_estimate=announce,
     )
     if dry_run:
         if result.skipped:

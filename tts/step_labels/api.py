@@ -64,9 +64,11 @@ class LabelResult:
         negative = self.steps - self.positive
         share = f" ({negative / self.steps:.1%} '-')" if self.steps else ""
         lines = [f"labelled {self.labelled} rollouts, {self.steps} steps: {self.positive} '+', {negative} '-'{share}"]
-        if self.cost is not None:
+        if self.cost is not None and (self.cost.continuations or self.cost.failed or self.cost.settled):
             lines.append(f"this call: {self.cost.describe()}")
             lines.append(f"estimated before starting: {self.estimate.describe()}")
+        elif self.cost is not None:
+            lines.append("this call generated nothing: every step was already labelled (files rewritten)")
         if self.incomplete:
             lines.append(f"warning: {self.incomplete} rollouts still miss a step (generation failed); run the same "
                          "command again to retry them")
@@ -136,6 +138,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
               rules: str = "strict", temperature: float = 1.0, top_p: float = 1.0, top_k: int | None = 50,
               max_new_tokens: int = 4096, seed: int = 0, stop_on_repetition: bool = True,
               batch_size: int | None = None, device: str | None = None, dtype: str | None = None,
+              shard: tuple[int, int] | str | None = None, merge: Sequence[str | Path] = (),
               grader: GraderLike | None = None, workers: int | None = None, dry_run: bool = False,
               on_estimate: Callable[[Estimate], None] | None = None, progress: bool = True) -> LabelResult:
     """Label every step of a run's rollouts with its Monte Carlo score (VisualPRM400K's recipe).
@@ -154,6 +157,10 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
         policy, engine, engine_options, device, dtype: the model that continues (default: the run's policy and
             engine, with the options its rollouts were sampled with), or a loaded :class:`~tts.engines.Engine`.
         limit: at most this many problems per benchmark.
+        shard: ``(i, k)`` or ``"i/k"``: label every k-th problem from index i (K processes, each with its own
+            ``out`` folder outside the run, label one run at once; seeds make the shards equal one unsharded job).
+        merge: other label folders of the same run and settings (the shards) whose step estimates this folder
+            takes before labelling what is still missing.
         early_stop: steps after a step with mc 0 get mc 0 without rollouts (InternVL's ``--early-stop``).
         batch_size: problems per engine call (default: the engine's preferred batch / ``rollouts``, at least 1).
         grader: grades continuations (default: a :class:`~tts.grading.Grader` session with ``rules``).
@@ -176,16 +183,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
     folder = LabelFolder(Path(out) if out is not None else run_dir / DEFAULT_FOLDER)
     inside = folder.path.resolve().is_relative_to(run_dir.resolve())
     loaded = policy if isinstance(policy, Engine) else None
-    if dry_run:
-        if benchmarks:
-            raise ConfigError("--dry-run estimates the labelling of rollouts already in the run; sample them first "
-                              "(tts label RUN --benchmark … without --dry-run, or tts sample), then estimate")
-        if not (run_dir / "manifest.json").exists():
-            raise RunDirError(f"{run_dir} is not a run directory yet; a dry run estimates the labelling of sampled "
-                              "rollouts (sample first, or drop --dry-run)")
-        run = RunDir.open(run_dir, create=False)
-    else:
-        run = RunDir.open(run_dir, create=bool(benchmarks), write=bool(benchmarks) or inside)
+    run = _open_run(run_dir, benchmarks=benchmarks, inside=inside, dry_run=dry_run)
     owned_engine: Engine | None = None
     try:
         model, engine_name = _policy(run, policy, engine)
@@ -196,27 +194,21 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
                                                    rollouts, batch_size, progress)
         prompts_set = _prompt_set(run, prompt_set)
         _check_prompt(run)
-        chosen = _pick(run.problems(), None if problems is not None else limit)
-        if problems is not None:
-            wanted = {p.id for p in problems}
-            chosen = [p for p in chosen if p.id in wanted]
-        selection = select_targets(chosen, run.read(Rollout), rollouts_per_problem=rollouts, max_steps=max_steps)
+        selection = _select(run, problems, limit=limit, shard=shard, rollouts=rollouts, max_steps=max_steps)
         bound = _bound(run, settings, model, engine_name, inside=inside)
         folder.check(bound)
-        hashes = {t.key: t.rollout.text_hash for t in selection.targets}
-        done, ignored = folder.read_journal(hashes)
-        if ignored.get("stale") or ignored.get("duplicate"):
-            log.warning("%s: ignored %s journal line(s) (stale: of a rollout whose text changed; duplicate); those "
-                        "steps are labelled again", folder.journal_path,
-                        ", ".join(f"{v} {k}" for k, v in ignored.items() if k != "other"))
-        plan = estimate(selection.targets, done, continuations=continuations, early_stop=early_stop)
-        log.info("%s: estimate: %s", folder.path, plan.describe())
-        if on_estimate is not None:
-            on_estimate(plan)
-        if dry_run:
-            return LabelResult(folder.path, plan, skipped=selection.counts(), dry_run=True)
-        with _lock_folder(run, folder):
-            folder.bind(bound)
+        sources = [LabelFolder(m) for m in merge]
+        with contextlib.nullcontext() if dry_run else _lock_folder(run, folder):
+            if not dry_run:
+                folder.bind(bound)
+                folder.clean()
+            done, ignored = _done(folder, sources, selection, bound, write=not dry_run)
+            plan = estimate(selection.targets, done, continuations=continuations, early_stop=early_stop)
+            log.info("%s: estimate: %s", folder.path, plan.describe())
+            if on_estimate is not None:
+                on_estimate(plan)
+            if dry_run:
+                return LabelResult(folder.path, plan, skipped=selection.counts(), dry_run=True)
             cost = Cost()
             if plan.continuations:
                 owned_engine = owned_engine or (None if loaded else _load_engine(run, model, engine_name,
@@ -233,6 +225,57 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
         if owned_engine is not None:
             owned_engine.close()
         run.close()
+
+
+def _open_run(run_dir: Path, *, benchmarks: Sequence[str], inside: bool, dry_run: bool) -> RunDir:
+    """For writing when it gets problems and rollouts (``benchmarks``) or the labels go inside it; else read-only."""
+    if not dry_run:
+        return RunDir.open(run_dir, create=bool(benchmarks), write=bool(benchmarks) or inside)
+    if benchmarks:
+        raise ConfigError("--dry-run estimates the labelling of rollouts already in the run; sample them first "
+                          "(tts label RUN --benchmark … without --dry-run, or tts sample), then estimate")
+    if not (run_dir / "manifest.json").exists():
+        raise RunDirError(f"{run_dir} is not a run directory yet; a dry run estimates the labelling of sampled "
+                          "rollouts (sample first, or drop --dry-run)")
+    return RunDir.open(run_dir, create=False)
+
+
+def _select(run: RunDir, problems: Sequence[Problem] | None, *, limit: int | None,
+            shard: tuple[int, int] | str | None, rollouts: int, max_steps: int | None) -> Selection:
+    """The run's problems (at most ``limit`` per benchmark, or those just sampled), this shard's share, and their
+    first ``rollouts`` rollouts."""
+    from tts.shard import parse_shard, take_shard
+
+    chosen = _pick(run.problems(), None if problems is not None else limit)
+    if problems is not None:
+        wanted = {p.id for p in problems}
+        chosen = [p for p in chosen if p.id in wanted]
+    if shard is not None:
+        index, count = parse_shard(shard) if isinstance(shard, str) else shard
+        chosen = take_shard(chosen, index, count)
+    return select_targets(chosen, run.read(Rollout), rollouts_per_problem=rollouts, max_steps=max_steps)
+
+
+def _done(folder: LabelFolder, sources: Sequence[LabelFolder], selection: Selection, bound: Mapping[str, Any], *,
+          write: bool) -> tuple[dict[tuple, MCStep], dict[str, int]]:
+    """The steps already estimated: this folder's journal, plus the lines of ``sources`` (other label folders of
+    the same run and settings, e.g. shards) that it lacks, appended to it unless this is a dry run."""
+    hashes = {t.key: t.rollout.text_hash for t in selection.targets}
+    done, ignored = folder.read_journal(hashes)
+    for source in sources:
+        source.check_same(bound)
+        theirs, _ = source.read_journal(hashes)
+        new = [step for key, step in theirs.items() if key not in done]
+        if write and new:
+            with folder.appender() as journal:
+                folder.append(journal, new)
+        done.update((s.key(), s) for s in new)
+        log.info("%s: %d step estimates taken from %s", folder.path, len(new), source.path)
+    if ignored.get("stale") or ignored.get("duplicate"):
+        log.warning("%s: ignored %s journal line(s) (stale: of a rollout whose text changed; duplicate); those "
+                    "steps are labelled again", folder.journal_path,
+                    ", ".join(f"{v} {k}" for k, v in ignored.items() if k != "other"))
+    return done, ignored
 
 
 def _policy(run: RunDir, policy: str | Engine | None, engine: str | None) -> tuple[str, str]:

@@ -90,6 +90,29 @@ class LabelFolder:
             raise LabelError(f"{self.path} holds labels made with other settings; refusing to mix them:\n  - "
                              + "\n  - ".join(diffs) + "\nUse the same settings, or another --out.")
 
+    def check_same(self, bound: Mapping[str, Any]) -> None:
+        """Refuse to take steps from this folder (:func:`~tts.step_labels.api.label_run`'s ``merge``) unless it
+        labels the same run with the same settings (the run's path may differ: shards write outside the run)."""
+        stored = self.settings().get("bound")
+        if not stored:
+            raise LabelError(f"{self.path} is not a label folder (no settings.json with bound settings)")
+        wanted = normalise(dict(bound))
+        keys = ("mc", "prompt", "policy")
+        diffs = _differences({k: stored.get(k) for k in keys}, {k: wanted.get(k) for k in keys})
+        if stored.get("run", {}).get("created") != wanted.get("run", {}).get("created"):
+            diffs.append("run.created: the folder labels another run")
+        if diffs:
+            raise LabelError(f"{self.path} cannot be merged: " + "; ".join(diffs))
+
+    def clean(self) -> None:
+        """As the folder's single writer: remove temporary files of atomic writes a killed call left."""
+        from tts.jsonl import is_temporary
+
+        if self.path.is_dir():
+            for f in self.path.iterdir():
+                if f.is_file() and is_temporary(f):
+                    f.unlink()
+
     def bind(self, bound: Mapping[str, Any], info: Mapping[str, Any] | None = None) -> None:
         """Store ``bound`` on first use (later calls must match, :meth:`check`) and refresh ``info``."""
         self.check(bound)
