@@ -85,8 +85,12 @@ def test_every_file_loads_with_datasets(labelled):
 def _prm_trainer():
     """TRL's PRM trainer where the installed TRL has one (``trl.PRMTrainer`` up to 0.28, ``trl.experimental.prm``
     up to 1.13; removed in huggingface/trl#7133)."""
+    import warnings
+
     try:
-        from trl.experimental.prm import PRMConfig, PRMTrainer
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TRL's notice that trl.experimental is experimental
+            from trl.experimental.prm import PRMConfig, PRMTrainer
     except ImportError:
         try:
             from trl import PRMConfig, PRMTrainer
