@@ -8,6 +8,7 @@ top-k 50, up to 16 steps, no early stop).
 
 * :func:`label_run` — the whole job over a run directory (resumable label folder, training files, report);
 * :mod:`tts.step_labels.plan` — which rollouts, their steps and prefixes, seeds, the cost estimate;
+* :mod:`tts.step_labels.policy` — the continuing model, engine and prompt; fresh rollouts;
 * :mod:`tts.step_labels.generate` — continuing prefixes with the engine, grading, the journal;
 * :mod:`tts.step_labels.formats` — ``labels.jsonl``, VisualPRM400K conversations, TRL stepwise rows;
 * :mod:`tts.step_labels.store` — the label folder.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,9 @@ from tts.engines.base import Engine
 from tts.errors import ConfigError
 from tts.records import MCStep, Problem, Rollout, StepLabels
 from tts.rundir import RunDir, RunDirError
-from tts.step_labels.generate import Batch, Cost, GraderLike, label_batch
-from tts.step_labels.plan import Estimate, Selection, Target, estimate, select_targets
+from tts.step_labels.generate import Cost, GraderLike, label_targets
+from tts.step_labels.plan import Estimate, Selection, estimate, select_targets
+from tts.step_labels.policy import check_prompt, load_policy_engine, policy_of, prompt_set_of, sample_fresh
 from tts.step_labels.settings import CONTINUATIONS, MAX_STEPS, ROLLOUTS, THRESHOLD, MCSettings
 from tts.step_labels.store import REPORT_FILE, LabelError, LabelFolder
 
@@ -87,27 +87,6 @@ def _pick(problems: Sequence[Problem], limit: int | None) -> list[Problem]:
         if seen.get(p.benchmark, 0) < limit:
             seen[p.benchmark] = seen.get(p.benchmark, 0) + 1
             out.append(p)
-    return out
-
-
-def _prompt_set(run: RunDir, asked: str | None) -> str:
-    bound = (run.config("prompt") or {}).get("set")
-    if asked and bound and asked != bound:
-        raise ConfigError(f"{run.path} was sampled with prompt set {bound!r}; its rollouts can only be continued "
-                          f"with it (--prompt-set {bound})")
-    return asked or bound or "internvl_cot"
-
-
-def _engine_options(run: RunDir, engine: str, options: Mapping[str, Any], device: str | None,
-                    dtype: str | None) -> dict[str, Any]:
-    """The options the run's rollouts were sampled with (when it is the run's engine), then device/dtype, then
-    the options given (as DropoutNTP continues a run's responses)."""
-    from tts.api import POLICY_ENGINE
-
-    recorded = run.manifest.get(POLICY_ENGINE) or {}
-    out = dict(recorded.get("options") or {}) if recorded.get("engine") == engine else {}
-    out.update({k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None})
-    out.update(options)
     return out
 
 
@@ -186,14 +165,14 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
     run = _open_run(run_dir, benchmarks=benchmarks, inside=inside, dry_run=dry_run)
     owned_engine: Engine | None = None
     try:
-        model, engine_name = _policy(run, policy, engine)
+        model, engine_name = policy_of(run, policy, engine)
         problems = None
         if benchmarks and not dry_run:
-            owned_engine, problems = _sample_fresh(run, benchmarks, settings, loaded, model, engine_name,
+            owned_engine, problems = sample_fresh(run, benchmarks, settings, loaded, model, engine_name,
                                                    engine_options or {}, device, dtype, prompt_set, data_dir, limit,
                                                    rollouts, batch_size, progress)
-        prompts_set = _prompt_set(run, prompt_set)
-        _check_prompt(run)
+        prompts_set = prompt_set_of(run, prompt_set)
+        check_prompt(run)
         selection = _select(run, problems, limit=limit, shard=shard, rollouts=rollouts, max_steps=max_steps)
         bound = _bound(run, settings, model, engine_name, inside=inside)
         folder.check(bound)
@@ -211,12 +190,12 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
                 return LabelResult(folder.path, plan, skipped=selection.counts(), dry_run=True)
             cost = Cost()
             if plan.continuations:
-                owned_engine = owned_engine or (None if loaded else _load_engine(run, model, engine_name,
+                owned_engine = owned_engine or (None if loaded else load_policy_engine(run, model, engine_name,
                                                                                   engine_options or {}, device, dtype))
                 policy_engine = loaded or owned_engine
                 assert policy_engine is not None
                 folder.bind({"policy_identity": policy_engine.identity()}, {"policy": _jsonable(policy_engine.info())})
-                cost = _label(run, folder, selection, done, policy_engine, grader, settings, prompts_set,
+                cost = label_targets(run, folder, selection, done, policy_engine, grader, settings, prompts_set,
                               batch_size=batch_size, rollouts=rollouts, workers=workers, total=plan.continuations,
                               progress=progress)
                 log.info("%s: %s", folder.path, cost.describe())
@@ -276,125 +255,6 @@ def _done(folder: LabelFolder, sources: Sequence[LabelFolder], selection: Select
                     "steps are labelled again", folder.journal_path,
                     ", ".join(f"{v} {k}" for k, v in ignored.items() if k != "other"))
     return done, ignored
-
-
-def _policy(run: RunDir, policy: str | Engine | None, engine: str | None) -> tuple[str, str]:
-    if isinstance(policy, Engine):
-        return policy.model_id, policy.name
-    bound = run.config("policy") or {}
-    model = policy or bound.get("model")
-    if not model:
-        raise ConfigError(f"{run.path} records no policy model; pass --policy (a hub id or local path)")
-    return str(model), engine or bound.get("engine") or "transformers"
-
-
-def _check_prompt(run: RunDir) -> None:
-    from tts.pairs.source import check_prompt_files
-
-    check_prompt_files(run, run.config("prompt") or {})
-
-
-def _load_engine(run: RunDir, model: str, engine: str, options: Mapping[str, Any], device: str | None,
-                 dtype: str | None) -> Engine:
-    from tts.engines import load_engine
-
-    return load_engine(engine, model, **_engine_options(run, engine, options, device, dtype))
-
-
-def _sample_fresh(run: RunDir, benchmarks: Sequence[str], settings: MCSettings, loaded: Engine | None, model: str,
-                  engine_name: str, options: Mapping[str, Any], device: str | None, dtype: str | None,
-                  prompt_set: str | None, data_dir: str | Path | None, limit: int | None, rollouts: int,
-                  batch_size: int | None, progress: bool) -> tuple[Engine | None, list[Problem]]:
-    """Load the benchmarks' problems into the run and sample ``rollouts`` per problem with the label settings
-    (the sample stage: resumable, bound in the run); returns the engine loaded here (kept for the labelling)."""
-    from tts.api import record_policy_engine, timed
-    from tts.stages import add_problems
-    from tts.stages import sample as sample_stage
-
-    problems = add_problems(run, benchmarks, data_dir=data_dir, limit=limit)
-    owned = None if loaded else _load_engine(run, model, engine_name, options, device, dtype)
-    eng = loaded or owned
-    assert eng is not None
-    asked = _prompt_set(run, prompt_set)
-    timed(run, "sample", sample_stage, run, eng, settings.params(n=rollouts), problems, prompt_set=asked,
-          batch_size=batch_size, progress=progress)
-    if owned is not None:
-        record_policy_engine(run, engine_name, _engine_options(run, engine_name, options, device, dtype))
-    return owned, problems
-
-
-def _batches(targets: Sequence[Target], size: int) -> list[list[Target]]:
-    """Targets cut into batches of ``size`` problems (a problem's rollouts stay together)."""
-    out: list[list[Target]] = []
-    current: list[Target] = []
-    problems: list[str] = []
-    for t in targets:
-        if t.problem.id not in problems:
-            if len(problems) == size:
-                out.append(current)
-                current, problems = [], []
-            problems.append(t.problem.id)
-        current.append(t)
-    if current:
-        out.append(current)
-    return out
-
-
-def _label(run: RunDir, folder: LabelFolder, selection: Selection, done: dict[tuple, MCStep], engine: Engine,
-           grader: GraderLike | None, settings: MCSettings, prompt_set: str, *, batch_size: int | None,
-           rollouts: int, workers: int | None, total: int, progress: bool) -> Cost:
-    """Every pending step of the selection, one engine call per batch of problems (per round with early stop)."""
-    from tts.images import BadImage
-    from tts.interrupts import on_interrupt
-    from tts.progress import progress_bar
-    from tts.prompts import build_prompt
-    from tts.stages.common import after_batch, load_images, tiles_for
-
-    size = batch_size or max(1, engine.preferred_batch_size // rollouts)
-    cost = Cost()
-    started = time.perf_counter()
-    todo = [t for t in selection.targets if any(t.step_key(k) not in done for k in range(len(t.steps)))]
-    written = [0]
-    forget = on_interrupt(lambda: f"saved in {folder.path}: {written[0]} step estimates this call "
-                                  f"({len(done)} in all); the same command resumes")
-    owned = None
-    if grader is None:
-        from tts.grading import Grader
-
-        owned = grader = Grader(settings.rules, workers, expected=total)  # type: ignore[arg-type]
-    try:
-        with progress_bar("labelling", total=total, unit="continuations", enabled=progress) as advance, \
-                folder.appender() as journal:
-            def write(records: list[MCStep]) -> None:
-                folder.append(journal, records)
-                written[0] += len(records)
-
-            for group in _batches(todo, size):
-                batch = Batch(group, {}, {}, {})
-                usable = []
-                for t in group:
-                    p = t.problem
-                    if p.id not in batch.prompts:
-                        try:
-                            batch.images[p.id] = load_images(run, p)
-                        except BadImage as exc:
-                            cost.warnings.append(f"{p.id}: {exc}")
-                            continue
-                        batch.prompts[p.id] = build_prompt(p, prompt_set)
-                        batch.tiles[p.id] = tiles_for(p)
-                    if p.id in batch.prompts:
-                        usable.append(t)
-                batch.targets = usable
-                label_batch(batch, done, engine, grader, settings, write, cost, advance)
-                after_batch()
-    finally:
-        forget()
-        if owned is not None:
-            owned.close()
-        cost.seconds = time.perf_counter() - started
-    for message in cost.warnings[:20]:
-        log.warning("%s", message)
-    return cost
 
 
 def _finish(run: RunDir, folder: LabelFolder, selection: Selection, done: Mapping[tuple, MCStep], prompt_set: str,

@@ -31,8 +31,10 @@ from typing import Any, Protocol
 
 from tts.engines.base import Completion, Engine, GenerationRequest
 from tts.records import Grade, MCStep, Problem, hash_text
-from tts.step_labels.plan import Target, Unit, next_round
+from tts.rundir import RunDir
+from tts.step_labels.plan import Selection, Target, Unit, next_round
 from tts.step_labels.settings import MCSettings
+from tts.step_labels.store import LabelFolder
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,7 @@ def grade_units(grader: GraderLike, finished: Sequence[tuple[Unit, Sequence[Comp
         out = []
         for unit, completions in finished:
             if hasattr(grader, "rng"):
-                grader.rng = random.Random(unit.seed)  # type: ignore[attr-defined]
+                grader.rng = random.Random(unit.seed)
             out.append(grader.grade(items(unit, completions)))
         return out
     flat = [item for unit, completions in finished for item in items(unit, completions)]
@@ -201,4 +203,79 @@ def _flush(buffer: list[tuple[Unit, Sequence[Completion]]], done: dict[tuple, MC
     advance(sum(r.total for r in records))
 
 
-__all__ = ["Batch", "Cost", "GraderLike", "digest", "grade_units", "label_batch", "settled_step", "step_record"]
+def batches(targets: Sequence[Target], size: int) -> list[list[Target]]:
+    """Targets cut into batches of ``size`` problems (a problem's rollouts stay together)."""
+    out: list[list[Target]] = []
+    current: list[Target] = []
+    problems: list[str] = []
+    for t in targets:
+        if t.problem.id not in problems:
+            if len(problems) == size:
+                out.append(current)
+                current, problems = [], []
+            problems.append(t.problem.id)
+        current.append(t)
+    if current:
+        out.append(current)
+    return out
+
+
+def label_targets(run: RunDir, folder: LabelFolder, selection: Selection, done: dict[tuple, MCStep], engine: Engine,
+           grader: GraderLike | None, settings: MCSettings, prompt_set: str, *, batch_size: int | None,
+           rollouts: int, workers: int | None, total: int, progress: bool) -> Cost:
+    """Every pending step of the selection, one engine call per batch of problems (per round with early stop)."""
+    from tts.images import BadImage
+    from tts.interrupts import on_interrupt
+    from tts.progress import progress_bar
+    from tts.prompts import build_prompt
+    from tts.stages.common import after_batch, load_images, tiles_for
+
+    size = batch_size or max(1, engine.preferred_batch_size // rollouts)
+    cost = Cost()
+    started = time.perf_counter()
+    todo = [t for t in selection.targets if any(t.step_key(k) not in done for k in range(len(t.steps)))]
+    written = [0]
+    forget = on_interrupt(lambda: f"saved in {folder.path}: {written[0]} step estimates this call "
+                                  f"({len(done)} in all); the same command resumes")
+    owned = None
+    if grader is None:
+        from tts.grading import Grader
+
+        owned = grader = Grader(settings.rules, workers, expected=total)  # type: ignore[arg-type]
+    try:
+        with progress_bar("labelling", total=total, unit="continuations", enabled=progress) as advance, \
+                folder.appender() as journal:
+            def write(records: list[MCStep]) -> None:
+                folder.append(journal, records)
+                written[0] += len(records)
+
+            for group in batches(todo, size):
+                batch = Batch(group, {}, {}, {})
+                usable = []
+                for t in group:
+                    p = t.problem
+                    if p.id not in batch.prompts:
+                        try:
+                            batch.images[p.id] = load_images(run, p)
+                        except BadImage as exc:
+                            cost.warnings.append(f"{p.id}: {exc}")
+                            continue
+                        batch.prompts[p.id] = build_prompt(p, prompt_set)
+                        batch.tiles[p.id] = tiles_for(p)
+                    if p.id in batch.prompts:
+                        usable.append(t)
+                batch.targets = usable
+                label_batch(batch, done, engine, grader, settings, write, cost, advance)
+                after_batch()
+    finally:
+        forget()
+        if owned is not None:
+            owned.close()
+        cost.seconds = time.perf_counter() - started
+    for message in cost.warnings[:20]:
+        log.warning("%s", message)
+    return cost
+
+
+__all__ = ["Batch", "Cost", "GraderLike", "batches", "digest", "grade_units", "label_batch", "label_targets",
+           "settled_step", "step_record"]
