@@ -95,7 +95,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -184,20 +183,27 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-@functools.cache
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def _text_fields(cls: type) -> tuple[str, ...]:
-    """Fields that may hold text: everything but plain numbers and booleans."""
-    plain = {"int", "float", "bool", "int | None", "float | None", "bool | None"}
-    return tuple(f.name for f in dataclasses.fields(cls) if str(f.type) not in plain)
+    """Fields that may hold text: everything but plain numbers and booleans (cached per class)."""
+    if cls not in _TEXT_FIELDS:
+        plain = {"int", "float", "bool", "int | None", "float | None", "bool | None"}
+        _TEXT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if str(f.type) not in plain)
+    return _TEXT_FIELDS[cls]
 
 
-@functools.cache
 def _field_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
     """(all field names, required field names) of a record class; cached, since reading a run calls it
     once per line."""
-    fields = dataclasses.fields(cls)
-    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    return frozenset(f.name for f in fields), frozenset(required)
+    if cls not in _FIELD_NAMES:
+        fields = dataclasses.fields(cls)
+        required = {f.name for f in fields
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        _FIELD_NAMES[cls] = frozenset(f.name for f in fields), frozenset(required)
+    return _FIELD_NAMES[cls]
 
 
 @dataclass(frozen=True)
@@ -531,7 +537,7 @@ class StepLabels(Record):
         return (self.problem_id, self.sample_idx)
 
 
-DEPENDENT_TYPES: tuple[type[Record], ...] = (StepScores, Grade)
+DEPENDENT_TYPES: tuple[type[StepScores], type[Grade]] = (StepScores, Grade)
 """Records computed from one rollout's text (they carry ``text_hash``)."""
 
 #: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs; ``MCStep`` and
