@@ -24,6 +24,7 @@ ORDER = [
     "tts.grading.bearings",
     "tts.grading.qualifiers",
     "tts.grading.choice",
+    "tts.grading.prose",
     "tts.grading.symbolic_ops",
     "tts.grading.sandbox",
     "tts.grading.runners",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tts.grading.numeric import parse_number
 from tts.grading.text import clean, squash, text_key
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -63,7 +64,37 @@ def options_from_question(question: str) -> tuple[str, ...]:
             expected = "A"
         if letter == expected:
             found[letter] = m.group("text").strip()
-    return tuple(found.values()) if len(found) >= 2 else ()
+    if len(found) >= 2:
+        return tuple(found.values())
+    return _inline_options(question)
+
+
+# Options written on one line: "Choices: (A) odd (B) even (C) neither", "A. Amy B. Ben C. Cara".
+_INLINE_MARKS = (
+    re.compile(r"(?:(?<=\s)|^)\((?P<l>[A-J])\)\s*"),
+    re.compile(r"(?:(?<=\s)|^)(?P<l>[A-J])[.:：]\s+"),
+)
+
+
+def _inline_options(question: str) -> tuple[str, ...]:
+    """The last line of ``question`` that lists options A, B, C, ... inline, as their texts; () if none."""
+    for line in reversed(question[-3000:].splitlines()):
+        for pattern in _INLINE_MARKS:
+            marks = list(pattern.finditer(line))
+            start = next((i for i in range(len(marks) - 1, -1, -1) if marks[i].group("l") == "A"), None)
+            if start is None:
+                continue
+            run = [marks[start]]
+            for m in marks[start + 1 :]:
+                if m.group("l") == LETTERS[len(run)]:
+                    run.append(m)
+            if len(run) < 2:
+                continue
+            texts = [line[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(line))].strip().rstrip(";,")
+                     for i, m in enumerate(run)]
+            if all(texts) and all(len(t) <= 120 for t in texts):
+                return tuple(t.strip() for t in texts)
+    return ()
 
 
 def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
@@ -131,3 +162,53 @@ def gold_letters(gold: str, options: Sequence[str], n_options: int, *, text_firs
     if text_first:
         return letters_for_text(gold, options) or parse_letters(gold, n_options)
     return parse_letters(gold, n_options) or letters_for_text(gold, options) or concatenated_letters(gold, n_options)
+
+
+_NEGATED = re.compile(r"(?:\bnot|\bn t|\bno|\bnor|\bneither|\bexcept|\brather\s+than|\binstead\s+of)\s+(?:\w+\s+)?$")
+_SECOND_CLAIM = re.compile(r"(?i)\b(?:than|but|or|except|instead|whereas|while|rather|either|neither|nor|not)\b|n't\b")
+_STOPWORDS = frozenset(
+    "the and that this with from into than then they them their there which what when where have has been "
+    "will would could should does more most less least very only also same other answer option choice".split()
+)
+
+
+def _distinctive_words(options: Sequence[str]) -> list[set[str]]:
+    """For each option, its words (4+ letters, not stop words) that no other option uses."""
+    words = [{w for w in re.findall(r"[a-z]{4,}", text_key(o)) if w not in _STOPWORDS} for o in options]
+    return [w - set().union(*(x for j, x in enumerate(words) if j != i)) for i, w in enumerate(words)]
+
+
+def named_option(sentence: str, options: Sequence[str], *, partial: bool = False) -> str | None:
+    """The one option ``sentence`` names by its text, not negated ("it is not odd" names no option).
+
+    ``partial``: an option also counts when the sentence uses a word only that option has ("The cartoon
+    shows Bismarck" for "Otto von Bismarck", "the equilibrium price increases" for "The price increases"),
+    but only in a sentence that makes no contrast or second claim ("than", "but", "or", "not").
+    """
+    line = " " + text_key(sentence) + " "
+    hits: list[str] = []
+    for opt in options:
+        key = text_key(opt)
+        if not key or (len(key) < 2 and not key.isdigit() and line.strip() != key):
+            continue
+        at = line.find(f" {key} ")
+        while at >= 0 and _NEGATED.search(line[: at + 1]):
+            at = line.find(f" {key} ", at + 1)
+        if at >= 0:
+            hits.append(opt)
+    if len({text_key(h) for h in hits}) == 1:
+        return hits[-1]
+    if hits or not partial or _SECOND_CLAIM.search(sentence):
+        return None
+    words = set(re.findall(r"[a-z]{4,}", line))
+    named = [opt for opt, own in zip(options, _distinctive_words(options), strict=True) if own & words]
+    return named[0] if len(named) == 1 else None
+
+
+def letter_of_value(answer: str, options: Sequence[str]) -> str | None:
+    """The letter of the one option whose text or plain value is ``answer`` ("4" → "C" for "A: 2 ... C: 4")."""
+    key, value = text_key(answer), parse_number(answer)
+    hits = [LETTERS[i] for i, opt in enumerate(options[: len(LETTERS)])
+            if (key and text_key(opt) == key)
+            or (value is not None and (o := parse_number(opt)) is not None and o.value == value.value)]
+    return hits[0] if len(hits) == 1 else None

@@ -44,6 +44,7 @@ _NOUN = re.compile(r"^[A-Za-z][a-z']{2,}(?:\s+[a-z][a-z']{2,})?$")
 _NOT_NOUNS = frozenset(
     "pi sqrt frac cdot times and or but not the then thus so because since is are was were of to in on at".split()
 )
+_NOUN_POWER = re.compile(r"\s*(?:\^\s*\{?\s*[23]\s*\}?|[²³])$")
 #: The unit every degree-like mark reads as ("90°", "90 degrees", "315°T"): angles compare by value.
 DEGREE = "degree"
 
@@ -70,6 +71,9 @@ def read_tail(tail: str) -> tuple[bool, str | None]:
         if unit is not None:
             return True, unit
     if _NOUN.match(t) and not any(w in _NOT_NOUNS for w in t.lower().split()):
+        return True, None
+    bare = _NOUN_POWER.sub("", t)  # "units²", "units^2": square units, a counting noun with a power
+    if bare != t and _NOUN.match(bare) and not any(w in _NOT_NOUNS for w in bare.lower().split()):
         return True, None
     return False, None
 
