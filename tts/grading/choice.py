@@ -164,6 +164,7 @@ def gold_letters(gold: str, options: Sequence[str], n_options: int, *, text_firs
     return parse_letters(gold, n_options) or letters_for_text(gold, options) or concatenated_letters(gold, n_options)
 
 
+MAX_SENTENCE = 2000
 _NEGATED = re.compile(r"(?:\bnot|\bn t|\bno|\bnor|\bneither|\bexcept|\brather\s+than|\binstead\s+of)\s+(?:\w+\s+)?$")
 _SECOND_CLAIM = re.compile(r"(?i)\b(?:than|but|or|except|instead|whereas|while|rather|either|neither|nor|not)\b|n't\b")
 _STOPWORDS = frozenset(
@@ -185,14 +186,14 @@ def named_option(sentence: str, options: Sequence[str], *, partial: bool = False
     shows Bismarck" for "Otto von Bismarck", "the equilibrium price increases" for "The price increases"),
     but only in a sentence that makes no contrast or second claim ("than", "but", "or", "not").
     """
-    line = " " + text_key(sentence) + " "
+    line = " " + text_key(sentence[-MAX_SENTENCE:]) + " "
     hits: list[str] = []
     for opt in options:
         key = text_key(opt)
         if not key or (len(key) < 2 and not key.isdigit() and line.strip() != key):
             continue
         at = line.find(f" {key} ")
-        while at >= 0 and _NEGATED.search(line[: at + 1]):
+        while at >= 0 and _NEGATED.search(line[max(0, at - 40) : at + 1]):
             at = line.find(f" {key} ", at + 1)
         if at >= 0:
             hits.append(opt)

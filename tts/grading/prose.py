@@ -187,9 +187,9 @@ _NEGATION = re.compile(r"(?i)\b(?:not|isn't|aren't|wasn't|weren't|doesn't|don't|
 _AFFIRM = re.compile(r"(?i)\b(?:is|are|was|were|does|do|can|will)\s+$")
 _STOP = frozenset(
     "this that these those with from have does there their which what when where whether answer image figure "
-    "shown given following question".split()
+    "shown given following question the and for are was not any all its has how why who yes can".split()
 )
-_CONTENT = re.compile(r"[A-Za-z][a-z]{3,}")
+_CONTENT = re.compile(r"[A-Za-z][a-z]{2,}")
 
 
 def is_yes_no_question(question: str) -> bool:
@@ -218,7 +218,9 @@ def yes_no(text: str, question: str) -> str | None:
 
 
 _NUMBER = re.compile(
-    r"(?<![\w.^])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*:\s*\d+(?:\.\d+)?(?![\d.]))?(?:\s*%)?"
+    # closed forms first, so "4\\sqrt{2}" and "\\frac{1}{2}" are one number each
+    r"(?<![\w.^{])-?(?:(?:\d+(?:\.\d+)?\s*)?\\sqrt\{\d+\}|\\frac\{-?\d+\}\{\d+\}|(?:\d+(?:\.\d+)?\s*)?\\pi\b"
+    r"|(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*:\s*\d+(?:\.\d+)?(?![\d.]))?(?:\s*%)?)"
 )
 _TAIL_WORD = re.compile(r"\s*([A-Za-zμΩ°'][A-Za-zμΩ°'²³^0-9/.-]*)")
 _CLAUSE = re.compile(r"(?i)(?:[,;]|\band\b|\bwhile\b|\bwhereas\b)")
@@ -277,7 +279,7 @@ def final_number(text: str, question: str = "") -> str | None:
     if not spans:
         return None
     start, end = spans[-1]
-    if len(spans) > 1 and question:
+    if 1 < len(spans) <= 12 and question:
         asked = _question_words(question)
         chosen = []
         for s, e in spans:
