@@ -113,6 +113,12 @@ P = {
     "verse_line": make_problem("mathverse", "y=\\frac{1}{2}x-1", question="Write the equation of the line."),
     "verse_dom": make_problem("mathverse", "[0, 4)", question="State the domain of f in interval notation."),
     "vis_ratio": make_problem("mathvision", "2:3", question="What is the ratio of the two areas?"),
+    "vista_usd": make_problem("mathvista", "45", answer_type="integer", unit="$",
+                              question="How much do the two toys cost together? (Unit: $)"),
+    "mmmu_amp": make_problem("mmmu", "C", question_type=MC, answer_type="text", choices=("0.5 A", "1 A", "1.5 A", "2 A")),
+    "vista_fast": make_problem("mathvista", "the blue car", question_type=MC, answer_type="text",
+                               choices=("the red car", "the blue car", "the green car"),
+                               question="Which car is the fastest?"),
     "mmmu_deriv": make_problem("mmmu", "\\cos x - x\\sin x", answer_type="text",
                                question="Find the derivative of f(x) = x cos x."),
 }
@@ -151,6 +157,11 @@ UNITS = [
     ("wemath_area", R + "The area is 9 metres.", False),
     ("dyna_area", R + "Area = 12 units²", True),
     ("dyna_area", R + "Area = 21 units²", False),
+    # currencies and amperes are units too (post-fix holdout)
+    ("vista_usd", R + "The toys cost 45 euros together.\n\nAnswer: \\boxed{45 €}", False),
+    ("vista_usd", R + "Together they cost 45 dollars.", True),
+    ("mmmu_amp", R + "I = 1500 mA.", True),
+    ("mmmu_amp", R + "I = 1.5 mA.", False),
 ]
 
 NUMBER_WORDS = [
@@ -193,6 +204,8 @@ NUMBER_WORDS = [
     ("wemath_vol", R + "So the volume is sixty-four cubic decimetres.", True),
     ("vista_mc_km", R + "The school is twelve kilometres away.", True),
     ("vista_mc_km", R + "The school is ten kilometres away.", False),
+    ("vista_big", R + "Revenue was $4.5 million.", True),
+    ("vista_big", R + "Revenue was 4.5 thousand.", False),
 ]
 
 HEDGES = [
@@ -247,6 +260,8 @@ MULTI_SELECT = [
     ("lv_bce", R + "The symmetric shapes are B, C and E.", True),
     ("lv_ab", R + "Statement A is true.\nStatement B is true.\nStatement C is false.\nStatement D is false.", True),
     ("lv_ab", R + "Statement A is true. Statement B is false. Statement C is false. Statement D is false.", False),
+    ("lv_ab", R + "Statements A and B hold; C and D do not.", True),
+    ("lv_ab", R + "Statements A and C hold; B and D do not.", False),
 ]
 
 PROSE_CUES = [
@@ -286,6 +301,14 @@ PROSE_CUES = [
     ("vis_letters", R + "经过比较，答案是 E。", True),
     ("mmmu_mc", R + "因此，答案选 C。", False),
     ("wemath_mc", R + "边长为 4 m，所以选 C。", True),
+    # an option set aside by a contrast, a letter as subject, a correction after the box (post-fix holdout)
+    ("wemath_count", R + "Option C says 5, but I count 6 squares.", True),
+    ("wemath_count", R + "Option D says 6, but I count 5 squares.", False),
+    ("lv_single", R + "All other figures repeat a term, so D is the missing one.", True),
+    ("lv_single", R + "So C is the odd one out.", False),
+    ("lv_single", R + "Figure D completes the series.", True),
+    ("vista_count", R + "Answer: \\boxed{9}\n\nWait, one bird is hidden behind the tree, so there are 10.", False),
+    ("vista_count", R + "Answer: \\boxed{8}\n\nActually, I missed the bird on the branch, so there are nine.", True),
 ]
 
 PROSE_LISTS = [
@@ -342,6 +365,9 @@ RADICALS = [
     ("mmmu_deriv", R + "f'(x) = cos x + x·sin x", False),
     ("verse_sqrt", R + "So the height is 4√3 cm.", True),
     ("verse_sqrt", R + "So the height is 3√4 cm.", False),
+    # a chain of equalities: the exact member before a decimal approximation (post-fix holdout)
+    ("verse_sqrt", R + "The height is h = √48 ≈ 6.93.", True),
+    ("verse_sqrt", R + "The height is h = √12 ≈ 3.46.", False),
 ]
 
 BEARINGS = [
@@ -365,6 +391,8 @@ BEARINGS = [
     ("verse_bearing", R + "So the bearing of C from B is S35°E.", True),
     ("verse_bearing", R + "So the bearing of C from B is S35°W.", False),
     ("verse_bearing", R + "Answer: \\boxed{S\\ 35\\ \\text{degrees}\\ E}", True),
+    ("verse_bearing", R + "So the bearing of C from B is 35° east of south.", True),
+    ("verse_bearing", R + "So the bearing of C from B is 35° west of south.", False),
 ]
 
 PRECISION = [
@@ -384,6 +412,8 @@ PRECISION = [
     ("dyna_float", R + "d ≈ 1.4142.\n\nAnswer: \\boxed{1.4142}", True),
     ("dyna_float", R + "d ≈ 1.41.\n\nAnswer: \\boxed{1.41}", False),
     ("dyna_float", R + "d ≈ 1.415.\n\nAnswer: \\boxed{1.415}", True),
+    ("verse_len", R + "So x ≈ 1263 cm.", True),
+    ("verse_len", R + "So x ≈ 12.6 cm.", False),
 ]
 
 QUALIFIERS = [
@@ -412,6 +442,8 @@ QUALIFIERS = [
     ("mmmu_city", R + "The fresco's location is Siena.", False),
     ("mmmu_text", R + "The salt that forms is NaCl, common table salt.", True),
     ("mmmu_text", R + "The salt that forms is KCl.", False),
+    ("mmmu_city", R + "Answer: \\boxed{Florence, not Siena}", True),
+    ("mmmu_city", R + "Answer: \\boxed{Siena, not Florence}", False),
 ]
 
 STATED = [
@@ -435,6 +467,12 @@ STATED = [
     ("mmmu_mc_names", R + "The painter is Vincent van Gogh, not Monet.", True),
     ("wemath_vol", R + "The volume is 4 × 4 × 4 = 64 cubic decimetres.", True),
     ("wemath_vol", R + "The volume is 64 cubic centimetres.", False),
+    # comparisons answering a superlative, the last clause, a restated predicate (post-fix holdout)
+    ("vista_fast", R + "The blue car is faster than the red car and the green car.", True),
+    ("vista_fast", R + "The red car is faster than the blue car and the green car.", False),
+    ("vista_fast", R + "The red car is slower than the green car, but the blue car is the fastest.", True),
+    ("dyna_text", R + "The graph is symmetric about the y-axis, so the function is not odd.", True),
+    ("dyna_text", R + "f(-x) = -f(x), so the function is odd.", False),
 ]
 
 FAMILIES = {

@@ -25,6 +25,8 @@ ORDER = [
     "tts.grading.qualifiers",
     "tts.grading.choice",
     "tts.grading.prose",
+    "tts.grading.commitments",
+    "tts.grading.statements",
     "tts.grading.symbolic_ops",
     "tts.grading.sandbox",
     "tts.grading.runners",

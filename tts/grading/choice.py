@@ -179,12 +179,15 @@ def _distinctive_words(options: Sequence[str]) -> list[set[str]]:
     return [w - set().union(*(x for j, x in enumerate(words) if j != i)) for i, w in enumerate(words)]
 
 
-def named_option(sentence: str, options: Sequence[str], *, partial: bool = False) -> str | None:
+def named_option(sentence: str, options: Sequence[str], *, partial: bool = False, question: str = "") -> str | None:
     """The one option ``sentence`` names by its text, not negated ("it is not odd" names no option).
 
     ``partial``: an option also counts when the sentence uses a word only that option has ("The cartoon
     shows Bismarck" for "Otto von Bismarck", "the equilibrium price increases" for "The price increases"),
     but only in a sentence that makes no contrast or second claim ("than", "but", "or", "not").
+    A sentence naming several options is read by its last clause ("..., but the circle is the largest") or,
+    for a superlative question, by its comparison ("the red car is faster than the blue car and the green
+    car" answers "Which car is the fastest?").
     """
     line = " " + text_key(sentence[-MAX_SENTENCE:]) + " "
     hits: list[str] = []
@@ -199,7 +202,9 @@ def named_option(sentence: str, options: Sequence[str], *, partial: bool = False
             hits.append(opt)
     if len({text_key(h) for h in hits}) == 1:
         return hits[-1]
-    if hits or not partial or _SECOND_CLAIM.search(sentence):
+    if len(hits) > 1:
+        return _last_clause_option(sentence, options, question)
+    if not partial or _SECOND_CLAIM.search(sentence):
         return None
     words = set(re.findall(r"[a-z]{4,}", line))
     named = [opt for opt, own in zip(options, _distinctive_words(options), strict=True) if own & words]
@@ -213,3 +218,32 @@ def letter_of_value(answer: str, options: Sequence[str]) -> str | None:
             if (key and text_key(opt) == key)
             or (value is not None and (o := parse_number(opt)) is not None and o.value == value.value)]
     return hits[0] if len(hits) == 1 else None
+
+
+_LAST_CLAUSE = re.compile(r"(?i)(?:[,;:]\s*(?:but|so|thus|therefore|hence|and\s+so)?|\b(?:but|so|therefore|thus|hence)\b)\s*")
+_SUPERLATIVE = re.compile(r"(?i)\b(?:the\s+)?(?:(?P<most>most|least)\s+(?P<adj>[a-z]+)|(?P<stem>[a-z]{2,}?)(?P<i>i)?est)\b")
+
+
+def _last_clause_option(sentence: str, options: Sequence[str], question: str) -> str | None:
+    parts = [p for p in _LAST_CLAUSE.split(sentence) if p and p.strip()]
+    if len(parts) > 1:
+        last = named_option(parts[-1], options)
+        if last is not None:
+            return last
+    return _compared_option(sentence, options, question)
+
+
+def _compared_option(sentence: str, options: Sequence[str], question: str) -> str | None:
+    """The option a comparison puts first, when it answers the question's superlative ("fastest" ← "faster
+    than", "most expensive" ← "more expensive than")."""
+    m = _SUPERLATIVE.search(question[-300:])
+    if not m:
+        return None
+    if m.group("adj"):
+        word = ("more " if m.group("most").lower() == "most" else "less ") + m.group("adj").lower()
+    else:
+        word = m.group("stem").lower() + ("ier" if m.group("i") else "er")
+    at = sentence.lower().find(f" {word} than ")
+    if at < 0:
+        return None
+    return named_option(sentence[:at], options)

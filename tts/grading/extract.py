@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -36,11 +35,17 @@ from tts.grading.choice import (
     options_from_question,
     parse_letters,
 )
+from tts.grading.commitments import (
+    committed_letter,
+    committed_letters,
+    letter_subject,
+    names_letter_without_choosing,
+    statement_verdicts,
+)
 from tts.grading.numeric import parse_number
 from tts.grading.prose import (
     assignments,
-    committed_letter,
-    committed_letters,
+    chain_answer,
     committed_text,
     final_math,
     final_number,
@@ -48,12 +53,11 @@ from tts.grading.prose import (
     intercept_value,
     is_yes_no_question,
     last_sentence,
-    names_letter_without_choosing,
     prose_list,
     spelled_number,
-    statement_verdicts,
     yes_no,
 )
+from tts.grading.statements import TAG, answer_line, json_short_answer
 from tts.grading.text import clean, find_boxes, fix_unicode, last_boxed, text_key
 from tts.records import Problem
 
@@ -70,27 +74,6 @@ class Extraction:
 
 NO_ANSWER = Extraction(None, "none")
 
-_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL | re.IGNORECASE)
-_JSON_KEY = re.compile(r'"short[ _]answer"\s*:\s*("(?:[^"\\]|\\.){0,400}"|-?[\d.]+)', re.IGNORECASE)
-_CUES = (
-    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?<?(?:final\s+)?answer>?(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
-    re.compile(
-        r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)s?(?:\s+to\s+the\s+question)?\s*(?:is|are|should\s+be|would\s+be|will\s+be|=|:)"
-        r"\s*:?[ \t]*(?P<a>\S[^\n]*)"
-    ),
-    re.compile(r"(?i)\bthe\s+answers?\s*(?:is|are|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
-    re.compile(r"(?i)\banswer>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
-    # Chinese: "答案：C", "答案是 C。", "因此答案为 7", "答案选 B", "故选 A"
-    re.compile(r"答案\s*(?:应该|应)?\s*(?:是|为|选|:|：)\s*(?P<a>\S[^\n]*)"),
-    re.compile(r"(?m)(?:^|[，,。\s]|故|所以|因此|应)选(?:择)?\s*[:：]?\s*(?P<a>\(?[A-J]\)?)\s*[。.！!]?\s*$"),
-)
-_SENTENCE_END = re.compile(
-    r"(?<!\\)\.\s+(?=[A-Z(])|\s+(?:because|since|as it|which|so that)\s|\s+is\s+(?:the\s+)?(?:correct|right|true)\b"
-    r"|\.?\s*I hope it is correct|<\||[。，；！？]",
-    re.IGNORECASE,
-)
-_LEADING_FILLER = re.compile(r"^(?:(?:is|be|that|then|therefore|thus|so)\b[\s:,]*)+", re.IGNORECASE)
-_LAST_IS = re.compile(r"(?i)^(?:[a-z][\w\s$\\{}^']{0,60}?)\s(?:is|equals|=|are)\s+(?P<v>\S.*)$")
 _LETTER_CUES = (
     re.compile(r"(?i)\b(?:option|choice)\s*[:\s]\s*\(?(?P<l>(?-i:[A-J]))\)?(?![\w'])"),
     re.compile(r"(?i)\b(?:option|choice)\s*\((?P<l>(?-i:[A-J]))\)"),
@@ -100,6 +83,8 @@ _LETTER_CUES = (
         r"(?i)\b(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)\s*:?\s*\**\(?(?P<l>(?-i:[A-J]))\)?\**(?![\w'])"
     ),
 )
+# "Option B says 8, but I count 9": an option named before a contrast is set aside, not chosen.
+_CONTRAST = re.compile(r"(?i)^[^.!?]*?\b(?:but|however|although|though|whereas|yet)\b")
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*%)?")
 _LIST = re.compile(r"\[[^\[\]\n]{1,300}\]")
 _RHS = re.compile(r"=|≈|\\approx")
@@ -119,47 +104,6 @@ def problem_options(problem: Problem) -> tuple[str, ...]:
     return ()
 
 
-def _answer_span(raw: str) -> str:
-    """Trim an "Answer: ..." tail to the answer itself (markdown, filler words, trailing sentence)."""
-    a = raw.strip().strip("*_").strip()
-    a = _LEADING_FILLER.sub("", a).strip()
-    m = _SENTENCE_END.search(a)
-    if m:
-        a = a[: m.start()]
-    for _ in range(3):
-        a = a.strip().strip("*_").rstrip(".").strip()
-    m = _LAST_IS.match(a)
-    if m and "$" not in a[: m.start("v")].replace("$", "", 2) and len(_WORD.findall(a[: m.start("v")])) >= 2:
-        a = m.group("v").strip().rstrip(".")
-    return a
-
-
-def _answer_line(text: str) -> tuple[int, str] | None:
-    """The last "Answer: ..." / "the answer is ..." statement: its position and its trimmed answer."""
-    best: tuple[int, str] | None = None
-    for pattern in _CUES:
-        for m in pattern.finditer(text):
-            if best is None or m.start("a") > best[0]:
-                best = (m.start("a"), m.group("a"))
-    if best is None:
-        return None
-    span = _answer_span(best[1])
-    return (best[0], span) if clean(span) else None
-
-
-def _json_short_answer(text: str) -> str | None:
-    matches = list(_JSON_KEY.finditer(text))
-    if not matches:
-        return None
-    raw = matches[-1].group(1)
-    if raw.startswith('"'):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raw = raw.strip('"')
-    return str(raw).strip() or None
-
-
 def _nonempty_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -168,7 +112,8 @@ def _letter(text: str, n_options: int) -> str | None:
     lines = _nonempty_lines(text)
     if not lines:
         return None
-    several = committed_letters(text, n_options) or statement_verdicts(text, n_options)
+    several = (committed_letters(text, n_options) or letter_subject(text, n_options)
+               or statement_verdicts(text, n_options))
     if several is not None:
         return ", ".join(sorted(several))
     committed = committed_letter(text, n_options)
@@ -184,7 +129,8 @@ def _letter(text: str, n_options: int) -> str | None:
     tail = "\n".join(lines[-2:])
     found: list[tuple[int, str]] = []
     for pattern in _LETTER_CUES:
-        found.extend((m.start("l"), m.group("l").upper()) for m in pattern.finditer(tail))
+        found.extend((m.start("l"), m.group("l").upper()) for m in pattern.finditer(tail)
+                     if not _CONTRAST.search(tail[m.end() : m.end() + 200].split("\n")[0]))
     distinct = {letter for _, letter in found if letter in valid}
     if len(distinct) == 1:
         return distinct.pop()
@@ -193,12 +139,13 @@ def _letter(text: str, n_options: int) -> str | None:
     return None
 
 
-def _option_text(text: str, options: tuple[str, ...]) -> str | None:
+def _option_text(text: str, options: tuple[str, ...], question: str) -> str | None:
     """The one option the end of the response names by its text (whole, or by its own distinctive words)."""
     lines = _nonempty_lines(text)
     if not lines or not options:
         return None
-    return named_option(lines[-1], options) or named_option(last_sentence(text), options, partial=True)
+    return (named_option(lines[-1], options, question=question)
+            or named_option(last_sentence(text), options, partial=True, question=question))
 
 
 def _short_whole(text: str, problem: Problem, options: tuple[str, ...]) -> str | None:
@@ -217,8 +164,12 @@ def _short_whole(text: str, problem: Problem, options: tuple[str, ...]) -> str |
         return s if parse_number(s) is not None or len(_WORD.findall(s)) <= 1 else None
     if problem.answer_type == "list":
         return s if any(c.isdigit() for c in s) else None
-    if problem.answer_type == "expression" and (_sentence_like(s) or not _looks_like_math(s)):
-        return None
+    if problem.answer_type == "expression":
+        if _sentence_like(s) or not _looks_like_math(s):
+            return None
+        if _RHS.search(s) and not any(d in s for d in ("$", "\\(", "\\[", "\\boxed")):
+            return chain_answer(fix_unicode(s).rstrip(".").strip())
+        return s
     return s
 
 
@@ -289,7 +240,7 @@ def _multi_choice(text: str, problem: Problem, options: tuple[str, ...]) -> Extr
     letter = _letter(text, option_count(problem.choices, options))
     if letter is not None:
         return Extraction(letter, "letter")
-    opt = _option_text(text, options)
+    opt = _option_text(text, options, problem.question)
     if opt is not None:
         return Extraction(opt, "option_text")
     if options and {text_key(o) for o in options} == {"yes", "no"}:
@@ -324,17 +275,38 @@ def _free_form(text: str, problem: Problem) -> Extraction:
         if out.status == "ok" and out.value:
             return Extraction(str(out.value), "math_verify")
     if problem.answer_type == "text":
-        committed = committed_text(text)
-        if committed is not None:
-            return Extraction(committed, "committed")
         if is_yes_no_question(problem.question):
             said = yes_no(text, problem.question)
             if said is not None:
                 return Extraction(said, "yes_no")
+        committed = committed_text(text)
+        if committed is not None:
+            return Extraction(committed, "committed")
         stated = final_text(text) or final_math(text)
         if stated is not None:
             return Extraction(stated, "final_text")
     return NO_ANSWER
+
+
+_CORRECTION = re.compile(r"(?i)\b(?:actually|wait|correction|on second thought|recount|re-?check|mistake|instead)\b")
+
+
+def _correction(tail: str, problem: Problem) -> Extraction | None:
+    """A self-correction written after the last box ("Actually, ... so there are 5."): the last committed
+    answer counts, when the text after the box says it corrects itself and commits to an answer."""
+    if not _CORRECTION.search(tail) or len(tail) > 2000:
+        return None
+    if _is_multi_choice(problem):
+        n = option_count(problem.choices, problem_options(problem))
+        letter = committed_letter(tail, n)
+        return Extraction(letter, "correction") if letter is not None else None
+    if problem.answer_type in ("integer", "float"):
+        number = final_number(tail, problem.question)
+        return Extraction(number, "correction") if number is not None else None
+    if problem.answer_type == "expression":
+        stated = final_math(tail)
+        return Extraction(stated, "correction") if stated is not None else None
+    return None
 
 
 def _later_commitment(text: str, line: tuple[int, str], problem: Problem) -> str | None:
@@ -370,15 +342,16 @@ def _extract(response: str, problem: Problem) -> Extraction:
     boxed = last_boxed(text, boxes)
     if boxed is not None and clean(boxed):
         after = boxes[-1][1]
-        later = _answer_line(text[after:])  # an answer statement written after the last box wins
+        later = answer_line(text[after:])  # an answer statement written after the last box wins
         if later is None or not _states_an_answer(later[1], problem):
-            return Extraction(boxed.strip(), "boxed")
+            corrected = _correction(text[after:], problem)
+            return corrected or Extraction(boxed.strip(), "boxed")
         return Extraction(_refine(later[1], problem), "answer_line")
-    line = _answer_line(text)
-    tags = _TAG.findall(text)
+    line = answer_line(text)
+    tags = TAG.findall(text)
     if tags and clean(tags[-1]):
         return Extraction(tags[-1].strip(), "answer_tag")
-    short = _json_short_answer(text)
+    short = json_short_answer(text)
     if short is not None and clean(short):
         return Extraction(short, "json")
     if line is not None:

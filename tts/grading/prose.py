@@ -1,33 +1,28 @@
-"""What the last sentence of a response commits to, when no box, tag or "Answer:" line says it.
+"""What the last sentence of a response states, when no box, tag or "Answer:" line says it.
 
-Real chain-of-thought outputs often end in prose: "..., which is C.", "Among the choices, that's B.", "The two
-shapes are B and D.", "The age gap between them is seven years.", "The city marked is Tampa, Florida.",
-"so the function is not continuous at x = 0.", "答案是 C。". A careful grader reads the final sentence; these
-readers do the same and return None rather than guess: a letter counts only when the sentence commits to it
-(a cue word, or an answer noun such as "figure"/"statement" as its subject), a number only when it is the
-last number of the final sentence (or the one whose subject is the question's), a text only when the
-sentence states it ("X is Y").
+Real chain-of-thought outputs often end in prose: "The age gap between them is seven years.", "The city
+marked is Tampa, Florida.", "so the function is not continuous at x = 0.", "Area = 4π square units.". A
+careful grader reads the final sentence; these readers do the same and return None rather than guess: a
+number only when it is the last number of the final sentence (or the one whose subject is the question's),
+in digits or words, with its unit; a text only when the sentence states it ("X is Y"); math only when the
+sentence states short math ("... is", "=", "so"); yes/no only when the sentence opens with it or restates
+the question's predicate. Option letters are read by :mod:`tts.grading.commitments`.
 
 Plain string work, linear in the input, no SymPy.
 
 Example:
-    >>> committed_letter("The pattern rotates by 90°; the next figure is D.", 5)
-    'D'
-    >>> committed_letter("Point D is the midpoint, so we still have to check option D.", 5) is None
-    True
-    >>> sorted(committed_letters("The two shapes are B and D.", 5))
-    ['B', 'D']
     >>> final_number("The man is 60 and the woman 53. The age gap between them is seven years.")
     'seven years'
     >>> final_text("The city marked is Tampa, Florida.")
     'Tampa, Florida'
+    >>> final_math("The quarter circle has area πr² ÷ 4 = 0.785r².")
+    '\\\\pi r^2 / 4'
 """
 
 from __future__ import annotations
 
 import re
 
-from tts.grading.choice import LETTERS, parse_letters
 from tts.grading.numeric import parse_number
 from tts.grading.text import clean, fix_unicode
 from tts.grading.words import find_number_words
@@ -48,104 +43,12 @@ def last_sentence(text: str) -> str:
 # A reason clause after the answer ("cell E because A-D share a row") is not part of what is chosen.
 _REASON = re.compile(r"(?i)[,;]?\s+(?:because|since|as\s+(?:it|they|this)|given\s+that|due\s+to)\s.*$")
 
-# A sentence that commits to an answer ("..., so the next shape is a star, D.", "Therefore, B.", "which is C.").
-_COMMIT = re.compile(
-    r"(?i)\b(?:so|thus|therefore|hence|which\s+is|which\s+corresponds\s+to|corresponding\s+to|i\.e\.|that\s+is|"
-    r"is\s+option|answers?\s+(?:is|are)|choose|select|pick|go\s+with)\b"
-)
-# Weaker commitments, which count only when nothing in their clause hedges ("I cannot decide whether it is D"):
-# "that's B", "it is D", an answer noun as subject ("the next figure is D", "the true statements are A and C"),
-# or an answer noun right before the letter ("the star must go in cell E").
-_WEAK_COMMIT = re.compile(
-    r"(?i)\b(?:that's|it's|it\s+is|this\s+is|"
-    r"(?:figure|shape|piece|cell|image|picture|diagram|graph|pattern|card|statement|option|choice|answer|one)s?"
-    r"(?:\s+\w+){0,4}?\s+(?:is|are|must\s+be|should\s+be|would\s+be|will\s+be|goes\s+in|go\s+in|belongs\s+in)|"
-    r"(?:is|are|be|in|into|to)\s+(?:the\s+)?(?:cell|figure|shape|piece|image|picture|graph|card|statement|box))\b"
-)
-_CLAUSE_START = re.compile(r"[,;:]")
-_NOT_COMMITTED = re.compile(
-    r"(?i)\b(?:check|consider|look|examine|test|try|verify|compare|eliminate|rule|exclude|not|isn't|cannot|can't|"
-    r"unless|whether|if)\b"
-)
-_END_LETTER = re.compile(r"(?:^|[\s,(:])(?:(?i:option|choice)\s+)?\(?(?P<l>[A-J])\)?\s*[.!]?\s*$")
-_END_LETTERS = re.compile(
-    r"(?:^|[\s,:])(?P<list>\(?[A-J]\)?(?:\s*(?:,\s*and\b|,|\band\b|&)\s*\(?[A-J]\)?)+)\s*[.!]?\s*$"
-)
 
-
-def _commits(before: str) -> bool:
-    """Whether the words before a final letter commit to it (see ``_COMMIT`` and ``_WEAK_COMMIT``)."""
-    if not before.strip(" ("):
-        return True
-    strong = list(_COMMIT.finditer(before))
-    weak = list(_WEAK_COMMIT.finditer(before))
-    last_strong = strong[-1] if strong else None
-    last_weak = weak[-1] if weak else None
-    if last_weak is not None and (last_strong is None or last_weak.end() > last_strong.end()):
-        starts = [m.end() for m in _CLAUSE_START.finditer(before, 0, last_weak.start())]
-        clause = before[max([last_strong.end() if last_strong else 0, *starts]) :]
-        return not _NOT_COMMITTED.search(clause)
-    # "so we still have to check option D." names D without choosing it
-    return last_strong is not None and not _NOT_COMMITTED.search(before[last_strong.end() :])
-
-
-def _clauses(text: str) -> list[str]:
+def clauses(text: str) -> list[str]:
     """The last sentence, then (if different) its main clause without a trailing reason."""
     sentence = last_sentence(text).replace("**", "").replace("__", "")
     main = _REASON.sub("", sentence).strip()
     return [sentence] if main == sentence or not main else [sentence, main]
-
-
-def committed_letter(text: str, n_options: int) -> str | None:
-    """The option letter the last sentence commits to: it ends with the letter and says so/therefore/which is,
-    or has an answer noun as its subject ("the next figure is D"); a reason after it is ignored ("cell E
-    because A-D share a row")."""
-    for sentence in _clauses(text):
-        m = _END_LETTER.search(sentence)
-        if not m or m.group("l") not in LETTERS[: max(1, min(n_options, 10))]:
-            continue
-        return m.group("l") if _commits(sentence[: m.start("l")]) else None
-    return None
-
-
-def names_letter_without_choosing(text: str) -> bool:
-    """The response ends naming an option it does not choose ("..., so we still have to check option D.")."""
-    sentence = last_sentence(text)
-    return bool(_END_LETTER.search(sentence) and _NOT_COMMITTED.search(sentence))
-
-
-def committed_letters(text: str, n_options: int) -> frozenset[str] | None:
-    """Several option letters the last sentence commits to ("The true statements are (A) and (C).")."""
-    for sentence in _clauses(text):
-        m = _END_LETTERS.search(sentence)
-        if not m:
-            continue
-        letters = parse_letters(m.group("list"), n_options)
-        if letters is None or len(letters) < 2:
-            return None
-        return letters if _commits(sentence[: m.start("list")]) else None
-    return None
-
-
-_VERDICT = re.compile(
-    r"(?i)^(?:statement|option|choice|conclusion|claim)?\s*\(?(?P<l>(?-i:[A-J]))\)?\s*(?:is|:|-|—)\s*"
-    r"(?:also\s+)?(?P<v>true|correct|valid|right|false|incorrect|invalid|wrong)\b[^.]{0,80}\.?$"
-)
-_TRUE = frozenset({"true", "correct", "valid", "right"})
-
-
-def statement_verdicts(text: str, n_options: int) -> frozenset[str] | None:
-    """A response that ends judging each statement in turn ("Statement A is true. Statement B is false. ...")
-    selects the ones it calls true; at least two verdicts in a row must close the response."""
-    valid = LETTERS[: max(1, min(n_options, 10))]
-    verdicts: dict[str, bool] = {}
-    for sentence in reversed(sentences(text)[-12:]):
-        m = _VERDICT.match(sentence.replace("**", ""))
-        if not m or m.group("l") not in valid or m.group("l") in verdicts:
-            break
-        verdicts[m.group("l")] = m.group("v").lower() in _TRUE
-    chosen = frozenset(letter for letter, ok in verdicts.items() if ok)
-    return chosen if len(verdicts) >= 2 and chosen else None
 
 
 _COMMIT_TEXT = re.compile(
@@ -168,7 +71,7 @@ _CLAUSE_CUT = re.compile(r"(?i)\s+(?:which|that\s+is|so\s+that|while|whereas)\s.
 def final_text(text: str) -> str | None:
     """The short text the last sentence states as its answer: "The city marked is Tampa, Florida." → "Tampa,
     Florida"; a trailing reason or description ("blue, covering about 40% of the chart") is dropped."""
-    m = _STATES.match(_clauses(text)[-1])
+    m = _STATES.match(clauses(text)[-1])
     if not m:
         return None
     value = _CLAUSE_CUT.sub("", m.group("v")).strip()
@@ -334,7 +237,6 @@ def assignments(text: str) -> str | None:
 _STATED = re.compile(r"(?i)^.*\b(?:so|thus|therefore|hence|is|are|equals|becomes|gives)\b\s*:?\s*")
 _SET_BUILDER = re.compile(r"(?i)^(?:all|every|the\s+set\s+of)\s+(?:real\s+)?(?:numbers\s+)?[a-z]\s+"
                           r"(?:with|such\s+that|where|satisfying|for\s+which)\s+")
-_LABEL_EQ = re.compile(r"^\s*(?![a-zA-Z]\s*=)[^=]{1,40}?=\s*")
 _FUNCTION_NAMES = frozenset("sin cos tan cot sec csc log exp sqrt frac pi cdot times le ge leq geq and or".split())
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 _DELIMITED = re.compile(r"\$|\\[()\[\]]")
@@ -342,11 +244,38 @@ _VALUE_END = re.compile(r"<\||\.\s|\s+(?:because|since|which|where)\s")
 _MATH_MARK = re.compile(r"[\d\\^+\-*/=()<>√π°]")
 
 
+_CHAIN = re.compile(r"=|≈|\\approx(?![A-Za-z])")
+_DECIMAL = re.compile(r"\d\.\d")
+_RELATION_MARK = re.compile(r"[<>!]=|==|[<>≤≥≠]|\\(?:le|ge|leq|geq|neq|ne|lt|gt)(?![A-Za-z])")
+_PROSE_PREFIX = re.compile(r"^(?:(?!(?:sin|cos|tan|cot|sec|csc|log|ln|exp)\b)[A-Za-z]{2,}'?s?\s+)+")
+
+
+def chain_answer(value: str) -> str:
+    """The answer of a chain of equalities: "AB = √52 ≈ 7.21 cm" → "√52" (the exact member before a decimal
+    approximation), "Area = 4π cm²" → "4π cm²" (a label dropped), "AB ≈ 72.1 mm" → "72.1 mm". An equation
+    is left whole ("y = 2x + 3", "2x + 4y - 3 = 0"), and so are relations and lists ("x >= 5", "AB=4, CD=5")."""
+    if "," in value or ";" in value or _RELATION_MARK.search(value):
+        return value
+    members = [m.strip() for m in _CHAIN.split(value)]
+    if len(members) == 1 or not all(members):
+        return value
+    approx = "≈" in value or "\\approx" in value
+    first = _PROSE_PREFIX.sub("", members[0])  # "The quarter circle has area πr²/4 = ..." → "πr²/4"
+    label = len(first) <= 40 and not any(c.isdigit() for c in first)
+    if not label:  # "πr²/4 = 0.785r²": an approximation restates the exact value; otherwise an equation
+        return first if _DECIMAL.search(members[-1]) and not _DECIMAL.search(first) else value
+    if len(members) == 2 and not approx and re.fullmatch(r"[a-zA-Z]", first):
+        return value  # "y = 2x + 3", "x = 5"
+    members = members[1:]
+    exact = [m for m in members if not _DECIMAL.search(m)]
+    return exact[-1] if _DECIMAL.search(members[-1]) and exact else members[-1]
+
+
 def final_math(text: str) -> str | None:
     """The mathematical answer the last sentence states ("Area = 4π square units." → "4\\pi square units",
     "so y = −½x + 4." → "y = -\\frac{1}{2}x + 4", "The bearing is S23.5°W." → "S23.5°W"); None when the
     sentence states no short math."""
-    sentence = _clauses(text)[-1]
+    sentence = clauses(text)[-1]
     if _DELIMITED.search(sentence):
         return None  # LaTeX in "$...$" or "\\(...\\)": math-verify's own extraction reads it best
     m = _STATED.match(sentence)
@@ -354,11 +283,7 @@ def final_math(text: str) -> str | None:
     value = sentence[m.end() :] if m and m.end() < len(sentence) else sentence
     value = _VALUE_END.split(value, maxsplit=1)[0]
     value = _SET_BUILDER.sub("", fix_unicode(value).strip().rstrip(".").strip())
-    if "=" in value:
-        value = _LABEL_EQ.sub("", value.split("≈")[0].split("\\approx")[0], count=1)
-        if value.count("=") >= 1 and not re.match(r"^\s*[a-zA-Z]\s*=", value):
-            value = value.rsplit("=", 1)[-1]
-    value = value.strip()
+    value = chain_answer(value).strip()
     prose = [w for w in _PROSE_WORD.findall(value) if w.lower() not in _FUNCTION_NAMES]
     if not value or len(value) > 80 or not _MATH_MARK.search(value) or len(prose) > (2 if stated else 0):
         return None  # a sentence that states nothing ("not it's not 10 it's 1,000.99") is no answer

@@ -51,9 +51,17 @@ def _word_list(pred: str) -> bool:
     return len(items) >= 2 and all(_LIST_ITEM.match(x) for x in items)
 
 
+# "Lyon, not Paris": an alternative named only to be rejected leaves the answer as it was.
+_REJECTED = re.compile(r"(?i)^(?P<head>.+?)\s*[,;]?\s*(?:but\s+)?(?:not|rather\s+than|instead\s+of)\s+(?P<alt>[^,;]{1,40})$")
+
+
 @lru_cache(maxsize=65536)
 def harmless_qualifier(pred: str, gold: str) -> bool:
     """Whether ``pred`` states ``gold`` (a text answer) with only harmless extra words around it."""
+    m = _REJECTED.match(clean(pred))
+    if m and _words(gold) and _words(m.group("head"))[-len(_words(gold)):] == _words(gold) \
+            and _words(gold) != _words(m.group("alt")):
+        return _words(m.group("head")) == _words(gold) or harmless_qualifier(m.group("head"), gold)
     p, g = _words(pred), _words(gold)
     if not g or len(p) <= len(g) or len(p) - len(g) > MAX_EXTRA_WORDS:
         return False

@@ -77,6 +77,8 @@ def words_value(text: str) -> Fraction | None:
     A lone "a"/"an" is not a number.
     """
     tokens = [t for t in _SPLIT.split(text.strip().lower().rstrip(".")) if t]
+    while tokens and tokens[-1] == "and":
+        tokens.pop()  # "seven and" is seven; "a and" is nothing
     if not tokens or len(tokens) > MAX_WORDS or tokens in (["a"], ["an"]):
         return None
     if tokens[0] in ("minus", "negative") and len(tokens) > 1:
@@ -149,6 +151,17 @@ def find_number_words(text: str) -> list[tuple[int, int, Fraction]]:
             i += 1
             continue
         run = [w for _, _, w in words[i:end]]
+        parts = [p for w in run for p in w.split("-")]
+        # A run needs a number word of its own ("A and D" are letters), and a scale word right after digits
+        # belongs to them ("$1.25 thousand"), not to a new number.
+        gap = text[words[i - 1][1] if i > 0 else 0 : words[i][0]]
+        after_digits = gap.rstrip()[-1:].isdigit()
+        own = (any(p in _SMALL or p in _TENS or p in ("hundred", "dozen") for p in parts)
+               or (parts[0] in ("a", "an") and parts[-1] in _DENOMINATORS)
+               or (not after_digits and any(p in _SCALES for p in parts)))
+        if not own or (after_digits and parts[0] in _SCALES):
+            i = end
+            continue
         before = words[i - 1][2] if i > 0 else ""
         before2 = words[i - 2][2] if i > 1 else ""
         after = words[end][2] if end < len(words) else ""
