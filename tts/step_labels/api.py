@@ -20,6 +20,7 @@ from typing import Any
 
 from tts.engines.base import Engine
 from tts.errors import ConfigError
+from tts.jsonl import jsonable
 from tts.records import MCStep, Problem, Rollout, StepLabels
 from tts.rundir import RunDir, RunDirError
 from tts.step_labels.generate import Cost, GraderLike, label_targets
@@ -194,7 +195,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
                                                                                   engine_options or {}, device, dtype))
                 policy_engine = loaded or owned_engine
                 assert policy_engine is not None
-                folder.bind({"policy_identity": policy_engine.identity()}, {"policy": _jsonable(policy_engine.info())})
+                folder.bind({"policy_identity": policy_engine.identity()}, {"policy": jsonable(policy_engine.info())})
                 cost = label_targets(run, folder, selection, done, policy_engine, grader, settings, prompts_set,
                               batch_size=batch_size, rollouts=rollouts, workers=workers, total=plan.continuations,
                               progress=progress)
@@ -291,20 +292,6 @@ def journal_cost(done: Mapping[tuple, MCStep]) -> dict[str, Any]:
     return {"steps": sum(s.total > 0 for s in steps), "continuations": sum(s.total for s in steps),
             "tokens": sum(s.tokens for s in steps), "prompt_tokens": sum(s.prompt_tokens for s in steps),
             "engine_seconds": round(sum(s.seconds for s in steps), 3)}
-
-
-def _jsonable(value: Any) -> Any:
-    import json
-
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        if isinstance(value, Mapping):
-            return {str(k): _jsonable(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [_jsonable(v) for v in value]
-        return str(value)
 
 
 __all__ = ["DEFAULT_FOLDER", "LabelError", "LabelResult", "label_run"]
