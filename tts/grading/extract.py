@@ -8,7 +8,9 @@ answer counts), a short response that is the answer itself, then what the last s
 yes/no, or a number to match against the options' values; for lists the last list; for numbers the last
 number of the last sentence, in digits or words, with its unit; for expressions the math the last sentence
 states, else math-verify's extraction; for text the answer the last sentence states ("X is Y"). Nothing
-found is ``Extraction(None, "none")``, which grades as wrong with reason "no answer". Two readings follow:
+found is ``Extraction(None, "none")``, which grades as wrong with reason "no answer"; so is a response cut
+mid-formula with no box or answer line ("... so ∠BAC ="), and one that may be cut mid-sentence gets no guess
+(an option named in passing, the last number anywhere). Two readings follow:
 a value the response's own list of options names ("A: 2, B: 3, C: 4 ... the answer is 4" → C), and an
 intercept given as its point ("(0, -2)" for a y-intercept).
 

@@ -22,7 +22,13 @@ LogicVista)
 
 Units: the reference unit of a number is the gold's own unit ("8 cm"), else the problem's ``unit`` field
 (MathVista), else one the question names ("(Unit: g)", "in N?", "how many years"); a predicted unit is
-converted to it (pint), and a unit of another quantity is wrong.
+converted to it (pint), and a unit of another quantity is wrong. With none of these, the one unit the
+question's own quantities are given in ("the perimeter is 24 cm") may read a prediction in another unit of
+the same quantity ("100 mm" for 10); it never makes an answer wrong, since a gold may be in another unit.
+
+The question is ``question``, or for MathVerse's vision-heavy rows (text drawn in the image) the fuller
+``meta["question_for_eval"]`` (:func:`tts.grading.extract.question_text`): options, units and a stated
+precision are read from it.
 
 Other facts: MathVista multiple-choice golds are option *texts*; MathVision, MMMU, MathVerse, WeMath and
 LogicVista golds are letters, LogicVista golds may name several letters ("A, C"), compared as sets.
