@@ -8,7 +8,8 @@ fixed before the grader was run on it (89.1% agreement then), with ``data/blind_
 written after the fixes that set prompted and graded once before any further change (82.5% then), and
 ``data/blind_round3.jsonl``, 467 rows by a third engineer, weighted like real InternVL output (393
 representative rows, 74 marked hard), with verdicts committed before the grader was run (97.9% then; 99.2%
-on the representative rows). How they were built: see ``data/README.md``. The strict grader must agree on at
+on the representative rows), and its 92-row holdout ``data/blind_round3_holdout.jsonl`` written after the
+fixes it prompted (100% on first run). How they were built: see ``data/README.md``. The strict grader must agree on at
 least 99% of the verdicts of each (of each part of round 3); the disagreements are printed so a regression
 names its cases.
 """
@@ -28,6 +29,7 @@ DATA = Path(__file__).parent / "data" / "human_verdicts.jsonl"
 BLIND = Path(__file__).parent / "data" / "blind_human_set.jsonl"
 HOLDOUT = Path(__file__).parent / "data" / "blind_holdout.jsonl"
 ROUND3 = Path(__file__).parent / "data" / "blind_round3.jsonl"
+ROUND3_HOLDOUT = Path(__file__).parent / "data" / "blind_round3_holdout.jsonl"
 TARGET = 0.99
 BENCHMARKS = {"mathvista", "mathvision", "mmmu", "mathverse", "dynamath", "wemath", "logicvista"}
 ISSUE_18_FAMILIES = {"units", "number_words", "hedge", "multi_select", "prose_cue", "prose_list",
@@ -73,7 +75,8 @@ def test_the_blind_set_covers_every_benchmark_and_family_with_both_verdicts() ->
         assert verdicts == {True, False}, family
 
 
-@pytest.mark.parametrize("path", [BLIND, HOLDOUT, ROUND3], ids=["blind", "holdout", "round3"])
+@pytest.mark.parametrize("path", [BLIND, HOLDOUT, ROUND3, ROUND3_HOLDOUT],
+                         ids=["blind", "holdout", "round3", "round3-holdout"])
 def test_strict_grading_agrees_with_the_blind_human_verdicts(path: Path) -> None:
     rows = _rows(path)
     wrong = _disagreements(rows)
