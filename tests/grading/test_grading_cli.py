@@ -197,8 +197,12 @@ def test_kill_9_mid_file_then_the_same_command_gives_a_clean_run(tmp_path: Path)
 
     root = Path(__file__).resolve().parents[2]
     src = tmp_path / "in.jsonl"
+    # Cheap rows first (a handful of distinct pairs, cached after the first), so the first batch is written
+    # quickly; then distinct symbolic pairs, so the run is still busy seconds later when it is killed.
     rows = [{"id": f"e{i}", "response": f"Expanding gives \\boxed{{x^2 + {i % 7}x}}", "answer": f"x(x+{i % 5})"}
-            for i in range(1500)]
+            for i in range(600)]
+    rows += [{"id": f"d{i}", "response": f"Expanding gives \\boxed{{x^2 + {i + 10}x}}", "answer": f"x(x+{i + 10})"}
+             for i in range(300)]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     launcher = tmp_path / "bin" / "tts_launch.py"
     launcher.parent.mkdir()
@@ -238,3 +242,35 @@ def test_pool_falls_back_in_process_when_no_worker_can_start(monkeypatch) -> Non
     monkeypatch.setattr(pool, "POOL_THRESHOLD", 2)
     items = [("\\boxed{5}", make_problem("generic", "5"), i) for i in range(5)]
     assert [g.correct for g in grade_many(items, workers=2)] == [True] * 5
+
+
+VISION_ONLY = {"benchmark": "mathverse", "question": "", "question_type": "multi_choice", "answer_type": "text",
+               "choices": [], "answer": "D", "response": "∠CED = 180° − 40° = 140°.\n\nAnswer: \\boxed{140^\\circ}"}
+QFE = "In triangle ABC, DE ∥ BC, ∠A = 80°, ∠B = 60°. Find ∠CED.\nChoices:\nA:40°\nB:60°\nC:120°\nD:140°"
+
+
+@pytest.mark.parametrize("line", [dict(VISION_ONLY, meta={"question_for_eval": QFE}),  # our problems.jsonl
+                                  dict(VISION_ONLY, question_for_eval=QFE)],  # VLMEvalKit's column
+                         ids=["meta", "column"])
+def test_a_vision_only_line_reads_its_options_from_question_for_eval(line: dict) -> None:
+    from tts.grading import grade
+    from tts.grading.files import problem_from_line
+
+    problem = problem_from_line(line, 0)
+    assert grade(line["response"], problem).correct is True
+    assert grade(line["response"].replace("140", "120"), problem).correct is False
+
+
+def test_official_dynamath_grades_a_multiple_choice_line_of_our_format_as_multiple_choice() -> None:
+    from tts.grading import grade
+    from tts.grading.files import problem_from_line
+
+    line = {"benchmark": "dynamath", "question": "Is the function even or odd?\nchoice: (A) even (B) odd (C) neither",
+            "question_type": "multi_choice", "answer_type": "text", "choices": [], "answer": "B"}
+    problem = problem_from_line(line, 0)
+    assert problem.meta["dynamath_answer_type"] == "multiple choice"
+    assert grade("The graph is symmetric about the origin.\n\nAnswer: \\boxed{B}", problem, "official").correct
+    loader_line = dict(line, meta={"answer_type": "multiple choice"}, question_type="multi_choice")
+    assert problem_from_line(loader_line, 0).meta["dynamath_answer_type"] == "multiple choice"
+    float_line = dict(line, question_type="free_form", answer_type="float", answer="2.5")
+    assert problem_from_line(float_line, 0).meta["dynamath_answer_type"] == "float"

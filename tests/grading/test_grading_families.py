@@ -121,6 +121,35 @@ P = {
                                question="Which car is the fastest?"),
     "mmmu_deriv": make_problem("mmmu", "\\cos x - x\\sin x", answer_type="text",
                                question="Find the derivative of f(x) = x cos x."),
+    # Added by the round-3 review: closed forms with units, the question's own unit, vision-only MathVerse rows
+    # (question drawn in the image, full text in meta["question_for_eval"]), formulas as option texts
+    "vis_circle": make_problem("mathvision", "9\\pi", question="The circle has radius 3 cm. What is its area?"),
+    "verse_sector": make_problem("mathverse", "6\\pi cm^2", question="Find the area of the sector."),
+    "vis_side": make_problem("mathvision", "10", answer_type="integer",
+                             question="The perimeter of the triangle is 24 cm. How long is the longest side?"),
+    "verse_rod": make_problem("mathverse", "1.5", answer_type="float",
+                              question="A pole 2 m tall casts a shadow 3 m long. How long is the other shadow?"),
+    "verse_x": make_problem("mathverse", "3", answer_type="integer", question="Solve for x."),
+    "dyna_f2": make_problem("dynamath", "1.5", answer_type="float", question="What is f(2) for the plotted line?"),
+    "vis_alt": make_problem("mathvision", "10.39", answer_type="float", question="How long is the altitude AD?"),
+    "verse_vo_deg": make_problem(
+        "mathverse", "D", question_type=MC, answer_type="text",
+        question="",
+        meta={"question_for_eval": "As shown in the figure, DE ∥ BC, ∠A = 80°, ∠B = 60°, then ∠CED is ()\n"
+                                   "Choices:\nA:40°\nB:60°\nC:120°\nD:140°"}),
+    "verse_vo_len": make_problem(
+        "mathverse", "2191.7 metres",
+        question="",
+        meta={"question_for_eval": "From the top of a cliff 200 metres high, the angle of depression of a boat is "
+                                   "5.2°. Find its distance from the foot of the cliff, correct to one decimal place."}),
+    "mmmu_formula": make_problem("mmmu", "C", question_type=MC, answer_type="text",
+                                 choices=("CH3CH2OH", "CH3CHO", "CH3COOH", "CH3OCH3")),
+    "wemath_water": make_problem("wemath", "B", question_type=MC, answer_type="text",
+                                 choices=("H_2O_2", "H_2O", "HO_2", "H_3O")),
+    "mmmu_site": make_problem("mmmu", ("Tampa", "Florida"), answer_type="text",
+                              question="Which city on the west coast of Florida is marked?"),
+    "vista_none": make_problem("mathvista", "0", answer_type="integer",
+                               question="How many bars have a value above 90?"),
 }
 
 R = "We examine the figure carefully and compute step by step.\n\n"
@@ -162,6 +191,22 @@ UNITS = [
     ("vista_usd", R + "Together they cost 45 dollars.", True),
     ("mmmu_amp", R + "I = 1500 mA.", True),
     ("mmmu_amp", R + "I = 1.5 mA.", False),
+    # a closed form in π keeps its unit; a single letter after it is a variable, not a unit (round-3 review)
+    ("vis_circle", R + "A = πr² = 9π cm².\n\nAnswer: \\boxed{9\\pi \\text{ cm}^2}", True),
+    ("vis_circle", R + "Answer: \\boxed{9π cm²}", True),
+    ("vis_circle", R + "Answer: \\boxed{3\\pi \\text{ cm}^2}", False),
+    ("vis_circle", R + "Answer: \\boxed{9\\pi r}", False),
+    ("verse_sector", R + "Answer: \\boxed{600\\pi \\text{ mm}^2}", True),
+    ("verse_sector", R + "Answer: \\boxed{6\\pi \\text{ m}^2}", False),
+    ("verse_sector", R + "Answer: \\boxed{6\\pi \\text{ cm}}", False),
+    # the question's own unit reads a prediction in another unit of it; it never refuses one (round-3 review)
+    ("vis_side", R + "The sides are 6 cm, 8 cm and 10 cm.\n\nAnswer: \\boxed{100 \\text{ mm}}", True),
+    ("vis_side", R + "Answer: \\boxed{0.1 \\text{ m}}", True),
+    ("vis_side", R + "Answer: \\boxed{10 \\text{ cm}}", True),
+    ("vis_side", R + "Answer: \\boxed{100 \\text{ cm}}", False),
+    ("vis_side", R + "Answer: \\boxed{1 \\text{ m}}", False),
+    ("verse_rod", R + "The other shadow is 150 cm long.\n\nAnswer: \\boxed{150 \\text{ cm}}", True),
+    ("verse_rod", R + "Answer: \\boxed{15 \\text{ cm}}", False),
 ]
 
 NUMBER_WORDS = [
@@ -198,6 +243,9 @@ NUMBER_WORDS = [
     ("dyna_big", R + "Adding both, the total comes to seven million.", True),
     ("dyna_big", R + "Adding both, the total comes to 7 thousand.", False),
     ("verse_deg", R + "Therefore the angle ABC measures seventy-two degrees.", True),
+    ("vista_none", R + "Every bar is below 90.\n\nAnswer: \\boxed{\\text{None}}", True),
+    ("vista_none", R + "Answer: \\boxed{none}", True),
+    ("vista_count", R + "Answer: \\boxed{none}", False),
     ("verse_deg", R + "Therefore the angle ABC measures one hundred and eight degrees.", False),
     ("lv_inline", R + "Three faces are visible.", True),
     ("lv_inline", R + "I can see four faces.", False),
@@ -414,6 +462,15 @@ PRECISION = [
     ("dyna_float", R + "d ≈ 1.415.\n\nAnswer: \\boxed{1.415}", True),
     ("verse_len", R + "So x ≈ 1263 cm.", True),
     ("verse_len", R + "So x ≈ 12.6 cm.", False),
+    # the exact value of a gold written rounded (round-3 review); the question's precision read from
+    # question_for_eval when the question is drawn in the image
+    ("vis_alt", R + "AD = √(144 − 36) = 6√3.\n\nAnswer: \\boxed{6\\sqrt{3}}", True),
+    ("vis_alt", R + "Answer: \\boxed{\\sqrt{108}}", True),
+    ("vis_alt", R + "Answer: \\boxed{5\\sqrt{3}}", False),
+    ("vis_alt", R + "Answer: \\boxed{6\\sqrt{2}}", False),
+    ("vis_alt", R + "Answer: \\boxed{10.4}", False),
+    ("verse_vo_len", R + "d = 200 / tan 5.2° ≈ 2191.7 m.\n\nAnswer: \\boxed{2191.7 \\text{ m}}", True),
+    ("verse_vo_len", R + "d ≈ 2192 m.\n\nAnswer: \\boxed{2192}", False),
 ]
 
 QUALIFIERS = [
@@ -444,6 +501,11 @@ QUALIFIERS = [
     ("mmmu_text", R + "The salt that forms is KCl.", False),
     ("mmmu_city", R + "Answer: \\boxed{Florence, not Siena}", True),
     ("mmmu_city", R + "Answer: \\boxed{Siena, not Florence}", False),
+    # in "X, Y" the answer is X: a gold that is only the qualifier of another name is not stated (round 3)
+    ("mmmu_site", R + "Answer: \\boxed{Tampa, Florida}", True),
+    ("mmmu_site", R + "Answer: \\boxed{Miami, Florida}", False),
+    ("mmmu_site", R + "Answer: \\boxed{Florida}", True),
+    ("mmmu_city", R + "Answer: \\boxed{Siena, Florence}", False),
 ]
 
 STATED = [
@@ -473,12 +535,68 @@ STATED = [
     ("vista_fast", R + "The red car is slower than the green car, but the blue car is the fastest.", True),
     ("dyna_text", R + "The graph is symmetric about the y-axis, so the function is not odd.", True),
     ("dyna_text", R + "f(-x) = -f(x), so the function is odd.", False),
+    # options only question_for_eval lists (MathVerse vision-only), formulas with subscripts (round-3 review)
+    ("verse_vo_deg", R + "∠CED = 180° − 40° = 140°.\n\nAnswer: \\boxed{140^\\circ}", True),
+    ("verse_vo_deg", R + "∠CED = 120°.\n\nAnswer: \\boxed{120^\\circ}", False),
+    ("verse_vo_deg", R + "Answer: \\boxed{D: 140°}", True),
+    ("verse_vo_deg", R + "Answer: \\boxed{C: 140°}", False),
+    ("mmmu_formula", R + "Answer: \\boxed{CH_3COOH}", True),
+    ("mmmu_formula", R + "Answer: \\boxed{CH_{3}COOH}", True),
+    ("mmmu_formula", R + "Answer: \\boxed{CH_3CHO}", False),
+    ("wemath_water", R + "Answer: \\boxed{H₂O}", True),
+    ("wemath_water", R + "Answer: \\boxed{H_2O}", True),
+    ("wemath_water", R + "Answer: \\boxed{H_2O_2}", False),
+]
+
+ASSIGNMENTS = [
+    # an answer written as "x = value" gives the value asked for; an equation or a chain is no such answer
+    ("verse_x", R + "2x + 4 = 10, so x = 3.\n\nAnswer: \\boxed{x = 3}", True),
+    ("verse_x", R + "2x + 4 = 10, so x = 7.\n\nAnswer: \\boxed{x = 7}", False),
+    ("verse_x", R + "Answer: \\boxed{x=3}", True),
+    ("verse_x", R + "Answer: \\boxed{2x = 6}", False),
+    ("verse_x", R + "Answer: \\boxed{x = 3, y = 4}", False),
+    ("verse_x", R + "Answer: \\boxed{y = 2x + 3}", False),
+    ("dyna_f2", R + "f(x) = 0.5x + 0.5.\n\nAnswer: \\boxed{f(2) = 1.5}", True),
+    ("dyna_f2", R + "Answer: \\boxed{f(2) = \\frac{3}{2}}", True),
+    ("dyna_f2", R + "Answer: \\boxed{f(2) = 2.5}", False),
+    ("vis_side", R + "Answer: \\boxed{AB = 10}", True),
+    ("vis_side", R + "Answer: \\boxed{AB = 8}", False),
+    ("vis_cm", R + "Answer: \\boxed{a = 6 \\text{ cm}}", True),
+    ("vis_cm", R + "Answer: \\boxed{a = 6 \\text{ mm}}", False),
+    ("verse_len", R + "Answer: \\boxed{x = 12.6 \\text{ m}}", True),
+    ("verse_len", R + "Answer: \\boxed{x = 12.6 \\text{ cm}}", False),
+    ("vista_count", R + "Answer: \\boxed{n = 9}", True),
+    ("vista_count", R + "Answer: \\boxed{n = 9 = 3 + 6}", False),
+]
+
+UNFINISHED = [
+    # a response cut at the token limit states no answer unless a box or an answer line did; an ending that
+    # merely lacks its full stop still states one
+    ("lv_single", R + "Option D keeps the pattern. But we must also check option D against the last row.\n"
+                      "Start with the top row. The circle moves to the", False),
+    ("lv_single", R + "Option D keeps the pattern.\n\nAnswer: \\boxed{D}\n\nLet me double-check the last row, where the",
+     True),
+    ("lv_single", R + "So the answer is option D", True),
+    ("lv_single", R + "Therefore, D", True),
+    ("lv_ab", R + "Statement A is true. Statement B is true.\nNow statement C: if p holds then r must", False),
+    ("verse_vo_deg", R + "∠C = 40°, so ∠AED = 40° and ∠CED = 180° − 40° = 140°. Let me verify: ∠CED =", False),
+    ("verse_vo_deg", R + "∠CED = 180° − 40° = 140°", True),
+    ("vista_fast", R + "So the blue car is the fastest", True),
+    ("vista_fast", R + "First compare the blue car with the red car: the", False),
+    ("vista_count", R + "There are 9 birds flying", True),
+    ("vista_count", R + "Counting the birds from left to right: the first group has", False),
+    ("vista_count", R + "So the number of birds is 4 + 5 =", False),
+    ("dyna_area", R + "Area = 3 × 4 = 12\n\nLet me double-check the width of the region, which", False),
+    ("dyna_area", R + "The area of the region is 12 square units", True),
+    ("vis_int", R + "The hidden faces hold 10 + 14 dots. Total = 10 +", False),
+    ("vis_int", R + "So 24 dots are hidden", True),
 ]
 
 FAMILIES = {
     "units": UNITS, "number_words": NUMBER_WORDS, "hedges": HEDGES, "multi_select": MULTI_SELECT,
     "prose_cues": PROSE_CUES, "prose_lists": PROSE_LISTS, "radicals": RADICALS, "bearings": BEARINGS,
-    "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED,
+    "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED, "assignments": ASSIGNMENTS,
+    "unfinished": UNFINISHED,
 }
 CASES = [pytest.param(P[key], response, verdict, id=f"{family}-{i}")
          for family, rows in FAMILIES.items() for i, (key, response, verdict) in enumerate(rows)]

@@ -141,8 +141,19 @@ def concatenated_letters(s: str, n_options: int) -> frozenset[str] | None:
     return frozenset(s) if set(s) <= set(valid) else None
 
 
+_SUBSCRIPT_MARKS = re.compile(r"_|\{|\}")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def subscript_key(s: str) -> str:
+    """``squash`` with subscripts written plainly: "CH_3COOH", "CH_{3}COOH" and "CH₃COOH" → "CH3COOH". Formulas
+    in option texts are written one way and in answers another; superscripts (charges, powers) are kept."""
+    return _SUBSCRIPT_MARKS.sub("", squash(s).translate(_SUBSCRIPT_DIGITS))
+
+
 def letters_for_text(s: str, options: Sequence[str]) -> frozenset[str] | None:
-    """Letters whose option text is ``s`` (same text up to case, spacing and wrappers); None if none."""
+    """Letters whose option text is ``s`` (same text up to case, spacing, wrappers and the spelling of
+    subscripts); None if none."""
     if not options:
         return None
     key, sq = text_key(s), squash(s)
@@ -151,6 +162,9 @@ def letters_for_text(s: str, options: Sequence[str]) -> frozenset[str] | None:
     hits = frozenset(
         LETTERS[i] for i, opt in enumerate(options) if i < len(LETTERS) and (text_key(opt) == key or squash(opt) == sq)
     )
+    if not hits and any(c in x for x in (s, *options) for c in "_₀₁₂₃₄₅₆₇₈₉"):
+        sub = subscript_key(s)
+        hits = frozenset(LETTERS[i] for i, opt in enumerate(options) if i < len(LETTERS) and subscript_key(opt) == sub)
     return hits or None
 
 

@@ -26,6 +26,7 @@ from tts.grading import numeric, symbolic, text
 from tts.grading.bearings import is_bearing, quadrant_bearing, true_bearing
 from tts.grading.choice import LETTERS, concatenated_letters, gold_letters, letters_for_text, parse_letters
 from tts.grading.numeric import (
+    CURRENCIES,
     DEGREE,
     Number,
     numbers_match,
@@ -36,8 +37,8 @@ from tts.grading.numeric import (
 )
 from tts.grading.qualifiers import harmless_qualifier, lone_number
 from tts.grading.rules import GENERIC, Rule
-from tts.grading.text import and_list, clean, inequality_chain, squash, text_key
-from tts.grading.units import same_dimension
+from tts.grading.text import and_list, assigned_value, clean, inequality_chain, squash, text_key
+from tts.grading.units import convert, same_dimension
 
 MAX_CHARS = 2000
 _RELATION = re.compile(r"[<>≤≥]|\\(?:le|ge|leq|geq|lt|gt|neq|ne)(?![A-Za-z])")
@@ -137,7 +138,13 @@ def _same_angle(pred: str, gold: Number) -> bool | None:
 
 
 def _match(p: Number, g: Number, rule: Rule) -> bool:
-    return numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer, unit=rule.unit)
+    if numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer, unit=rule.unit):
+        return True
+    # "100 mm" for a gold 10 in a question given in cm: read in the question's unit (a rescue, never a refusal)
+    context = rule.context_unit
+    return (context is not None and g.unit is None and p.unit is not None and p.unit != context
+            and p.unit not in CURRENCIES and p.unit != DEGREE and same_dimension(p.unit, context)
+            and numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer, unit=context))
 
 
 _RATIO = re.compile(r"^\s*(?P<a>\d+(?:\.\d+)?)\s*:\s*(?P<b>\d+(?:\.\d+)?)\s*$")
@@ -164,7 +171,15 @@ def _judge_ratio(pred: str, gold: str, rule: Rule) -> Verdict | None:
     return Verdict(_match(p, g, rule), "ratio")
 
 
+_NONE_WORDS = frozenset({"none", "none of them", "nothing"})
+
+
 def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    if rule.answer_type in ("integer", "float") and text_key(pred) in _NONE_WORDS:
+        pred = "0"  # "None" answers "how many ...?" with zero
+    rhs = assigned_value(pred) if "=" in pred else None
+    if rhs is not None and parse_number(gold) is not None:
+        return _judge_number(rhs, gold, rule)  # "x = 3", "AB = 4.4 m", "f(2) = 1.5" give the value asked for
     v = _judge_ratio(pred, gold, rule)
     if v is not None:
         return v
@@ -188,6 +203,9 @@ def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
     v = _value_of(clean(pred))
     if v is None:
         return Verdict(False, "number")
+    if rule.precision is None and rule.abs_tol is None and g.decimals is not None and g.decimals >= 2 \
+            and round_half_up(v.value, g.decimals) == g.value:
+        return Verdict(True, "rounded")  # the exact value (6√3) of a gold written rounded (10.39)
     tol = rule.abs_tol if rule.abs_tol is not None else Fraction(1, 10**9) * max(Fraction(1), abs(g.value))
     if rule.precision is not None:
         return Verdict(numbers_match(v, g, precision=rule.precision), "number")
@@ -322,7 +340,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
         if v is not None:
             return v
     v = _judge_number(pred, gold, rule)
-    if v is not None and (v.correct or parse_number(pred) is not None or rule.answer_type in ("integer", "float")):
+    plain = parse_number(pred) is not None or (
+        "=" in pred and (rhs := assigned_value(pred)) is not None and parse_number(rhs) is not None)
+    if v is not None and (v.correct or plain or rule.answer_type in ("integer", "float")):
         return v
     if _RELATION.search(clean(pred)) and parse_number(gold) is not None:
         return Verdict(False, "relation")  # "\\geq 6", "x > 5" bound a number, they do not give it
@@ -343,6 +363,16 @@ def _judge_bearing(pred: str, gold: str) -> Verdict | None:
     return Verdict(p == g, "bearing")
 
 
+def _converted_closed_forms(p_core: str, p_unit: str, g_core: str, g_unit: str) -> bool | None:
+    """Two closed forms in units of one quantity, compared by value after converting ("600\\pi mm^2" and
+    "6\\pi cm^2"); None when either is no closed-form number."""
+    factor = convert(Fraction(1), p_unit, g_unit)
+    p, g = _value_of(p_core), _value_of(g_core)
+    if factor is None or p is None or g is None:
+        return None
+    return abs(p.value * factor - g.value) <= Fraction(1, 10**9) * max(Fraction(1), abs(g.value))
+
+
 def _judge_with_units(pred: str, gold: str, rule: Rule) -> Verdict:
     """A closed form with a unit ("\\sqrt{20} cm", "8\\pi cm^2") compares without it, unless the units
     measure different quantities."""
@@ -354,6 +384,9 @@ def _judge_with_units(pred: str, gold: str, rule: Rule) -> Verdict:
     if p_unit is not None and g_unit is not None and p_unit != g_unit:
         if DEGREE in (p_unit, g_unit) or not same_dimension(p_unit, g_unit):
             return Verdict(False, "unit")
+        converted = _converted_closed_forms(p_core, p_unit, g_core, g_unit)
+        if converted is not None:
+            return Verdict(converted, "unit")  # 600π mm² = 6π cm²
         return _symbolic(pred, gold, rule)  # same quantity, another unit: only math-verify's reading is left
     if squash(p_core) == squash(g_core):
         return Verdict(True, "same")

@@ -8,7 +8,9 @@ answer counts), a short response that is the answer itself, then what the last s
 yes/no, or a number to match against the options' values; for lists the last list; for numbers the last
 number of the last sentence, in digits or words, with its unit; for expressions the math the last sentence
 states, else math-verify's extraction; for text the answer the last sentence states ("X is Y"). Nothing
-found is ``Extraction(None, "none")``, which grades as wrong with reason "no answer". Two readings follow:
+found is ``Extraction(None, "none")``, which grades as wrong with reason "no answer"; so is a response cut
+mid-formula with no box or answer line ("... so ∠BAC ="), and one that may be cut mid-sentence gets no guess
+(an option named in passing, the last number anywhere). Two readings follow:
 a value the response's own list of options names ("A: 2, B: 3, C: 4 ... the answer is 4" → C), and an
 intercept given as its point ("(0, -2)" for a y-intercept).
 
@@ -24,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tts.grading import symbolic
@@ -47,6 +50,8 @@ from tts.grading.prose import (
     assignments,
     chain_answer,
     committed_text,
+    cut_off,
+    dangling,
     final_math,
     final_number,
     final_text,
@@ -62,6 +67,7 @@ from tts.grading.text import clean, find_boxes, fix_unicode, last_boxed, text_ke
 from tts.records import Problem
 
 MAX_RESPONSE_CHARS = 20000
+MAX_QUESTION_CHARS = 6000
 
 
 @dataclass(frozen=True)
@@ -95,12 +101,24 @@ def _is_multi_choice(problem: Problem) -> bool:
     return problem.question_type == "multi_choice"
 
 
+def question_text(problem: Problem) -> str:
+    """The question as a reader of the response sees it: ``question``, or, where the benchmark drew the
+    question into the image (MathVerse's vision-heavy versions, whose ``question`` is empty or a fragment),
+    the full text its official judge reads, ``meta["question_for_eval"]`` (options, units and the precision
+    asked for live there)."""
+    meta = problem.meta if isinstance(problem.meta, Mapping) else {}
+    full = meta.get("question_for_eval")
+    if isinstance(full, str) and len(full.strip()) > len(problem.question.strip()):
+        return full[-MAX_QUESTION_CHARS:]
+    return problem.question
+
+
 def problem_options(problem: Problem) -> tuple[str, ...]:
     """The option texts of a problem: its ``choices`` unless they are bare letters, else those in its question."""
     if problem.choices and not is_letter_list(problem.choices):
         return tuple(problem.choices)
     if problem.question_type == "multi_choice":
-        return options_from_question(problem.question)
+        return options_from_question(question_text(problem))
     return ()
 
 
@@ -125,6 +143,8 @@ def _letter(text: str, n_options: int) -> str | None:
     letters = parse_letters(last, n_options)
     if letters is not None:
         return ", ".join(sorted(letters))
+    if cut_off(text):
+        return None  # an option its unfinished reasoning names in passing is not chosen
     valid = set("ABCDEFGHIJ"[: max(1, min(n_options, 10))])
     tail = "\n".join(lines[-2:])
     found: list[tuple[int, str]] = []
@@ -240,14 +260,14 @@ def _multi_choice(text: str, problem: Problem, options: tuple[str, ...]) -> Extr
     letter = _letter(text, option_count(problem.choices, options))
     if letter is not None:
         return Extraction(letter, "letter")
-    opt = _option_text(text, options, problem.question)
+    opt = _option_text(text, options, question_text(problem))
     if opt is not None:
         return Extraction(opt, "option_text")
     if options and {text_key(o) for o in options} == {"yes", "no"}:
-        said = yes_no(text, problem.question)
+        said = yes_no(text, question_text(problem))
         if said is not None:
             return Extraction(said, "yes_no")
-    number = final_number(text, problem.question)  # "There are eight dots." → the option whose value is 8
+    number = final_number(text, question_text(problem))  # "There are eight dots." → the option whose value is 8
     if number is not None:
         return Extraction(number, "final_number")
     return NO_ANSWER
@@ -262,7 +282,7 @@ def _free_form(text: str, problem: Problem) -> Extraction:
         if prose is not None:
             return Extraction(prose, "prose_list")
     if problem.answer_type in ("integer", "float", "list"):
-        number = final_number(text, problem.question) or _last_number(text)
+        number = final_number(text, question_text(problem)) or (None if cut_off(text) else _last_number(text))
         return Extraction(number, "last_number") if number is not None else NO_ANSWER
     if problem.answer_type == "expression":
         assigned = assignments(text)
@@ -275,8 +295,8 @@ def _free_form(text: str, problem: Problem) -> Extraction:
         if out.status == "ok" and out.value:
             return Extraction(str(out.value), "math_verify")
     if problem.answer_type == "text":
-        if is_yes_no_question(problem.question):
-            said = yes_no(text, problem.question)
+        if is_yes_no_question(question_text(problem)):
+            said = yes_no(text, question_text(problem))
             if said is not None:
                 return Extraction(said, "yes_no")
         committed = committed_text(text)
@@ -301,7 +321,7 @@ def _correction(tail: str, problem: Problem) -> Extraction | None:
         letter = committed_letter(tail, n)
         return Extraction(letter, "correction") if letter is not None else None
     if problem.answer_type in ("integer", "float"):
-        number = final_number(tail, problem.question)
+        number = final_number(tail, question_text(problem))
         return Extraction(number, "correction") if number is not None else None
     if problem.answer_type == "expression":
         stated = final_math(tail)
@@ -328,7 +348,7 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
         if letter is not None:
             return Extraction(letter, "restated_option")
     if found.answer is not None and problem.answer_type in ("integer", "float"):
-        value = intercept_value(found.answer, problem.question)
+        value = intercept_value(found.answer, question_text(problem))
         if value is not None:
             return Extraction(value, found.method)
     return found
@@ -363,6 +383,8 @@ def _extract(response: str, problem: Problem) -> Extraction:
     whole = _short_whole(text, problem, options)
     if whole is not None:
         return Extraction(whole, "whole")
+    if dangling(text):
+        return NO_ANSWER  # cut mid-formula: what its unfinished reasoning names last is not an answer
     if _is_multi_choice(problem):
         return _multi_choice(text, problem, options)
     return _free_form(text, problem)

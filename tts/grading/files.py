@@ -138,8 +138,25 @@ def problem_from_line(row: Mapping[str, Any], lineno: int) -> Problem:
         answer_type=atype,
         precision=precision,
         unit=None if unit is None else str(unit),
-        meta={"dynamath_answer_type": row.get("dynamath_answer_type") or raw_atype} if benchmark == "dynamath" else {},
+        meta=_problem_meta(row, benchmark, raw_atype, qtype),
     )
+
+
+def _problem_meta(row: Mapping[str, Any], benchmark: str, raw_atype: str, qtype: str) -> dict[str, Any]:
+    """What grading reads from a line besides the problem fields: the line's own ``meta`` (as our
+    ``problems.jsonl`` writes it), MathVerse's ``question_for_eval`` (the full question of a vision-only
+    row, a VLMEvalKit column) and DynaMath's raw answer type: the line's ``dynamath_answer_type``, the hub
+    type our loader keeps in ``meta["answer_type"]``, VLMEvalKit's ``answer_type`` column ("multiple
+    choice"), and for a line in our own format, whose ``answer_type`` of a multiple-choice row is "text",
+    "multiple choice" (VLMEvalKit's scorer reads a "text" row as free text)."""
+    meta = dict(row["meta"]) if isinstance(row.get("meta"), Mapping) else {}
+    if isinstance(row.get("question_for_eval"), str):
+        meta["question_for_eval"] = row["question_for_eval"]
+    if benchmark == "dynamath":
+        ours = "multiple choice" if qtype == "multi_choice" and raw_atype in ("", "text") else raw_atype
+        meta["dynamath_answer_type"] = (row.get("dynamath_answer_type") or meta.get("dynamath_answer_type")
+                                        or meta.get("answer_type") or ours)
+    return meta
 
 
 class GradeFileError(TTSError, ValueError):  # noqa: N818 - the project's user-error naming

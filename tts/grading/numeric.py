@@ -249,12 +249,25 @@ def _words_number(s: str) -> Number | None:
     return None
 
 
+# A closed form ending in π ("4\\pi cm^2"), which ``_TAIL`` (a number ends in a digit or a bracket) misses. Its
+# unit must be a word or a symbol of two letters or more: "2\\pi r" and "4\\pi h" name variables, not units.
+_PI_TAIL = re.compile(
+    r"^(?P<num>.*?(?:\\pi(?![A-Za-z])|π))\s*(?:\\(?:text|mathrm|mbox|rm)\s*\{\s*)?"
+    r"(?P<tail>[A-Za-zμΩ][A-Za-zμΩ/\s.*²³-]*?(?:\s*\^\s*\{?\s*-?[23]\s*\}?|(?<=[a-z])[23])?)\s*\}?\s*$"
+)
+
+
 @lru_cache(maxsize=16384)
 def split_unit(s: str) -> tuple[str, str | None] | None:
-    """A non-plain answer with a unit or noun after it ("\\sqrt{20} cm" → ("\\sqrt{20}", "centimeter")); None
-    when nothing unit-like follows the math."""
-    m = _TAIL.match(clean(s))
-    if not m or not m.group("num").strip():
+    """A non-plain answer with a unit or noun after it ("\\sqrt{20} cm" → ("\\sqrt{20}", "centimeter"),
+    "4\\pi cm^2" → ("4\\pi", "centimeter ** 2")); None when nothing unit-like follows the math."""
+    s = clean(s)
+    m = _TAIL.match(s)
+    if m is None:
+        m = _PI_TAIL.match(s)
+        if m is None or len(re.findall(r"[A-Za-zμΩ]", m.group("tail"))) < 2:
+            return None
+    if not m.group("num").strip():
         return None
     ok, unit = read_tail(m.group("tail"))
     return (m.group("num").strip(), unit) if ok else None

@@ -40,6 +40,31 @@ def last_sentence(text: str) -> str:
     return parts[-1] if parts else ""
 
 
+_CUT_WORD = re.compile(r"(?<![A-Za-z])[a-z]{2,}$")
+_DANGLING = re.compile(r"(?:[=+×÷≈(,]|\\[A-Za-z]*|\\approx)$")
+
+
+def _last_line(text: str) -> str:
+    tail = text.rstrip()[-400:]
+    return tail.splitlines()[-1].strip().rstrip("*_ ") if tail else ""
+
+
+def dangling(text: str) -> bool:
+    """Whether the response stops in the middle of a formula or a list ("... so ∠BAC =", "... 3 +", "(2,"),
+    as a rollout cut at the token limit does: nothing it states at its end is an answer."""
+    return bool(_DANGLING.search(_last_line(text)))
+
+
+def cut_off(text: str) -> bool:
+    """Whether the response may stop mid-sentence: it is :func:`dangling`, or its last line ends in a
+    lower-case word with no closing mark and no number ("... The star folds"). The second sign is weak (a
+    last sentence may simply lack its full stop: "so the blue car is the fastest"), so it only stops the
+    guesses that do not rest on a statement: an option the unfinished reasoning names in passing, or the
+    last number anywhere in the text."""
+    last = _last_line(text)
+    return dangling(text) or (bool(_CUT_WORD.search(last)) and not any(c.isdigit() for c in last))
+
+
 # A reason clause after the answer ("cell E because A-D share a row") is not part of what is chosen.
 _REASON = re.compile(r"(?i)[,;]?\s+(?:because|since|as\s+(?:it|they|this)|given\s+that|due\s+to)\s.*$")
 

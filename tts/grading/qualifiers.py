@@ -5,7 +5,8 @@ for 1889 — but never an answer that adds a second, different claim ("Lyon and 
 The gold must appear as whole words in the prediction, and everything else must be words that neither
 hedge, negate nor add another candidate: no "or"/"and"/"but"/"not"..., no second number, no more than a
 short phrase around the gold. A yes/no gold must open the prediction ("Yes, ..."), since a later "yes" may be
-quoted rather than answered.
+quoted rather than answered. In "X, Y" the answer is X and Y its qualifier, so a gold found only as the
+qualifier of another name ("Miami, Florida" for the gold "Florida") is not stated.
 
 Example:
     >>> harmless_qualifier("Lyon, France", "Lyon"), harmless_qualifier("the city of Lyon", "Lyon")
@@ -35,6 +36,7 @@ _SECOND_CLAIM = frozenset(
 _NEGATIONS = frozenset({"not", "no", "never"})
 _YES_NO = frozenset({"yes", "no", "true", "false"})
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w.])")
+_PROPER_NAME = re.compile(r"\b[A-Z][a-z]+")
 
 
 def _words(s: str) -> list[str]:
@@ -71,6 +73,9 @@ def harmless_qualifier(pred: str, gold: str) -> bool:
     if len(starts) != 1:
         return False
     start = starts[0]
+    head, comma, last = clean(pred).rpartition(",")
+    if comma and start > 0 and _words(last) == g and _PROPER_NAME.search(head):
+        return False  # "Miami, Florida" names Miami, and the gold is only the qualifier of another name
     rest = p[:start] + p[start + len(g) :]
     negative = g[0] in ("no", "false") and start == 0  # "No, it is not odd": the negation repeats the answer
     if any((w in _SECOND_CLAIM and not (negative and w in _NEGATIONS)) or w in _YES_NO for w in rest):

@@ -22,7 +22,13 @@ LogicVista)
 
 Units: the reference unit of a number is the gold's own unit ("8 cm"), else the problem's ``unit`` field
 (MathVista), else one the question names ("(Unit: g)", "in N?", "how many years"); a predicted unit is
-converted to it (pint), and a unit of another quantity is wrong.
+converted to it (pint), and a unit of another quantity is wrong. With none of these, the one unit the
+question's own quantities are given in ("the perimeter is 24 cm") may read a prediction in another unit of
+the same quantity ("100 mm" for 10); it never makes an answer wrong, since a gold may be in another unit.
+
+The question is ``question``, or for MathVerse's vision-heavy rows (text drawn in the image) the fuller
+``meta["question_for_eval"]`` (:func:`tts.grading.extract.question_text`): options, units and a stated
+precision are read from it.
 
 Other facts: MathVista multiple-choice golds are option *texts*; MathVision, MMMU, MathVerse, WeMath and
 LogicVista golds are letters, LogicVista golds may name several letters ("A, C"), compared as sets.
@@ -43,8 +49,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 from tts.grading.choice import option_count
-from tts.grading.extract import problem_options
-from tts.grading.numeric import read_tail
+from tts.grading.extract import problem_options, question_text
+from tts.grading.numeric import CURRENCIES, DEGREE, read_tail
 from tts.grading.words import words_value
 from tts.records import ANSWER_TYPES, AnswerType, Problem, QuestionType
 
@@ -65,6 +71,7 @@ class Rule:
     abs_tol: Fraction | None = None
     integer: bool = False
     unit: str | None = None  # the unit the problem asks for, when the gold does not carry one
+    context_unit: str | None = None  # the one unit the question's own quantities use ("24 cm"), if any
 
 
 _UNIT_FIELD = re.compile(r"\(\s*units?\s*:\s*([^()]{1,30})\)", re.IGNORECASE)
@@ -103,6 +110,25 @@ def question_unit(question: str, unit_field: str | None = None) -> str | None:
     return None
 
 
+_QUANTITY = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*(?P<u>[A-Za-zμΩ]{1,12}(?:\^\{?[23]\}?|[²³])?)(?![\w^])")
+
+
+@lru_cache(maxsize=16384)
+def question_quantity_unit(question: str) -> str | None:
+    """The one unit of measure the question's own quantities are given in ("The perimeter is 24 cm and one
+    side is 6 cm" → centimeter), None when it uses none or several. A number answer with no unit of its own
+    is most likely in it, so a prediction in another unit of the same quantity ("100 mm") may be read in it;
+    it never makes a prediction wrong (the gold may be in another unit than the question's)."""
+    units = set()
+    for m in _QUANTITY.finditer(question[-2000:]):
+        ok, unit = read_tail(m.group("u"))
+        if ok and unit is not None and unit != DEGREE and unit not in CURRENCIES:
+            units.add(unit)
+            if len(units) > 1:
+                return None
+    return units.pop() if units else None
+
+
 @lru_cache(maxsize=16384)
 def question_precision(question: str) -> int | None:
     """Decimal places the question asks for ("correct to one decimal place" → 1), else None."""
@@ -128,7 +154,7 @@ def _benchmark_name(problem: Problem) -> str:
 @lru_cache(maxsize=65536)
 def _rule(
     benchmark: str, question_type: QuestionType, answer_type: AnswerType, precision: int | None,
-    choices: tuple[str, ...], question: str, unit: str | None = None,
+    choices: tuple[str, ...], question: str, unit: str | None = None, context_unit: str | None = None,
 ) -> Rule:
     multi_choice = question_type == "multi_choice"
     if answer_type not in ANSWER_TYPES:
@@ -137,7 +163,7 @@ def _rule(
                     question_type=question_type, answer_type=answer_type)
     options = problem_options(probe) if multi_choice else ()
     n_options = option_count(choices, options) if multi_choice else 0
-    kwargs: dict = {"unit": unit}
+    kwargs: dict = {"unit": unit, "context_unit": None if unit else context_unit}
     if benchmark == "mmmu" and precision is None and not multi_choice:
         precision = 2  # MMMU's eval_open rounds numbers to 2 decimals
     if answer_type == "integer":
@@ -158,12 +184,14 @@ def rule_for(problem: Problem | None) -> Rule:
         return GENERIC
     multi_choice = problem.question_type == "multi_choice"
     # The question text matters for options read from it, and for a stated unit or precision.
-    question = problem.question if multi_choice and not problem.choices else ""
+    text = question_text(problem) or ""
+    question = text if multi_choice and not problem.choices else ""
     precision = problem.precision
-    unit = None
+    unit = context_unit = None
     if not multi_choice:
-        unit = question_unit(problem.question or "", problem.unit)
+        unit = question_unit(text, problem.unit)
+        context_unit = question_quantity_unit(text) if unit is None else None
         if precision is None:
-            precision = question_precision(problem.question or "")
+            precision = question_precision(text)
     return _rule(_benchmark_name(problem), problem.question_type, problem.answer_type, precision,
-                 tuple(problem.choices), question, unit)
+                 tuple(problem.choices), question, unit, context_unit)

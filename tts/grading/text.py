@@ -322,3 +322,20 @@ def inequality_chain(s: str) -> str:
         return s
     left = "<" if lo.group("op") == ">" else "\\le"
     return f"{lo.group('a')} {left} {lo.group('x')} {hi.group('op')} {hi.group('b')}"
+
+
+# The left side of an answer that names the asked quantity: a variable ("x", "x_1", "r'"), a segment or
+# point label ("AB", "OC"), an angle ("\\angle ABC", "∠1") or a function value ("f(2)", "g(-1)").
+_ASSIGNED = re.compile(
+    r"^(?:[A-Za-z](?:_\{?[A-Za-z0-9]{1,3}\}?)?'?|[A-Z]{2,3}|(?:\\angle|∠)\s*[A-Z0-9]{1,3}|[a-z]\s*\(\s*[^()=]{1,12}\s*\))"
+    r"\s*=\s*(?P<v>[^=<>≈≤≥]{1,200})$"
+)
+
+
+def assigned_value(s: str) -> str | None:
+    """The value of an answer written as one assignment: "x = 3" → "3", "AB = 4.4 m" → "4.4 m",
+    "f(2) = \\frac{3}{2}" → "\\frac{3}{2}"; None when the left side is not a name ("2x = 6") and for chains
+    ("x = 6/2 = 3") and several assignments ("x = 3, y = 4"). Callers read it only against a numeric gold, so
+    "y = 2x + 1" (whose right side is no number) never loses its left side where an equation is the answer."""
+    m = _ASSIGNED.match(clean(s))
+    return m.group("v").strip() if m else None
