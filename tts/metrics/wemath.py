@@ -112,16 +112,20 @@ def wemath_metrics(problems: Sequence[Problem], correct: Mapping[str, bool]) -> 
                           "three_step": percent(int(groups[3][:, -1].sum()), len(groups[3]))},
     }
     add_warning(out, missing_warning(missing, len(problems)))
-    return add_warning(out, incomplete_warning(incomplete, total))
+    return add_warning(out, incomplete_warning(incomplete, total, len(problems)))
 
 
-def incomplete_warning(incomplete: int, complete: int) -> str | None:
+def incomplete_warning(incomplete: int, complete: int, questions: int = 0) -> str | None:
     """Why a 4-D score over some of the problems is not the benchmark's (or why there is none).
 
     >>> incomplete_warning(3, 0)
     '4-D score unavailable: none of the 3 problems has its composite question and all its one-step sub-questions loaded'
+    >>> incomplete_warning(0, 0, 12)
+    "4-D score unavailable: none of the 12 questions carries We-Math's problem ID and step key"
     """
     if not incomplete:
+        if not complete and questions:
+            return f"4-D score unavailable: none of the {questions} questions carries We-Math's problem ID and step key"
         return None
     if not complete:
         return (f"4-D score unavailable: none of the {incomplete} problems has its composite question and all its "
