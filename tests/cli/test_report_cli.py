@@ -92,3 +92,12 @@ def test_a_partial_metric_prints_its_value_and_reason(tts, tmp_path):
     wemath = _header(table, "best_of_n/mean")[1 + TITLES.index("WeMath")]
     assert wemath.startswith("n/a*")  # a reason, never a bare '-'
     assert "WeMath: 4-D score unavailable" in table
+
+
+def test_select_again_says_up_to_date(tts, tmp_path):
+    run = make_run(tmp_path / "run", problems=3, n=2)
+    first = tts("select", run.path, "--strategy", "majority")
+    assert first.exit_code == 0 and "wrote 3 selections" in first.stdout
+    again = tts("select", run.path, "--strategy", "majority")
+    assert again.exit_code == 0, again.output
+    assert "selections up to date" in again.stdout and "wrote 0" not in again.stdout
