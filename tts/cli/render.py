@@ -89,14 +89,21 @@ class Footnotes:
             console.print(f"[yellow]*{i}[/] {note}", markup=True, soft_wrap=False)
 
 
-def _table(title: str, first: str) -> Any:
+def _table(first: str) -> Any:
+    """A table in the card's style, its first column ``first`` (row labels)."""
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, title_justify="left",
-                  pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
     table.add_column(first, no_wrap=True)
     return table
+
+
+def _print(console: Any, title: str, table: Any) -> None:
+    """The title on its own line (a rich table title would wrap to the table's width, narrow for a run of
+    one benchmark), then the table."""
+    console.print(f"[bold]{title}[/]")
+    console.print(table)
 
 
 def _number(value: float | None) -> str:
@@ -105,10 +112,12 @@ def _number(value: float | None) -> str:
 
 # --------------------------------------------------------------------------------------- selection tables
 def print_report(report: dict[str, Any], title: str = "Accuracy (%)", *, aggregations: Sequence[str] | None = None,
-                 console: Any = None) -> None:
+                 console: Any = None, issues: Sequence[Any] = ()) -> None:
     """The run's official metrics (the card's numbers) for every stored selection rule, published numbers
     beside ours, cost and warnings. ``aggregations`` keeps the rules of those aggregations only (rules that
-    read no scores are always shown)."""
+    read no scores are always shown). ``issues`` (:class:`tts.api.StageIssues`: the partial failures of
+    the command that made the report) are printed first, on stderr."""
+    print_issues(issues)
     console = console or make_console()
     console.print(f"[bold]{title}[/]")
     print_selection_table(report, console, aggregations=aggregations)
@@ -139,7 +148,8 @@ def print_selection_table(report: dict[str, Any], console: Any, *,
     show_overall = _has_all_seven(accuracy)
     where = f" at n={next(iter(ns))}" if len(ns) == 1 else ""
     by = f", critic {next(iter(critics))}" if len(critics) == 1 else ""
-    table = _table(f"Official metric (%) of the selections{where}{by}, {report.get('rules', 'strict')} grading", "rule")
+    title = f"Official metric (%) of the selections{where}{by}, {report.get('rules', 'strict')} grading"
+    table = _table("rule")
     for _, name in columns:
         table.add_column(name, justify="right", no_wrap=True)
     if show_overall:
@@ -165,7 +175,7 @@ def print_selection_table(report: dict[str, Any], console: Any, *,
     totals = [str(max((c.get("total", 0) + c.get("no_pick", 0) for c in accuracy[b].values()), default=0))
               for b, _ in columns]
     table.add_row("[dim]problems[/]", *[f"[dim]{t}[/]" for t in totals], *([""] if show_overall else []))
-    console.print(table)
+    _print(console, title, table)
     notes.print(console)
 
 
@@ -202,8 +212,8 @@ def print_curve_table(report: dict[str, Any], ns: Sequence[int], aggregations: S
     convention = "first n samples" if first_n else f"random n-subsets, {info['draws']} draws for votes"
     aggs = ", ".join(aggregations)
     at = f" at n={ns[0]}" if len(ns) == 1 else ""
-    table = _table(f"Accuracy (%){at} and 95% CI, critic {info['critic'] or 'none'}, aggregation {aggs}, {convention}",
-                   "strategy")
+    title = f"Accuracy (%){at} and 95% CI, critic {info['critic'] or 'none'}, aggregation {aggs}, {convention}"
+    table = _table("strategy")
     columns = column_titles(list(section["curves"]))
     for _, name in columns:
         table.add_column(name, justify="right", no_wrap=True)
@@ -228,7 +238,7 @@ def print_curve_table(report: dict[str, Any], ns: Sequence[int], aggregations: S
                 if overall:
                     cells.append(_curve_cell(overall, None, strategy, agg, n))
                 table.add_row(label, *cells)
-    console.print(table)
+    _print(console, title, table)
     if overall:
         what = "the seven benchmarks" if overall["name"] == "Overall" else f"the {len(overall['benchmarks'])} benchmarks"
         console.print(f"[dim]{overall['name']}: unweighted mean of {what}' accuracies (the card's Overall uses DynaMath's "
@@ -251,6 +261,27 @@ def _curve_cell(block: dict[str, Any], bench: str | None, strategy: str, agg: st
 
 
 # --------------------------------------------------------------------------------------- other sections
+def print_issues(issues: Sequence[Any], *, examples: int = 5) -> None:
+    """Partial failures on stderr: how many of how many, and the first reasons.
+
+    Skipped dataset rows are listed as ``tts problems`` lists them (``warning: <row>: <why>``).
+    """
+    if not issues:
+        return
+    err = make_console(stderr=True)
+    for issue in issues:
+        if issue.stage == "problems":
+            for message in issue.examples:
+                err.print(f"warning: {message}", markup=False, soft_wrap=True)
+            more = f" ({issue.count - len(issue.examples)} more in manifest.json)" if issue.count > len(issue.examples) else ""
+            err.print(f"warning: skipped {issue.count} bad dataset row(s){more}", markup=False, soft_wrap=True)
+            continue
+        err.print(f"warning: {issue.count} of {issue.total} {issue.what}; the first reasons:", markup=False,
+                  soft_wrap=True)
+        for message in issue.examples[:examples]:
+            err.print(f"  {message}", markup=False, soft_wrap=True)
+
+
 def print_comparison(report: dict[str, Any], console: Any) -> None:
     """Published numbers beside ours, benchmarks as columns: one block of three rows per expected rule."""
     comparison = report.get("comparison", {})
@@ -261,7 +292,8 @@ def print_comparison(report: dict[str, Any], console: Any) -> None:
         columns = column_titles(benches)
         has_overall = "overall" in block["benchmarks"]
         ours_rule = block.get("rule") or "not run"
-        table = _table(f"Ours vs published: {expected_rule} (our rule: {ours_rule})", "")
+        title = f"Ours vs published: {expected_rule} (our rule: {ours_rule})"
+        table = _table("")
         for _, name in columns:
             table.add_column(name, justify="right", no_wrap=True)
         if has_overall:
@@ -271,7 +303,7 @@ def print_comparison(report: dict[str, Any], console: Any) -> None:
         table.add_row("ours", *[_number(r["ours"]) if r["ours"] is not None else "-" for r in rows])
         table.add_row("published", *[f"{r['expected']:.1f}" for r in rows])
         table.add_row("delta", *["-" if r["delta"] is None else f"{r['delta']:+.1f}" for r in rows])
-        console.print(table)
+        _print(console, title, table)
 
 
 def print_cost(report: dict[str, Any], console: Any) -> None:

@@ -68,15 +68,16 @@ def _rule(s: Selection) -> str:
     return f"{s.strategy}{agg}@{s.n}" + (f" [{s.critic}]" if s.critic else "")
 
 
-NO_PICK = {"greedy": "the run has no greedy rollout (no 'greedy' flag, temperature > 0)"}
-"""Why a strategy picks no rollout, where the reason is known (else a generic sentence)."""
+NOT_APPLICABLE = {"greedy": "the run has no greedy rollout (no 'greedy' flag, temperature > 0)"}
+"""Strategies whose missing pick means "does not apply to this problem", with the reason. For the others a
+missing pick is an answer the strategy could not give (a vote over no parsed answer): a wrong answer."""
 
 
 def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[tuple[str, int], bool]):
     """(accuracy, metrics) of first-sample and of every stored selection rule, per benchmark.
 
-    A selection without a pick (``sample_idx`` None) is left out of its rule's numbers and counted in the
-    cell's ``no_pick``; a rule with no pick at all is unavailable, never 0%.
+    A greedy selection without a pick (no greedy rollout) is left out of its rule's numbers and counted in
+    the cell's ``no_pick``; a rule with no pick at all is unavailable, never 0%.
     """
     picks: dict[str, dict[str, dict[str, bool | None]]] = defaultdict(lambda: defaultdict(dict))
     strategy_of: dict[str, str] = {"first_sample": "first_sample"}
@@ -88,7 +89,10 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
         if p is not None:
             rule = _rule(s)
             strategy_of[rule] = s.strategy
-            ok = None if s.sample_idx is None else correct.get((s.problem_id, s.sample_idx), False)
+            if s.sample_idx is None:
+                ok = None if s.strategy in NOT_APPLICABLE else False
+            else:
+                ok = correct.get((s.problem_id, s.sample_idx), False)
             picks[p.benchmark][rule][s.problem_id] = ok
     accuracy: dict[str, dict[str, dict[str, Any]]] = {}
     metrics: dict[str, dict[str, Any]] = {}
@@ -101,7 +105,7 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
             cell: dict[str, Any] = {"accuracy": 100.0 * c / t if t else None, "correct": c, "total": t}
             if no_pick:
                 cell["no_pick"] = no_pick
-                why = NO_PICK.get(strategy_of[rule], f"{strategy_of[rule]} picked no rollout")
+                why = NOT_APPLICABLE[strategy_of[rule]]
                 if not t:
                     cell["unavailable"] = why
                 else:
