@@ -74,7 +74,7 @@ class Tracker:
 
     total: int
     unit: str
-    start: float = field(default_factory=time.monotonic)
+    start: float = field(default_factory=lambda: time.monotonic())
     done: int = 0
     skipped: int = 0
 

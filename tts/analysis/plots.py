@@ -35,6 +35,8 @@ AGGREGATION_FREE = ("greedy", "oracle", "random")
 MIN_SPAN = 10.0
 """Smallest y-range of a panel, in accuracy points."""
 COLUMNS = 4
+MIN_WIDTH = 8.0
+"""Inches: a figure of one or two panels still has room for its title and legend."""
 
 
 def y_limits(values: Sequence[float], *, min_span: float = MIN_SPAN) -> tuple[float, float]:
@@ -112,7 +114,10 @@ def curve_figure(section: dict[str, Any], *, aggregation: str = "mean", strategi
 
     cols = min(COLUMNS, max(1, len(panels)))
     rows = (len(panels) + cols - 1) // cols
-    width, height = 3.6 * cols, 2.6 * rows + 1.0
+    width = max(3.6 * cols, MIN_WIDTH)  # room for the title and the legend under a single panel
+    legend_cols = max(1, min(6, int(width // 1.9)))
+    legend_rows = -(-len(names) // legend_cols)
+    height = 2.6 * rows + 0.8 + 0.2 * legend_rows
     fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
     n_max = 1
     handles: dict[str, Any] = {}
@@ -129,7 +134,8 @@ def curve_figure(section: dict[str, Any], *, aggregation: str = "mean", strategi
             label = strategy if strategy in AGGREGATION_FREE else f"{strategy} ({aggregation})"
             line = ax.plot(ns, ys, linestyle=dash, color=colour, label=label, linewidth=1.5 if filled else 1.2,
                            marker=marker or None, markersize=5 if filled else 3.5,
-                           markerfacecolor=colour if filled else "white", zorder=2 + k)[0]
+                           markerfacecolor=colour if filled else "white", zorder=2 + k,
+                           clip_on=False)[0]  # a curve at 0 or 100 is drawn over the frame, not under it
             ax.fill_between(ns, lo, hi, color=colour, alpha=0.12, linewidth=0, zorder=1)
             handles.setdefault(label, line)
             values += [v for v in (*ys, *lo, *hi) if v is not None]
@@ -148,9 +154,8 @@ def curve_figure(section: dict[str, Any], *, aggregation: str = "mean", strategi
         ax.set_ylabel("accuracy (%)", fontsize=9)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    legend_rows = (len(handles) + 5) // 6
-    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(6, max(1, len(handles))),
-               fontsize=8, frameon=False, handlelength=3.0)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=legend_cols, fontsize=8,
+               frameon=False, handlelength=3.0)
     if title:
         fig.suptitle(title, fontsize=10, y=1 - 0.12 / height)
     # fixed margins in inches (tight_layout would cost more than the drawing itself)
