@@ -147,6 +147,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     from tts.engines import load_engine
     from tts.logs import attach_run_log
     from tts.preflight import check_run, engine_preflight, forget_unwritten_settings, loading
+    from tts.progress import announce
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
     from tts.stages.sample import StageFailed, all_failed_message
@@ -159,6 +160,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     forget_unwritten_settings(run, data.benchmarks)
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
+    announce(f"problems: loading {', '.join(data.benchmarks)}", enabled=progress)
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
                      limit=data.limit, ids=data.ids, strict=data.strict, shard=shard)
     run.manifest["recipe"] = config.to_json()  # only once every check has passed
@@ -167,6 +169,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
 
     if _missing_rollouts(run, problems, params.n):
         options = engine_kwargs(config)
+        announce(f"policy: loading {models.policy} ({models.engine} engine)", enabled=progress)
         with loading("--policy", models.policy):
             engine = load_engine(models.engine, models.policy, **options)
         try:
@@ -182,6 +185,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
             issues.append(StageIssues("sample", "problems failed to sample (left unsampled; run the command "
                                       "again to retry them)", sampled.failed, sampled.attempted, sampled.failures))
 
+    announce(f"critic: loading {models.critic} ({models.critic_kind})", enabled=progress)
     with loading("--critic", models.critic):
         critic = load_critic(models.critic_kind, models.critic, **critic_kwargs(config))
     label = critic.label

@@ -127,6 +127,15 @@ class Tracker:
         return text
 
 
+def announce(text: str, *, enabled: bool = True) -> None:
+    """One line on stderr for a step without a bar (loading problems, loading a model): in a log it says
+    what the job is doing before the first bar starts."""
+    if enabled:
+        from rich.console import Console
+
+        Console(stderr=True).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def progress_bar(description: str, total: int, *, unit: str = "items", enabled: bool = True) -> Iterator[Advance]:
     """Yield ``advance(k, skipped=False)``; shows progress on stderr when ``enabled`` (a no-op otherwise)."""

@@ -117,3 +117,7 @@ def test_bestofn_lists_skipped_rows_and_failed_problems_before_the_table(tts, ti
     assert "warning: 1 of 4 problems failed to sample" in result.stderr
     assert "mathvista-testmini-3: ServerError" in result.stderr and "internal error (scripted)" in result.stderr
     assert out.index("failed to sample") < out.index("Official metric")  # at the end, before the table
+    # a log says what the job does before each bar: loading problems and models
+    for line in ("problems: loading mathvista:testmini", "policy: loading stub-model (openai engine)",
+                 f"critic: loading {tiny.critic} (visualprm)", "sampling: 8 rollouts to do"):
+        assert line in result.stderr

@@ -101,3 +101,19 @@ def test_select_again_says_up_to_date(tts, tmp_path):
     again = tts("select", run.path, "--strategy", "majority")
     assert again.exit_code == 0, again.output
     assert "selections up to date" in again.stdout and "wrote 0" not in again.stdout
+
+
+def test_published_numbers_beside_partial_ones_keep_the_warning(tts, tmp_path):
+    run = make_run(tmp_path / "run", problems=14, n=2, benchmarks=REASONING7)  # DynaMath rows carry no variants
+    run.manifest["recipe"] = {"expected": {"best_of_n/mean": {"dynamath": 28.5, "mathvista": 75.2}}}
+    run.save()
+    select_run(run, "prm", strategies=["best_of_n"])
+    result = tts("report", run.path, "--draws", "10", "--no-plot")
+    assert result.exit_code == 0, result.output
+    report = json.loads((run.path / "report.json").read_text())
+    rows = report["comparison"]["best_of_n/mean"]["benchmarks"]
+    assert "fewer than their 10 variants" in rows["dynamath"]["warning"] and "warning" not in rows["mathvista"]
+    table = result.stdout[result.stdout.index("Ours vs published"):]
+    ours = _header(table, "ours")
+    assert ours[1 + ["MathVista", "DynaMath"].index("DynaMath")].endswith("*1")
+    assert "*1 DynaMath: worst case over 2 seed questions" in table

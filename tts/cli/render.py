@@ -300,10 +300,15 @@ def print_comparison(report: dict[str, Any], console: Any) -> None:
             table.add_column("Overall", justify="right", no_wrap=True)
         keys = [b for b, _ in columns] + (["overall"] if has_overall else [])
         rows = [block["benchmarks"][k] for k in keys]
-        table.add_row("ours", *[_number(r["ours"]) if r["ours"] is not None else "-" for r in rows])
+        names = [name for _, name in columns] + (["Overall"] if has_overall else [])
+        notes = Footnotes()
+        table.add_row("ours", *[("-" if r["ours"] is None else _number(r["ours"]))
+                                + (notes.mark(name, r["warning"]) if r.get("warning") else "")
+                                for r, name in zip(rows, names)])
         table.add_row("published", *[f"{r['expected']:.1f}" for r in rows])
         table.add_row("delta", *["-" if r["delta"] is None else f"{r['delta']:+.1f}" for r in rows])
         _print(console, title, table)
+        notes.print(console)
 
 
 def print_cost(report: dict[str, Any], console: Any) -> None:
