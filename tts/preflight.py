@@ -140,7 +140,7 @@ def _ask_hub(repo_id: str, role: str, revision: str | None) -> str | None:
 def parameters(cls: type) -> tuple[dict[str, inspect.Parameter], bool]:
     """The keyword parameters of ``cls.__init__`` (without self, model, label) and whether it takes
     ``**kwargs`` (then any name is passed through, e.g. to ``vllm.LLM``)."""
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters  # the constructor's, without self
     named = {k: p for k, p in params.items() if k not in _SKIP and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     return named, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
@@ -159,7 +159,8 @@ def check_options(kind: str, name: str, cls: type, options: Mapping[str, Any], f
         named = {**{k: inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in passed_through}, **named}
         open_ended = False
     try:
-        annotations = typing.get_type_hints(cls.__init__)
+        init = next(vars(k)["__init__"] for k in cls.__mro__ if "__init__" in vars(k))  # inherited ones too
+        annotations = typing.get_type_hints(init)
     except Exception:  # noqa: BLE001 - an annotation that does not resolve: check names only
         annotations = {}
     for key, value in options.items():

@@ -121,3 +121,17 @@ def test_bestofn_lists_skipped_rows_and_failed_problems_before_the_table(tts, ti
     for line in ("problems: loading mathvista:testmini", "policy: loading stub-model (openai engine)",
                  f"critic: loading {tiny.critic} (visualprm)", "sampling: 8 rollouts to do"):
         assert line in result.stderr
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--critic", "./no-critic"), "--critic ./no-critic: no such directory"),
+    (("--critic", "{critic}", "--critic-option", "question=rawx"), "critic option question must be one of prompt, raw"),
+    (("--critic", "{critic}", "--dtype", "fp61"), "unknown dtype 'fp61' (did you mean 'fp16'?)"),
+])
+def test_score_checks_its_critic_before_loading_it(extra, message, tts, tiny, tmp_path):
+    from tests.analysis.synthetic_run import make_run
+
+    run = make_run(tmp_path / "run", problems=1, n=1)
+    result = tts("score", run.path, *[a.format(critic=tiny.critic) for a in extra])
+    assert result.exit_code == 2, result.output
+    assert _lines(result)[0].startswith("error: ") and message in _lines(result)[0]

@@ -250,7 +250,7 @@ def _curve_cell(block: dict[str, Any], bench: str | None, strategy: str, agg: st
     def get(name: str) -> float | None:
         node = block[name] if bench is None else block[name].get(bench, {})
         per_agg = node.get(strategy, {})
-        series = per_agg.get(agg) or next(iter(per_agg.values()), {})
+        series: dict[str, float | None] = per_agg.get(agg) or next(iter(per_agg.values()), {})
         return series.get(str(n))
 
     value, low, high = get("curves"), get("ci_low"), get("ci_high")

@@ -85,15 +85,15 @@ def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[
         if (pid, 0) in correct:
             picks[p.benchmark]["first_sample"][pid] = correct[(pid, 0)]
     for s in run.read(Selection):
-        p = problems.get(s.problem_id)
-        if p is not None:
+        selected = problems.get(s.problem_id)
+        if selected is not None:
             rule = _rule(s)
             strategy_of[rule] = s.strategy
             if s.sample_idx is None:
                 ok = None if s.strategy in NOT_APPLICABLE else False
             else:
                 ok = correct.get((s.problem_id, s.sample_idx), False)
-            picks[p.benchmark][rule][s.problem_id] = ok
+            picks[selected.benchmark][rule][s.problem_id] = ok
     accuracy: dict[str, dict[str, dict[str, Any]]] = {}
     metrics: dict[str, dict[str, Any]] = {}
     for bench in sorted(picks):
