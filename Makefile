@@ -33,7 +33,7 @@ $(VLLM_STAMP): pyproject.toml
 	$(VLLM_VENV)/bin/python -m pip install -q --upgrade pip
 	$(VLLM_VENV)/bin/python -m pip install -q $(VLLM_SPEC)
 	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec || true
-	$(VLLM_VENV)/bin/python -m pip install -q "math-verify[antlr4_13_2]" datasets pillow rich typer pyyaml matplotlib
+	$(VLLM_VENV)/bin/python -m pip install -q "math-verify[antlr4_13_2]" "pint>=0.24" datasets pillow rich typer pyyaml matplotlib
 	touch $(VLLM_STAMP)
 
 vllm-env: $(VLLM_STAMP)
@@ -59,3 +59,39 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache runs
+
+# ---- lowest supported transformers (pyproject: transformers>=4.57) --------------------------------------
+# A light second environment: only transformers 4.57 and what it needs that .venv holds in other versions
+# (tokenizers, huggingface-hub, requests) live in its own site-packages; a .pth file appends .venv's
+# site-packages, so torch and everything else come from there. `make test` runs the model-loading and
+# critic tests in it (remote-code checkpoints with and without post_init, both checkpoint styles).
+TF_LOWEST_VENV ?= .venv-tf-lowest
+TF_LOWEST_SPEC ?= "transformers==4.57.*" "tokenizers>=0.22,<=0.23.0" "huggingface-hub>=0.34,<1.0" \
+	requests urllib3 certifi charset-normalizer
+TF_LOWEST_STAMP := $(TF_LOWEST_VENV)/.ttscale-installed
+TF_LOWEST_TESTS ?= tests/models/test_remote_code.py tests/models/test_layout.py \
+	tests/critics/test_visualprm.py::test_a_critic_class_without_post_init_loads_and_scores_as_the_same_weights \
+	tests/critics/test_visualprm.py::test_remote_code_and_native_checkpoints_give_the_same_scores \
+	tests/engines/test_transformers_engine.py::test_a_policy_class_without_post_init_loads_and_samples_as_the_same_weights \
+	tests/engines/test_transformers_engine.py::test_remote_and_native_styles_agree_on_the_same_weights
+
+.PHONY: test-tf-lowest clean-tf-lowest
+
+$(TF_LOWEST_STAMP): $(STAMP)
+	rm -rf $(TF_LOWEST_VENV)
+	$(BIN)/python -m venv --without-pip $(TF_LOWEST_VENV)
+	site=$$($(TF_LOWEST_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])") && \
+	$(BIN)/python -m pip install -q --no-deps --target "$$site" $(TF_LOWEST_SPEC) && \
+	$(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > "$$site/zz-ttscale-main-venv.pth"
+	touch $@
+
+test-tf-lowest: $(TF_LOWEST_STAMP)
+	PYTHONPATH=$(CURDIR) $(TF_LOWEST_VENV)/bin/python -c "import transformers as t; assert t.__version__.startswith('4.57.'), t.__version__"
+	PYTHONPATH=$(CURDIR) $(TF_LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(TF_LOWEST_TESTS)
+
+test: test-tf-lowest
+
+clean-tf-lowest:
+	rm -rf $(TF_LOWEST_VENV)
+
+clean: clean-tf-lowest

@@ -9,19 +9,28 @@ Baseline: ``math_verify.verify(parse(gold), parse(response))`` with its default 
 ``StringExtractionConfig`` for letter answers, as its README advises), its own signal timeouts on.
 Ours: ``tts.grading.grade(response, problem)``, caches cleared first.
 
-Run: ``PYTHONPATH=$PWD python bench/grading.py [--n 3000]``; the target is a ratio of at least 10x.
+Then the same grading at scale, the two ways ``tts grade`` takes it: a responses file (``tts grade FILE``,
+:func:`tts.grading.grade_file`) and a run directory (``tts grade RUN``, :func:`tts.stages.grade_run`), on the
+same ``--rollouts`` long chain-of-thought responses (about 1,500 characters each), with worker processes;
+a run must grade as fast per response as a file.
+
+Run: ``PYTHONPATH=$PWD python bench/grading.py [--n 3000] [--rollouts 8000] [--workers N]``; the targets are a
+ratio of at least 10x against math-verify and a run directory within 1.25x of a file's time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
+import tempfile
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 
-from tts.records import Problem
+from tts.records import Problem, Rollout
 
 LEAD = [
     "Looking at the figure, we read off the relevant values and combine them step by step.",
@@ -116,10 +125,55 @@ def measure(name: str, fn: Callable[[str, Problem], bool], cases) -> tuple[float
     return seconds, correct / len(cases)
 
 
+REASONING = (
+    "Let me analyze the figure step by step. The diagram shows the relevant quantities labelled on each side, "
+    "and the question asks for a single value. First, I identify the known lengths and angles, then I apply the "
+    "appropriate relations between them. Substituting the values read from the figure gives an intermediate "
+    "result, which I check against the constraints stated in the problem. "
+)
+
+
+def long_rollouts(cases: list[tuple[str, Problem, bool, str]], n: int) -> list[tuple[str, Problem]]:
+    """``n`` long chain-of-thought responses (about 1,500 characters), cycling over the labelled cases."""
+    out = []
+    for i in range(n):
+        response, problem, _, _ = cases[i % len(cases)]
+        body = REASONING * 4 + f"(Sample {i}.)\n\n"
+        out.append((body + response, Problem(id=f"{problem.id}-{i}", **{k: v for k, v in problem.to_json().items()
+                                                                       if k != "id"})))
+    return out
+
+
+def time_file(rollouts: list[tuple[str, Problem]], workers: int, folder: Path) -> float:
+    from tts.grading import grade_file
+
+    src = folder / "responses.jsonl"
+    with open(src, "w") as f:
+        for response, problem in rollouts:
+            f.write(json.dumps({**problem.to_json(), "response": response}) + "\n")
+    start = time.perf_counter()
+    grade_file(src, out=folder / "graded.jsonl", workers=workers)
+    return time.perf_counter() - start
+
+
+def time_run(rollouts: list[tuple[str, Problem]], workers: int, folder: Path) -> float:
+    from tts.rundir import RunDir
+    from tts.stages import grade_run
+
+    run = RunDir.open(folder / "run")
+    run.append([p for _, p in rollouts])
+    run.append([Rollout(p.id, 0, r, "stop", 10, 400, 0.1, "m", "transformers") for r, p in rollouts])
+    start = time.perf_counter()
+    grade_run(run, workers=workers, progress=False)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="number of distinct cases")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rollouts", type=int, default=8000, help="long responses for the file / run case (0: skip)")
+    parser.add_argument("--workers", type=int, default=None, help="grading processes [default: CPU count]")
     args = parser.parse_args()
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
     cases = make_cases(args.n, args.seed)
@@ -132,6 +186,18 @@ def main() -> None:
     our_s, our_acc = measure("ttscale", ours, cases)
     print(f"ratio: ttscale is {mv_s / our_s:.1f}x math-verify's throughput "
           f"(target >= 10x); accuracy {100 * our_acc:.2f}% vs {100 * mv_acc:.2f}%")
+    if args.rollouts <= 0:
+        return
+    rollouts = long_rollouts(cases, args.rollouts)
+    with tempfile.TemporaryDirectory() as tmp:
+        file_s = time_file(rollouts, args.workers, Path(tmp))
+        run_s = time_run(rollouts, args.workers, Path(tmp))
+    n = len(rollouts)
+    print(f"{n} long responses, worker processes: {args.workers or 'CPU count'}")
+    print(f"tts grade FILE {n / file_s:>10.0f} cases/s   ({file_s:.2f} s)")
+    print(f"tts grade RUN  {n / run_s:>10.0f} cases/s   ({run_s:.2f} s)")
+    print(f"ratio: a run directory takes {run_s / file_s:.2f}x a file's time (target <= 1.25x); "
+          f"math-verify would take about {n / (len(cases) / mv_s):.0f} s")
 
 
 if __name__ == "__main__":

@@ -122,9 +122,9 @@ def test_a_run_without_rollouts_forgets_the_settings_of_its_failed_attempt(tmp_p
     forgotten = forget_unwritten_settings(run, ["demo"])
     assert set(forgotten) == {"run", "sampling", "problems", "critics.visualprm"}
     assert not run.file("problems").exists()  # the old command's problems, from which nothing was made
-    again = RunDir.open(tmp_path / "run", create=False)
-    again.bind("run", {"policy": "right/model", "engine": "transformers"})  # accepted now
-    again.bind("sampling", {"n": 4})
+    run.bind("run", {"policy": "right/model", "engine": "transformers"})  # accepted now
+    run.bind("sampling", {"n": 4})
+    assert RunDir.open(tmp_path / "run", create=False, write=False).config("sampling") == {"n": 4}  # on disk
 
 
 def test_a_run_with_rollouts_keeps_its_settings(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tts.records import Grade, Problem, RecordError, Rollout, Selection, StepScores
+from tts.records import Grade, Problem, RecordError, Rollout, Selection, StepScores, hash_text
 
 RECORDS = [
     Problem(id="mathvista-testmini-1", benchmark="mathvista", split="testmini", question="What is x?",
@@ -73,3 +73,42 @@ def test_grade_lines_written_before_the_rules_rename_are_read() -> None:
     g = Grade.from_json(old)
     assert g.rules == "official" and g.key() == ("p", 1, "official")
     assert "scoring" not in g.to_json() and g.to_json()["rules"] == "official"
+
+
+@pytest.mark.parametrize("record,field,flagged", [
+    (Rollout("p", 0, "a\ud800b", "stop", 1, 1, 0.1, "m", "e", flags=("greedy",)), "text",
+     lambda r: r.flags == ("greedy", "unencodable_replaced")),
+    (StepScores("p", 0, "c", ("ok", "bad \udcff"), (0.1, 0.2)), "steps", lambda r: r.flags == ("unencodable_replaced",)),
+    (Grade("p", 0, "\ud800", False, "r"), "extracted", lambda r: r.flags == ("unencodable_replaced",)),
+    (Selection("p", "s", "a", 1, None, 0, "x\udc80"), "answer", lambda r: r.flags == ("unencodable_replaced",)),
+    (Problem(id="x", benchmark="b", split="s", question="q", choices=("\ud800",), meta={"k": "\udcff"}), "choices",
+     lambda r: r.meta["unencodable_replaced"] is True and r.meta["k"] == "\ufffd"),
+], ids=["rollout", "scores", "grade", "selection", "problem"])
+def test_unencodable_text_is_replaced_and_flagged(record, field, flagged):
+    assert "\ufffd" in json.dumps(getattr(record, field), ensure_ascii=False) and flagged(record)
+    line = record.to_line()
+    line.encode("utf-8")  # never fails
+    assert type(record).from_json(json.loads(line)) == record
+
+
+def test_a_surrogate_pair_becomes_its_character():
+    r = Rollout("p", 0, "smile \ud83d\ude00", "stop", 1, 1, 0.1, "m", "e")
+    assert r.text == "smile \U0001f600" and r.flags == ("unencodable_replaced",)
+
+
+def test_line_formats_without_the_new_optional_fields_are_unchanged():
+    """Old readers and old lines: text_hash and empty flags are left out; lines without them load."""
+    g = Grade("p", 0, "2", True, "ok")
+    assert list(g.to_json()) == ["problem_id", "sample_idx", "extracted", "correct", "reason", "rules"]
+    s = Selection("p", "best_of_n", "mean", 4, "c", 1, "2")
+    assert "flags" not in s.to_json()
+    old = {"problem_id": "p", "sample_idx": 0, "critic": "c", "steps": ["a"], "scores": [0.5], "flags": [], "tokens": 3}
+    assert StepScores.from_json(old).text_hash is None
+    hashed = StepScores.from_json({**old, "text_hash": "0123456789abcdef"})
+    assert hashed.to_json()["text_hash"] == "0123456789abcdef"
+
+
+def test_a_rollout_knows_the_hash_its_scores_and_grades_record():
+    r = RECORDS[2]
+    assert r.text_hash == hash_text(r.text) and len(r.text_hash) == 16
+    assert hash_text(r.text + " ") != r.text_hash

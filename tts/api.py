@@ -140,23 +140,31 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     server's reachability …) runs before sampling. Re-running the same config resumes: every stage skips
     what is already on disk. A config whose settings differ from the run's (model, n, temperature, prompt
     …) raises :class:`ConfigConflict`, unless the run has no rollout yet (a first attempt that failed
-    early: its settings are forgotten). When every problem of a stage fails the call raises
-    (:class:`tts.stages.sample.StageFailed`); a partial failure is in ``issues``.
+    early: its settings are forgotten); a run another process is writing raises
+    :class:`~tts.runlock.RunBusy` (the lock is held until the report and pairs are written). When every
+    problem of a stage fails the call raises (:class:`tts.stages.sample.StageFailed`); a partial failure is
+    in ``issues``.
     """
+    from tts.logs import attach_run_log
+    from tts.preflight import check_run
+
+    checked = check_run(config)
+    with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written
+        attach_run_log(run.path)
+        run.add_warnings("preflight", checked)
+        return _pipeline(run, config, progress)
+
+
+def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
-    from tts.logs import attach_run_log
-    from tts.preflight import check_run, engine_preflight, forget_unwritten_settings, loading
+    from tts.preflight import engine_preflight, forget_unwritten_settings, loading
     from tts.progress import announce
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
     from tts.stages.sample import StageFailed, all_failed_message
 
     params, data, models = config.sampling, config.data, config.models
-    checked = check_run(config)
-    run = RunDir.open(config.out or default_out(config))
-    attach_run_log(run.path)
-    run.add_warnings("preflight", checked)
     forget_unwritten_settings(run, data.benchmarks)
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
@@ -173,7 +181,10 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
         with loading("--policy", models.policy):
             engine = load_engine(models.engine, models.policy, **options)
         try:
-            engine_preflight(run, engine, params)
+            checked = engine_preflight(run, engine, params)
+            if checked:
+                issues.append(StageIssues("preflight", "warnings before sampling", len(checked), len(checked),
+                                          tuple(checked)))
             sampled = timed(run, "sample", sample, run, engine, params, problems, prompt_set=data.prompt_set,
                             batch_size=models.batch_size, progress=progress)
             record_policy_engine(run, models.engine, options)  # the run accepted this engine (the stage bound it)

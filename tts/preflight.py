@@ -307,11 +307,13 @@ def _from_hub(exc: BaseException) -> bool:
 
 # ----------------------------------------------------------------------------------------- engines, runs
 def engine_preflight(run: Any, engine: Any, params: Any) -> list[str]:
-    """The loaded engine's own checks before sampling (a server: reachable, serves the model …); its warnings
-    are recorded in the run (``warnings.sample``) and logged."""
+    """The loaded engine's own checks before sampling (a server: reachable, serves the model …); raises what
+    it raises, and returns its warnings, recorded in the run (``warnings.sample``) and in run.log. (An engine
+    logs a warning itself when it finds it, so the terminal has it at once; commands list them again at the
+    end, before their table.)"""
     warnings = list(engine.preflight(params))
     for message in warnings:
-        log.warning("%s", message)
+        log.info("preflight: %s", message)
     if run is not None:
         run.add_warnings("sample", warnings)
     return warnings

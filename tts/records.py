@@ -18,25 +18,43 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
 
 ``rollouts.jsonl`` — :class:`Rollout`
     ``problem_id, sample_idx, text, finish_reason, prompt_tokens, completion_tokens, seconds, model, engine,
-    seed?, flags``. ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
+    seed?, flags``. ``text`` is the response as InternVL's ``model.chat`` returns it (cut at ``<|im_end|>``,
+    stripped; :func:`tts.stages.sample.reference_response`), ``completion_tokens`` counts the raw decode.
+    ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
     wall time of the engine call that produced it, so the sum over rollouts is the sampling wall time.
     ``seed`` is the per-problem seed the engine was given. ``flags`` holds markers such as ``greedy`` or
     ``repetition``.
 
 ``scores/<critic>.jsonl`` — :class:`StepScores`
-    ``problem_id, sample_idx, critic, steps, scores, flags, tokens?``. ``scores[i]`` is the critic's score
-    of ``steps[i]`` (for VisualPRM: P(+) at that step). An empty ``scores`` means unscored (flag
-    ``unscored``); every strategy ranks such a rollout last. ``tokens`` is the length of the sequence the
-    critic read (for cost accounting), ``null`` when the critic does not report it.
+    ``problem_id, sample_idx, critic, steps, scores, flags, tokens?, text_hash``. ``scores[i]`` is the
+    critic's score of ``steps[i]`` (for VisualPRM: P(+) at that step). An empty ``scores`` means unscored
+    (flag ``unscored``); every strategy ranks such a rollout last. ``tokens`` is the length of the sequence
+    the critic read (for cost accounting), ``null`` when the critic does not report it. ``critic`` is the
+    label of the file the line belongs to.
 
 ``grades.jsonl`` — :class:`Grade`
-    ``problem_id, sample_idx, extracted?, correct, reason, rules``. One line per rollout and set of grading
-    rules (``strict``: a careful human's verdict, or ``official``: the benchmark's published scorer). Lines
-    written before the rename carry the same value under ``scoring``; they are read as ``rules``.
+    ``problem_id, sample_idx, extracted?, correct, reason, rules, text_hash, flags``. One line per rollout
+    and set of grading rules (``strict``: a careful human's verdict, or ``official``: the benchmark's
+    published scorer). Lines written before the rename carry the same value under ``scoring``; they are
+    read as ``rules``.
 
 ``selections.jsonl`` — :class:`Selection`
-    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?``. The rollout a strategy chose
-    among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
+    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?, flags``. The rollout a strategy
+    chose among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
+
+What a record depends on (``text_hash``, in scores and grades)
+    The first 16 hex digits of the SHA-256 of the rollout ``text`` (UTF-8) the score or grade was computed
+    from (:func:`hash_text`). A line whose hash differs from its rollout's is *stale* (the rollout was
+    edited, or the line was copied from another run): readers ignore it, the stage computes it again and
+    ``tts doctor`` reports it. Lines written before the field existed have no hash: they are read as
+    unknown, not stale. Written only when known (an absent key reads as unknown).
+
+Text that UTF-8 cannot encode (``flags``)
+    A lone surrogate (``"\\ud800"``, from a JSON escape in a server reply or a dataset file) cannot be
+    written as UTF-8. Every record replaces each one with U+FFFD on construction and says so: the flag
+    ``unencodable_replaced`` in ``flags`` (rollouts, scores, grades, selections) or the key
+    ``"unencodable_replaced": true`` in a problem's ``meta``. A well-formed surrogate pair becomes its
+    character. ``flags`` of grades and selections is written only when not empty.
 
 Outside run directories, ``tts critic-eval`` writes one more record type:
 
@@ -58,6 +76,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +102,51 @@ class RecordError(TTSError, ValueError):
     """A JSON line does not describe a valid record (missing key, wrong type or value)."""
 
 
+UNENCODABLE_FLAG = "unencodable_replaced"
+"""Flag of a record whose text held characters UTF-8 cannot encode (lone surrogates), now U+FFFD."""
+
+
+def hash_text(text: str) -> str:
+    """What a score or grade records of the rollout text it was computed from: the first 16 hex digits of
+    the SHA-256 of the text's UTF-8 bytes (64 bits: a changed text goes unnoticed with odds 2**-64).
+
+    Example:
+        >>> hash_text("Answer: 2")
+        '9eff27922b447367'
+    """
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _clean_text(text: str) -> str | None:
+    """``text`` with every lone surrogate replaced by U+FFFD (a valid pair becomes its character); ``None``
+    when it is already encodable (the common case costs one flag check or one encode)."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _clean(value: Any) -> tuple[Any, bool]:
+    """``value`` with its strings (inside tuples, lists and mappings too) made encodable; (value, changed)."""
+    if isinstance(value, str):
+        cleaned = _clean_text(value)
+        return (value, False) if cleaned is None else (cleaned, True)
+    if isinstance(value, tuple | list):
+        items = [_clean(v) for v in value]
+        if not any(changed for _, changed in items):
+            return value, False
+        return type(value)(v for v, _ in items), True
+    if isinstance(value, Mapping):
+        pairs = [(_clean(k), _clean(v)) for k, v in value.items()]
+        if not any(kc or vc for (_, kc), (_, vc) in pairs):
+            return value, False
+        return {k: v for (k, _), (v, _) in pairs}, True
+    return value, False
+
+
 def _as_tuple(value: Any) -> tuple:
     if value is None:
         return ()
@@ -101,6 +165,13 @@ def _to_plain(value: Any) -> Any:
 
 
 @functools.cache
+def _text_fields(cls: type) -> tuple[str, ...]:
+    """Fields that may hold text: everything but plain numbers and booleans."""
+    plain = {"int", "float", "bool", "int | None", "float | None", "bool | None"}
+    return tuple(f.name for f in dataclasses.fields(cls) if str(f.type) not in plain)
+
+
+@functools.cache
 def _field_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
     """(all field names, required field names) of a record class; cached, since reading a run calls it
     once per line."""
@@ -115,11 +186,27 @@ class Record:
 
     STAGE: ClassVar[str] = ""
     _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ()
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ()
+    """Optional fields left out of the JSON line while empty/``None`` (so older line formats are unchanged)."""
 
     def __post_init__(self) -> None:
         for name in self._TUPLE_FIELDS:
             object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+        replaced = False
+        for name in _text_fields(type(self)):
+            value, changed = _clean(getattr(self, name))
+            if changed:
+                object.__setattr__(self, name, value)
+                replaced = True
+        if replaced:
+            self._mark_replaced()
         self.validate()
+
+    def _mark_replaced(self) -> None:
+        """Say on the record that some of its text was replaced (see the module docstring)."""
+        flags = getattr(self, "flags", None)
+        if isinstance(flags, tuple) and UNENCODABLE_FLAG not in flags:
+            object.__setattr__(self, "flags", (*flags, UNENCODABLE_FLAG))
 
     def validate(self) -> None:
         """Raise :class:`RecordError` when a field holds an impossible value."""
@@ -128,7 +215,11 @@ class Record:
         raise NotImplementedError
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: _to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        out = {f.name: _to_plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        for name in self._OMIT_WHEN_EMPTY:
+            if out.get(name) in (None, [], ""):
+                out.pop(name, None)
+        return out
 
     def to_line(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, allow_nan=False)
@@ -173,6 +264,9 @@ class Problem(Record):
         if self.precision is not None:
             object.__setattr__(self, "precision", int(self.precision))
         super().__post_init__()
+
+    def _mark_replaced(self) -> None:
+        object.__setattr__(self, "meta", {**dict(self.meta), UNENCODABLE_FLAG: True})
 
     def validate(self) -> None:
         if not self.id:
@@ -221,6 +315,11 @@ class Rollout(Record):
     def key(self) -> tuple:
         return (self.problem_id, self.sample_idx)
 
+    @property
+    def text_hash(self) -> str:
+        """:func:`hash_text` of this rollout's text: what its scores and grades record."""
+        return hash_text(self.text)
+
 
 @dataclass(frozen=True)
 class StepScores(Record):
@@ -228,6 +327,7 @@ class StepScores(Record):
 
     STAGE: ClassVar[str] = "scores"
     _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("steps", "scores", "flags")
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("text_hash",)
 
     problem_id: str
     sample_idx: int
@@ -236,6 +336,7 @@ class StepScores(Record):
     scores: tuple[float, ...]
     flags: tuple[str, ...] = ()
     tokens: int | None = None
+    text_hash: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scores", tuple(float(s) for s in _as_tuple(self.scores)))
@@ -261,6 +362,8 @@ class Grade(Record):
     """Whether one rollout's final answer is right, under one set of grading rules."""
 
     STAGE: ClassVar[str] = "grades"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("text_hash", "flags")
 
     problem_id: str
     sample_idx: int
@@ -268,6 +371,8 @@ class Grade(Record):
     correct: bool
     reason: str
     rules: GradingRules = "strict"
+    text_hash: str | None = None
+    flags: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Grade:
@@ -284,6 +389,8 @@ class Selection(Record):
     """The rollout a selection strategy picked among the first ``n`` samples of a problem."""
 
     STAGE: ClassVar[str] = "selections"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("flags",)
 
     problem_id: str
     strategy: str
@@ -292,6 +399,7 @@ class Selection(Record):
     critic: str | None
     sample_idx: int | None
     answer: str | None
+    flags: tuple[str, ...] = ()
 
     def key(self) -> tuple:
         return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)
@@ -332,6 +440,9 @@ class LabelledStepScores(Record):
     def key(self) -> tuple:
         return (self.sample_id,)
 
+
+DEPENDENT_TYPES: tuple[type[Record], ...] = (StepScores, Grade)
+"""Records computed from one rollout's text (they carry ``text_hash``)."""
 
 #: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs).
 RECORD_TYPES: dict[str, type[Record]] = {

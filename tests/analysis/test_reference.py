@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.analysis import brute
@@ -80,6 +80,7 @@ def test_kernel_equals_reference_on_all_permutations(n_samples, seed, signed, co
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(2, 20), st.integers(0, 10_000), st.booleans(), st.booleans(), st.integers(1, 40))
+@example(19, 411, False, True, 1)  # one miss in 200 draws of q = 0.9999: a 2% event, not "6.6 standard errors"
 def test_kernel_equals_reference_with_the_same_seeds(n_samples, seed, signed, consistent, levels):
     # few score levels make exact ties (and near-ties of the int32 kernel) common
     rng = np.random.default_rng(seed)

@@ -41,7 +41,7 @@ def test_one_name_per_concept_across_commands():
     for command, flags in options.items():
         assert not {"--label", "--prompt", "--scoring"} & set(flags), command
         if "--critic" in flags:  # always a model, never a scores label
-            assert command in ("bestofn", "score") and "model" in flags["--critic"].lower(), command
+            assert command in ("bestofn", "score", "critic-eval") and "model" in flags["--critic"].lower(), command
     for command in ("bestofn", "score", "select", "report", "pairs"):
         assert "--critic-label" in options[command], command
     for command in ("bestofn", "sample", "problems"):

@@ -52,7 +52,8 @@ def test_the_seeds_setting_of_the_8b_recipe():
     s = cfg.sampling
     assert (s.n, s.temperature, s.top_p, s.max_new_tokens, s.first_greedy) == (8, 0.7, 0.95, 4096, True)
     assert cfg.models.critic == "OpenGVLab/VisualPRM-8B-v1_1" and cfg.data.benchmarks == ("reasoning7",)
-    assert cfg.models.critic_options == {"max_steps": 12}
+    assert cfg.models.critic_options == {"max_steps": 12, "default_system_message": "visualprm_system",
+                                         "score_rounding": "bf16"}  # the evaluation-fidelity settings (issue 16)
     assert cfg.expected["best_of_n/mean"]["overall"] == 50.2 and cfg.expected["greedy"]["overall"] == 44.3
     seven = ("mmmu", "mathvista", "mathvision", "mathverse", "dynamath", "wemath", "logicvista")
     for row in cfg.expected.values():  # the table's Overall is the mean of the seven, to one decimal

@@ -102,6 +102,16 @@ def test_remote_code_and_native_checkpoints_give_the_same_scores(tiny, image):
         assert a.scores == pytest.approx(b.scores, abs=1e-4)
 
 
+def test_a_critic_class_without_post_init_loads_and_scores_as_the_same_weights(tiny, image):
+    """VisualPRM's hub files never call post_init(); transformers 5 cannot load them unaided (issue 16)."""
+    request = [ScoringRequest("p", QUESTION, (image,), RESPONSES)]
+    legacy = load_critic("visualprm", str(tiny.critic_no_post_init))
+    assert legacy.info()["architecture"] == "TinyInternVLChatModelWithoutPostInit"
+    expected = load_critic("visualprm", str(tiny.critic_remote)).score(request)[0]
+    for a, b in zip(legacy.score(request)[0], expected):
+        assert a.steps == b.steps and a.scores == b.scores
+
+
 def test_orm_mode_scores_the_whole_response_as_one_step(tiny, image):
     orm = load_critic("visualprm-orm", str(tiny.critic))
     out = orm.score([ScoringRequest("p", QUESTION, (image,), RESPONSES)])[0]

@@ -76,6 +76,26 @@ def test_config_system_message_wins_over_the_default_and_an_argument_over_both(t
     assert explicit.identity()["system_message"] != load_critic("visualprm", str(ck)).identity()["system_message"]
 
 
+def test_an_empty_system_message_renders_an_empty_system_turn(tiny, image):
+    """InternVL's template writes the system turn even for system_message="" (issue 16)."""
+    assert conversation("", "Q?", ["s0"], 0).startswith("<|im_start|>system\n<|im_end|>\n<|im_start|>user\n")
+    empty = load_critic("visualprm", str(tiny.critic), system_message="")
+    assert empty.system_message == "" and empty.info()["system_message_source"] == "argument"
+    request = [ScoringRequest("p", QUESTION, (image,), ((0, "a\n\nb"),))]
+    scored = empty.score(request)[0][0]
+    assert len(scored.scores) == 2
+    assert scored.scores != load_critic("visualprm", str(tiny.critic)).score(request)[0][0].scores
+
+
+@pytest.mark.parametrize("name", ["visualprm_system", "internvl_system"])
+def test_the_fallback_system_message_is_an_explicit_setting(tiny, name):
+    critic = load_critic("visualprm", str(tiny.critic), default_system_message=name)
+    assert critic.system_message == prompt_text(name)  # the tiny config has no system_message
+    assert critic.info()["system_message_source"] == f"prompts/{name}.txt"
+    with pytest.raises(KeyError, match="unknown prompt"):
+        load_critic("visualprm", str(tiny.critic), default_system_message="no_such_prompt")
+
+
 def test_a_rollout_that_writes_image_placeholder_text_is_scored_as_text(critic, image):
     plain = "Look at <image> closely.\n\nAnswer: \\boxed{12}"
     out = critic.score([ScoringRequest("p", QUESTION, (image,), ((0, plain), (1, "It is 12.")))])[0]
@@ -98,7 +118,7 @@ class RecordingScorer:
         self.items: list = []
         self.stats: Counter = Counter()
 
-    def p_first(self, items, candidates):
+    def p_first(self, items, candidates, rounding="none"):
         self.items.extend(items)
         return [[0.5] * len(prompts) for _, prompts in items]
 

@@ -39,6 +39,8 @@ def _jobs(ck):
         {"critic": "visualprm-orm", "model": str(ck.visualprm_lm), "options": ENGINE, "requests": REQUESTS[:1]},
         {"critic": "visualprm", "model": str(ck.visualprm_lm), "options": ENGINE, "after_load": {"max_length": 250},
          "requests": [{"problem_id": "long", "question": QUESTION, "responses": LONG}]},
+        {"critic": "visualprm", "model": str(ck.visualprm_lm), "options": {**ENGINE, "score_rounding": "bf16"},
+         "requests": REQUESTS},
     ]
 
 
@@ -57,8 +59,8 @@ def vllm_results(tmp_path_factory):
     return ck, json.loads((tmp / "out.json").read_text())
 
 
-def _transformers(critic_name, model, requests, **after):
-    critic = load_critic(critic_name, model, dtype="fp32")
+def _transformers(critic_name, model, requests, options=None, **after):
+    critic = load_critic(critic_name, model, dtype="fp32", **(options or {}))
     for k, v in after.items():
         setattr(critic, k, v)
     reqs = [ScoringRequest(r["problem_id"], r["question"], (), tuple(map(tuple, r["responses"]))) for r in requests]
@@ -95,3 +97,16 @@ def test_truncation_is_the_same_in_both_backends(vllm_results):
     hf = _transformers("visualprm", str(ck.visualprm), long, max_length=250)
     assert hf[0][0]["flags"][0] == "truncated"
     _assert_same(results[4]["records"], hf)
+
+
+def test_bf16_score_rounding_on_vllm(vllm_results):
+    """vLLM returns log-probabilities: only P(+) is rounded there; within one bf16 step of the transformers path
+    (which also rounds the fp32 logits; in a bf16 GPU run vLLM's logits are bf16 already)."""
+    from tts.critics.numerics import round_bf16
+
+    ck, results = vllm_results
+    hf = _transformers("visualprm", str(ck.visualprm), REQUESTS, {"score_rounding": "bf16"})
+    for vs, hs in zip(results[5]["records"], hf):
+        for v, h in zip(vs, hs):
+            assert v["steps"] == h["steps"] and all(round_bf16(x) == x for x in v["scores"] + h["scores"])
+            assert v["scores"] == pytest.approx(h["scores"], abs=2**-8)

@@ -90,6 +90,15 @@ def test_remote_and_native_styles_agree_on_the_same_weights(tiny):
     assert native.text == remote.text
 
 
+def test_a_policy_class_without_post_init_loads_and_samples_as_the_same_weights(tiny):
+    """InternVL3/3.5's hub files never call post_init(); transformers 5 cannot load them unaided (issue 16)."""
+    params = SamplingParams(n=3, max_new_tokens=10, first_greedy=True)
+    legacy = load_engine("transformers", str(tiny.policy_no_post_init))
+    assert legacy.info()["architecture"] == "TinyInternVLChatModelWithoutPostInit"
+    expected = load_engine("transformers", str(tiny.policy_remote)).generate([_request()], params)[0]
+    assert [c.text for c in legacy.generate([_request()], params)[0]] == [c.text for c in expected]
+
+
 def test_assistant_prefix_is_continued(engine):
     req = GenerationRequest("p", "Continue.", (), 1, assistant_prefix="The answer is")
     assert engine.render(req).endswith("<|im_start|>assistant\nThe answer is")

@@ -117,34 +117,124 @@ def test_a_large_file_goes_through_the_worker_pool(tmp_path: Path) -> None:
     assert report.counts["mathvista"] == [expected, 450]
 
 
-def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, monkeypatch) -> None:
-    from tts.grading import grader
+def _clean_run(tmp_path: Path, src: Path, **kwargs) -> bytes:
+    clean = tmp_path / "clean.jsonl"
+    grade_file(src, out=clean, **kwargs)
+    return clean.read_bytes()
+
+
+def _many_lines(path: Path, n: int) -> Path:
+    rows = []
+    for i in range(n):
+        line = dict(LINES[i % len(LINES)])
+        line["id"] = f"{line['id']}-{i}"
+        rows.append(json.dumps(line))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("rules", ["strict", "official"])
+def test_an_interrupted_run_resumes_to_the_same_file(tmp_path: Path, monkeypatch, rules: str) -> None:
+    from tts.grading import files, pool
+
+    src = _many_lines(tmp_path / "in.jsonl", 100)
+    mmmu = {"response": "I am not sure.", "benchmark": "mmmu", "question_type": "multiple-choice",
+            "choices": ["1", "2", "3", "4"], "answer": "B"}  # official: MMMU's seeded random letter
+    with open(src, "a") as f:
+        f.writelines(json.dumps({**mmmu, "id": f"r{i}"}) + "\n" for i in range(30))
+    expected = _clean_run(tmp_path, src, rules=rules, batch_size=16)
+    out = tmp_path / "out.jsonl"
+    real, calls = pool.Grader.grade, []
+
+    def interrupted(self, items, advance=lambda k: None):
+        calls.append(len(items))
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(self, items, advance)
+
+    monkeypatch.setattr(pool.Grader, "grade", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        grade_file(src, out=out, rules=rules, batch_size=16)
+    monkeypatch.undo()
+    partial = out.read_bytes()
+    assert partial.count(b"\n") == 3 * 16 and expected.startswith(partial)
+    with open(out, "ab") as f:
+        f.write(b'{"id": "torn')  # a kill in the middle of a write leaves a partial last line
+    report = files.grade_file(src, out=out, rules=rules, batch_size=16)
+    assert report.resumed == 3 * 16
+    assert out.read_bytes() == expected
+
+
+def test_a_file_that_is_not_graded_output_is_never_overwritten(tmp_path: Path) -> None:
+    from tts.grading.files import GradeFileError
 
     src = _write(tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
     out.write_text('{"previous": true}\n')
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(grader, "grade_many", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(GradeFileError):
         grade_file(src, out=out)
     assert out.read_text() == '{"previous": true}\n'
-    monkeypatch.undo()
-    grade_file(src, out=out)
-    assert len(out.read_text().splitlines()) == len(LINES)
+
+
+def test_stale_graded_output_is_graded_again(tmp_path: Path) -> None:
+    src = _write(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    grade_file(src, out=out, rules="official")
+    report = grade_file(src, out=out)  # other rules: nothing is reused
+    assert report.resumed == 0
+    assert {json.loads(x)["rules"] for x in out.read_text().splitlines()} == {"strict"}
+    again = grade_file(src, out=out)  # the same command on a complete output: nothing to do
+    assert again.resumed == len(LINES) and again.counts == report.counts
+
+
+@pytest.mark.slow
+def test_kill_9_mid_file_then_the_same_command_gives_a_clean_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": f"e{i}", "response": f"Expanding gives \\boxed{{x^2 + {i % 7}x}}", "answer": f"x(x+{i % 5})"}
+            for i in range(1500)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    launcher = tmp_path / "bin" / "tts_launch.py"
+    launcher.parent.mkdir()
+    launcher.write_text("import sys\nfrom tts.cli import main\nsys.exit(main())\n")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, str(launcher), "grade", str(src), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.stat().st_size > 0:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed; make the input longer"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = out.read_bytes().count(b"\n")
+    assert 0 < partial < len(rows)
+    again = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resumed:" in again.stdout
+    clean = tmp_path / "clean.jsonl"
+    subprocess.run([*command[:4], "--out", str(clean), "--workers", "1"], env=env, cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    assert out.read_bytes() == clean.read_bytes()
 
 
 def test_pool_falls_back_in_process_when_no_worker_can_start(monkeypatch) -> None:
     from grading_helpers import make_problem
 
-    from tts.grading import grade_many, grader, sandbox
+    from tts.grading import grade_many, pool, sandbox
 
     def cannot_start(self):
         raise sandbox.WorkerError("no processes here")
 
     monkeypatch.setattr(sandbox.Worker, "start", cannot_start)
-    monkeypatch.setattr(grader, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 2)
     items = [("\\boxed{5}", make_problem("generic", "5"), i) for i in range(5)]
     assert [g.correct for g in grade_many(items, workers=2)] == [True] * 5

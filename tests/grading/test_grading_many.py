@@ -7,7 +7,7 @@ import random
 import pytest
 from grading_helpers import make_problem
 
-from tts.grading import cluster_answers, grade, grade_many, grader, sandbox
+from tts.grading import cluster_answers, grade, grade_many, pool, sandbox
 from tts.records import Grade
 
 MIXED = [
@@ -35,8 +35,8 @@ def test_in_process_matches_grade(rules: str) -> None:
 
 @pytest.mark.slow
 def test_worker_pool_gives_the_same_grades_in_order(monkeypatch) -> None:
-    monkeypatch.setattr(grader, "POOL_THRESHOLD", 10)
-    monkeypatch.setattr(grader, "CHUNK", 7)
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(pool, "CHUNK", 7)
     items = _items(60)
     pooled = grade_many(items, workers=2)
     assert pooled == [grade(r, p, sample_idx=i) for r, p, i in items]
@@ -46,7 +46,7 @@ def test_worker_pool_gives_the_same_grades_in_order(monkeypatch) -> None:
 
 @pytest.mark.slow
 def test_a_slow_item_times_out_in_the_pool_and_the_rest_go_on(monkeypatch) -> None:
-    monkeypatch.setattr(grader, "POOL_THRESHOLD", 2)
+    monkeypatch.setattr(pool, "POOL_THRESHOLD", 2)
     monkeypatch.setattr(sandbox, "DEFAULT_TIMEOUT", 1.0)
     monkeypatch.setenv("TTS_GRADING_TIMEOUT", "1")
     slow = make_problem("generic", "(x+y+z+1)^{60}")
@@ -78,7 +78,7 @@ def test_a_killed_worker_costs_one_item_only() -> None:
     chunk = [(k, (f"r{k}", p, k)) for k in range(5)]
     results: list = [None] * 5
     worker = _FlakyWorker(hang_on="r2")
-    grader._grade_chunk(worker, chunk, "strict", 1.0, results, lambda k: None)
+    pool.grade_chunk(worker, chunk, "strict", 1.0, results, lambda k: None)
     assert [g.reason for g in results] == ["match (same; whole)"] * 2 + ["timeout"] + ["match (same; whole)"] * 2
     assert worker.requests == 2  # the rest of the chunk was resubmitted once
 
@@ -115,6 +115,12 @@ def test_scoring_is_checked() -> None:
         (["A, C", "C, A", "A", "a and c"], make_problem("logicvista", "A, C", question_type="multi_choice",
                                                          answer_type="text"), [0, 0, 1, 0]),
         ([], make_problem("generic", "1"), []),
+        # issue 18: units, number words, multi-select spellings and radicals cluster as the grader judges
+        (["8 cm", "80 mm", "8 mm", "0.08 m", "8"], make_problem("mathverse", "8 cm"), [0, 0, 1, 0, 0]),
+        (["seven", "7", "Seven", "eight"], make_problem("dynamath", "7", answer_type="integer"), [0, 0, 0, 1]),
+        (["AC", "A, C", "(A) and (C)", "CA", "A"], make_problem("logicvista", "A, C", question_type="multi_choice",
+                                                               answer_type="text"), [0, 0, 0, 0, 1]),
+        (["2√5", "\\sqrt{20}", "2\\sqrt{5}", "\\sqrt{5}"], make_problem("mathvision", "2\\sqrt{5}"), [0, 0, 0, 1]),
     ],
 )
 def test_cluster_answers(answers, problem, expected) -> None:

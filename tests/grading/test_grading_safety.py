@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import string
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tts.grading import cluster_answers, equivalent, extract_answer, grade, sandbox, symbolic
+from tts.grading.runners import PoolRunner
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tts" / "grading"
 GENERIC = make_problem("generic", "1", answer_type="expression")
@@ -49,6 +51,16 @@ def quick_timeout(monkeypatch):
     sandbox.symbolic_pool().call("verify", ["1", "1"], timeout=30)  # start-up is not part of any bound below
     yield 1.0
     symbolic.clear_caches()
+
+
+@pytest.fixture()
+def hook_runner(quick_timeout) -> Iterator[sandbox.WorkerPool]:
+    """Symbolic work goes to workers that also know the diagnostic ``_sleep`` and ``_hang`` (hook_worker.py)."""
+    pool = sandbox.WorkerPool(size=2, argv=[sys.executable, str(Path(__file__).with_name("hook_worker.py"))])
+    pool.call("verify", ["1", "1"], timeout=30)
+    with symbolic.use_runner(PoolRunner(pool)):
+        yield pool
+    pool.close()
 
 
 def test_no_eval_exec_or_sympify_in_the_package() -> None:
@@ -103,7 +115,7 @@ def test_inputs_too_big_for_sympy_are_refused_not_computed() -> None:
     assert time.monotonic() - start < 5
 
 
-def test_soft_timeout_from_a_thread(quick_timeout) -> None:
+def test_soft_timeout_from_a_thread(quick_timeout, hook_runner) -> None:
     results = []
 
     def run() -> None:
@@ -117,7 +129,7 @@ def test_soft_timeout_from_a_thread(quick_timeout) -> None:
     assert out.status == "timeout" and elapsed < quick_timeout + sandbox.KILL_GRACE + 1
 
 
-def test_hard_kill_when_the_worker_is_stuck_in_c_code(quick_timeout) -> None:
+def test_hard_kill_when_the_worker_is_stuck_in_c_code(quick_timeout, hook_runner) -> None:
     start = time.monotonic()
     out = symbolic.run("_hang", [60])
     assert out.status == "timeout"
@@ -136,7 +148,7 @@ def test_slow_sympy_comparison_times_out_and_grades_wrong(quick_timeout) -> None
 
 def test_concurrent_threads_share_the_pool() -> None:
     pairs = [("x^2-1", "(x-1)(x+1)", True), ("\\sqrt{8}", "2\\sqrt{2}", True), ("\\pi/2", "90", False)] * 4
-    out: list[bool] = [None] * len(pairs)  # type: ignore[list-item]
+    out: list[bool | None] = [None] * len(pairs)
 
     def work(i: int) -> None:
         out[i] = equivalent(pairs[i][1], pairs[i][0])
@@ -185,8 +197,9 @@ def _bounded(fn, *args):
 
 def _inner_never_raises(a: str, b: str, problem) -> None:
     """The functions behind grade() and equivalent(), called without their catch-all."""
-    from tts.grading.equivalence import judge, rule_for
+    from tts.grading.equivalence import judge
     from tts.grading.extract import extract_answer
+    from tts.grading.rules import rule_for
 
     with symbolic.budget(symbolic.call_budget()):
         found = extract_answer(a, problem)

@@ -93,7 +93,8 @@ def test_parse_number(text: str, value, decimals, percent: bool) -> None:
     assert n is not None and n.value == value and n.decimals == decimals and n.percent is percent
 
 
-@pytest.mark.parametrize("text", ["2a", "3x", "4\\pi", "(3,-4)", "x", "", "one", "1/0", "\\sqrt{2}", "2 and 3"])
+@pytest.mark.parametrize("text", ["2a", "3x", "4\\pi", "(3,-4)", "x", "", "a", "1/0", "\\sqrt{2}", "2 and 3",
+                                  "5 years and 2 months", "none", "2 pi", "June 1889", "one of them"])
 def test_not_plain_numbers(text: str) -> None:
     assert parse_number(text) is None
 
@@ -167,7 +168,9 @@ LIST = make_problem("generic", "[1, 2]", answer_type="list")
         ("B", MC, "B", "whole"),
         ("6", MC, "6", "whole"),
         ("After checking each one, only option (B) works.", MC, "B", "letter"),
-        ("Option A is too small, so we pick (B).", MC, None, "none"),  # two letters named: no guess
+        # the last sentence commits to (B): an option named earlier in the reasoning does not count (issue 18)
+        ("Option A is too small, so we pick (B).", MC, "B", "letter"),
+        ("Option A is too small and (B) is too big.", MC, None, "none"),  # two letters, no commitment
         ("A is wrong.\nB is wrong.\nSo it is 5.", MC, "5", "option_text"),
         ("It could be A or C, hard to say.", MC, None, "none"),
         ("First 2 apples and 3 pears, 5 fruits in all", INT, "5", "last_number"),

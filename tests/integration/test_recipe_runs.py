@@ -48,10 +48,15 @@ def test_recipe_runs_end_to_end_on_tiny_checkpoints(name, tiny, reasoning7_root,
         else:  # e.g. WeMath's 4-D score needs complete knowledge groups, which one problem is not
             assert rule not in report["overall"]
         comparison = report["comparison"]
-        assert set(comparison) == {"best_of_n/mean", "greedy"}
-        assert comparison["greedy"]["rule"] == "greedy@2" and comparison["best_of_n/mean"]["rule"] == rule
-        rows = comparison["best_of_n/mean"]["benchmarks"]
-        assert all(rows[b]["ours"] == headline[b] for b in OVERALL_BENCHMARKS)
+        if not run.manifest["recipe"]["expected"]:  # a recipe of another evaluation setting has no published row
+            assert comparison == {} and not report["fidelity"]["faithful"]
+        else:
+            assert set(comparison) == {"best_of_n/mean", "greedy"}
+            assert comparison["greedy"]["rule"] == "greedy@2" and comparison["best_of_n/mean"]["rule"] == rule
+            rows = comparison["best_of_n/mean"]["benchmarks"]
+            assert all(rows[b]["ours"] == headline[b] for b in OVERALL_BENCHMARKS)
+            # faithful but for the test's short generations
+            assert report["fidelity"]["deviations"] == ["sampling max_new_tokens 12 (reference 4096)"]
         assert report["curves"]["mathvista"]["best_of_n"]["prod"]["2"] is not None
         assert report["cost"]["policy"]["rollouts"] == 2 * len(run.problems())
     else:  # the MPO-pairs recipe ends with its pairs in TRL format

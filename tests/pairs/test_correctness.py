@@ -146,7 +146,7 @@ def test_changed_prompt_files_are_refused(run_factory):
     from tts.rundir import ConfigConflict, RunDir
 
     path = run_factory([P("p", "6", [ok("6"), bad("5")])])
-    run = RunDir.open(path, create=False)
+    run = RunDir.open(path, create=False, write=True)
     run.manifest["config"]["prompt"]["fingerprint"] = "0123456789abcdef"
     run.save()
     with pytest.raises(ConfigConflict, match="other prompt files"):

@@ -53,7 +53,9 @@ def test_no_correct_rollout_shares_the_failing_prefix(run_factory):
 
 def test_steps_that_do_not_rebuild_the_text_are_not_used(run_factory):
     run_path = run_factory([P("p", "6", [GOOD, WRONG_AT_1])])
-    run = RunDir.open(run_path, create=False)
+    run = RunDir.open(run_path, create=False, write=True)
+    scores = run.file("scores", "visualprm")  # replace sample 1's scores (a second line for a key is ignored)
+    scores.write_text("".join(ln for ln in scores.read_text().splitlines(True) if '"sample_idx": 1,' not in ln))
     steps = tuple(s.strip(".") for s in WRONG_AT_1.text.split("\n\n"))
     run.append([StepScores("p", 1, "visualprm", steps, (0.9, 0.2, 0.3, 0.3))], critic="visualprm")
     ps = build_pairs(run_path, "step")

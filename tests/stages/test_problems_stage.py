@@ -14,7 +14,7 @@ pytest_plugins = ["tests.fixtures.pytest_fixtures"]  # hf_cache, reasoning7_root
 def test_resuming_counts_each_skipped_row_once(reasoning7_root, tmp_path):
     run = RunDir.open(tmp_path / "run")
     first = add_problems(run, ["mathvista"], data_dir=reasoning7_root)
-    again = add_problems(RunDir.open(run.path, create=False), ["mathvista"], data_dir=reasoning7_root)
+    again = add_problems(RunDir.open(run.path, create=False, write=True), ["mathvista"], data_dir=reasoning7_root)
     assert [p.id for p in again] == [p.id for p in first]
     run = RunDir.open(run.path, create=False)
     assert run.manifest["warnings"]["problems"]["count"] == 2  # one corrupt, one missing image

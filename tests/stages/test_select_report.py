@@ -124,7 +124,7 @@ def _snapshot(path):
 @pytest.mark.slow
 def test_select_killed_mid_run_resumes_to_a_clean_result(tmp_path):
     code = ("import sys; from tts.rundir import RunDir; from tts.stages.select import select_run; "
-            "select_run(RunDir.open(sys.argv[1], create=False), 'prm', strategies=['best_of_n', 'greedy', 'random'], "
+            "select_run(RunDir.open(sys.argv[1], create=False, write=True), 'prm', strategies=['best_of_n', 'greedy', 'random'], "
             "aggregations=['mean', 'min'], batch_size=1)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     clean, killed = tmp_path / "clean", tmp_path / "killed"
@@ -151,6 +151,7 @@ def test_select_killed_mid_run_resumes_to_a_clean_result(tmp_path):
 @pytest.mark.slow
 def test_cli_select_and_report(tmp_path, cli_env):
     run = make_run(tmp_path / "run", problems=4, n=4)
+    run.close()  # give back the writer lock: the commands below write the run
     sel = subprocess.run([PYTHON, "-m", "tts", "select", str(run.path), "--strategy", "majority", "--aggregation", "min"],
                          capture_output=True, text=True, env=cli_env, timeout=300)
     assert sel.returncode == 0, sel.stderr
@@ -199,7 +200,7 @@ def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(t
     lines = path.read_text().splitlines(keepends=True)
     held_back = [ln for ln in lines if json.loads(ln)["problem_id"] == "q0" and json.loads(ln)["sample_idx"] == 2]
     path.write_text("".join(ln for ln in lines if ln not in held_back))
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     select_run(run, "prm", strategies=["best_of_n", "greedy"])
     assert {s.problem_id for s in run.read(Selection)} == {"q1"}
     assert run.manifest["stages"]["select"]["incomplete"] == 1
@@ -207,10 +208,55 @@ def test_a_problem_is_selected_only_once_all_its_samples_are_graded_and_scored(t
     (run.path / "grades.jsonl").write_text("".join(
         ln for ln in (run.path / "grades.jsonl").read_text().splitlines(keepends=True)
         if not (json.loads(ln)["problem_id"] == "q1" and json.loads(ln)["sample_idx"] == 3)))
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     assert select_run(run, "prm", strategies=["oracle"]) == 1  # q0 only
     run.append([StepScores.from_json(json.loads(held_back[0]))], critic="prm")
-    run = RunDir.open(run.path, create=False)
+    run = RunDir.open(run.path, create=False, write=True)
     assert select_run(run, "prm", strategies=["best_of_n", "greedy"]) == 2
     assert {(s.problem_id, s.strategy) for s in run.read(Selection)} >= {("q0", "best_of_n"), ("q0", "greedy")}
     assert run.manifest["stages"]["select"]["incomplete"] == 1  # q1 still lacks a grade
+
+
+def test_a_report_can_be_looked_at_while_another_process_writes_the_run(tmp_path):
+    """The report reads without the lock; its files are left to the writer (never an older report over a
+    newer one), and the report says it rests on the records written so far."""
+    run = make_run(tmp_path / "run", problems=3, n=4)
+    select_run(run, "prm", strategies=["best_of_n"])
+    run.close()
+    code = "import sys, time\nfrom tts.rundir import RunDir\nr = RunDir.open(sys.argv[1])\nprint('held', flush=True)\ntime.sleep(60)"
+    writer = subprocess.Popen([PYTHON, "-c", code, str(run.path)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "held"
+        reader = RunDir.open(run.path, create=False)
+        report = build_report(reader, aggregations=["mean"], draws=20, resamples=10)
+        assert f"PID {writer.pid}" in report["in_progress"] and f"PID {writer.pid}" in report["not_written"]
+        assert report["accuracy"] and not (run.path / "report.json").exists() and not (run.path / PLOT_FILE).exists()
+    finally:
+        writer.kill()
+        writer.wait()
+    report = build_report(RunDir.open(run.path, create=False), aggregations=["mean"], draws=20, resamples=10)
+    assert "not_written" not in report and "in_progress" not in report
+    assert json.loads((run.path / "report.json").read_text())["accuracy"] == report["accuracy"]
+    assert (run.path / PLOT_FILE).exists() and not list(run.path.glob(".*.tmp-*"))
+
+
+def test_a_report_of_a_run_on_a_read_only_mount_is_computed_not_written(tmp_path):
+    run = make_run(tmp_path / "run", problems=2, n=3)
+    select_run(run, "prm", strategies=["best_of_n"])
+    run.close()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if subprocess.run(["mount", "--bind", str(run.path), str(ro)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True, capture_output=True)
+        report = build_report(RunDir.open(ro, create=False), aggregations=["mean"], draws=10, resamples=10)
+        assert report["accuracy"] and "Read-only file system" in report["not_written"]
+        cli = subprocess.run([PYTHON, "-m", "tts", "report", str(ro), "--draws", "10", "--aggregation", "mean"],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"})
+        assert cli.returncode == 0, cli.stderr
+        assert "report files not written: cannot write to" in cli.stdout and "best_of_n" in cli.stdout
+    finally:
+        subprocess.run(["umount", str(ro)], capture_output=True)

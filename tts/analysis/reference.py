@@ -77,21 +77,49 @@ def vote_reference(units: np.ndarray, clusters: np.ndarray, correct: np.ndarray,
 CLOSED_FORM_TOLERANCE = 5.0
 """Standard errors: how far the reference's estimate from ``D`` draws may lie from an exact closed-form
 value before :func:`agreement` calls it a disagreement (one cell in about 1.7 million lies further by
-chance)."""
+chance). Measured on the exact binomial tail, expressed as the normal deviate of the same probability."""
 
 
 def agreement(estimate: np.ndarray, reference: np.ndarray, closed: np.ndarray, draws: int) -> tuple[float, float]:
     """How an estimator computed with the same ``draws`` permutations agrees with the reference:
-    ``(largest |difference| where the estimator counts the same draws, largest |difference| on the
-    ``closed`` cells in standard errors)``. The first must be 0 up to float summation (1e-12): same draws,
-    same exact keys, same counts. On a closed cell the estimator holds the exact value ``q`` and the
-    reference a mean of ``draws`` outcomes of probability ``q``, standard error ``sqrt(q(1-q)/D)``; an
-    exact 0 or 1 must be met exactly (every draw agrees)."""
+    ``(largest |difference| where the estimator counts the same draws, largest deviation on the ``closed``
+    cells in standard errors)``. The first must be 0 up to float summation (1e-12): same draws, same exact
+    keys, same counts. On a closed cell the estimator holds the exact value ``q`` and the reference a mean
+    of ``draws`` outcomes of probability ``q``; an exact 0 or 1 must be met exactly (every draw agrees).
+
+    Why an exact tail: near 0 or 1 the normal approximation fails (one miss in 200 draws of q = 0.9999 is
+    a 2% event but "6.6 standard errors"), so a cell the normal deviate flags is measured again on the
+    binomial tail ``P(X <= k)`` or ``P(X >= k)`` and reported as the normal deviate of that probability."""
     diff = np.abs(estimate - reference)
     q = np.clip(estimate, 0.0, 1.0)
     se = np.sqrt(q * (1.0 - q) / draws)
     z = np.where(se > 1e-9, diff / np.maximum(se, 1e-9), np.where(diff > 1e-12, np.inf, 0.0))
+    for cell in zip(*np.nonzero(closed & (z > 3.0)), strict=True):  # rare: measure exactly
+        z[cell] = _binomial_deviate(float(q[cell]), int(round(float(reference[cell]) * draws)), draws)
     return float(diff[~closed].max(initial=0.0)), float(z[closed].max(initial=0.0))
+
+
+def _binomial_deviate(q: float, k: int, draws: int) -> float:
+    """The two-sided normal deviate with the probability of a count at least as far from ``draws * q`` as
+    ``k`` under Binomial(draws, q); ``inf`` for an impossible count.
+
+    >>> round(_binomial_deviate(0.5, 50, 100), 6), _binomial_deviate(1.0, 199, 200)
+    (0.0, inf)
+    >>> _binomial_deviate(0.9999, 199, 200) < 3 < _binomial_deviate(0.9999, 190, 200)
+    True
+    """
+    from math import lgamma, log
+    from statistics import NormalDist
+
+    if q <= 0.0 or q >= 1.0:
+        return 0.0 if k == round(q * draws) else float("inf")
+    ks = np.arange(0, k + 1) if k <= draws * q else np.arange(k, draws + 1)
+    log_pmf = np.array([lgamma(draws + 1) - lgamma(i + 1) - lgamma(draws - i + 1) for i in ks])
+    log_pmf += ks * log(q) + (draws - ks) * log(1.0 - q)
+    p_two_sided = min(1.0, 2.0 * float(np.exp(log_pmf).sum()))
+    if p_two_sided <= 0.0:
+        return float("inf")
+    return -NormalDist().inv_cdf(p_two_sided / 2.0) if p_two_sided < 1.0 else 0.0
 
 
 _sample_idx = attrgetter("sample_idx")

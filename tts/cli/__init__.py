@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "tts.cli.merge",
     "tts.cli.problems",
     "tts.cli.critic_eval",
+    "tts.cli.doctor",
 )
 
 
@@ -45,8 +46,11 @@ class Commands(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
+        from tts.interrupts import cli_guard
+
         try:
-            return super().invoke(ctx)
+            with cli_guard():  # SIGINT/SIGTERM: one line, exit 130/143; a full disk: one line, exit 1
+                return super().invoke(ctx)
         except TTSError as exc:
             ctx.exit(_user_error(exc))
         except Exception as exc:  # noqa: BLE001 - the contract: everything that is not a TTSError is a bug

@@ -17,7 +17,7 @@ def critic_eval(
     = "visualprm",
     critic_option: Annotated[list[str], typer.Option("--critic-option", help="Critic option key=value "
                                                      "(e.g. backend=vllm); repeatable.")] = [],  # noqa: B006
-    label: Annotated[str | None, typer.Option("--label", help="Name of the critic in the records.")] = None,
+    label: Annotated[str | None, typer.Option("--critic-label", help="Name of the critic in the records.")] = None,
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", envvar="TTS_DATA_DIR",
         help="Local hub snapshots: ROOT/OpenGVLab/VisualProcessBench (default: the hub).")] = None,

@@ -55,7 +55,8 @@ def pairs(
     from tts.pairs import make_pairs
     from tts.rundir import RunDir
 
-    attach_run_log(RunDir.open(run_dir, create=False).path)
+    run = RunDir.open(run_dir, create=False, write=True)  # one writer per run (dropout-ntp writes into it)
+    attach_run_log(run.path)
     pairset, written = make_pairs(
         run_dir, method=method, format=format, out=out, seed=seed, max_pairs_per_problem=max_pairs,
         critic=critic_label, aggregation=aggregation, min_margin=min_margin, threshold=threshold, policy=policy,

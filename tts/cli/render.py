@@ -270,6 +270,10 @@ def print_issues(issues: Sequence[Any], *, examples: int = 5) -> None:
         return
     err = make_console(stderr=True)
     for issue in issues:
+        if issue.stage == "preflight":
+            for message in issue.examples:
+                err.print(f"warning: {message}", markup=False, soft_wrap=True)
+            continue
         if issue.stage == "problems":
             for message in issue.examples:
                 err.print(f"warning: {message}", markup=False, soft_wrap=True)
@@ -283,11 +287,13 @@ def print_issues(issues: Sequence[Any], *, examples: int = 5) -> None:
 
 
 def print_comparison(report: dict[str, Any], console: Any) -> None:
-    """Published numbers beside ours, benchmarks as columns: one block of three rows per expected rule."""
-    comparison = report.get("comparison", {})
-    if not comparison:
-        return
-    for expected_rule, block in comparison.items():
+    """Published numbers beside ours, benchmarks as columns (one block of three rows per expected rule), then
+    the evaluation-fidelity settings the run used."""
+    from rich.markup import escape
+
+    from tts.stages.report_sections import fidelity_lines
+
+    for expected_rule, block in report.get("comparison", {}).items():
         benches = [b for b in block["benchmarks"] if b != "overall"]
         columns = column_titles(benches)
         has_overall = "overall" in block["benchmarks"]
@@ -309,6 +315,8 @@ def print_comparison(report: dict[str, Any], console: Any) -> None:
         table.add_row("delta", *["-" if r["delta"] is None else f"{r['delta']:+.1f}" for r in rows])
         _print(console, title, table)
         notes.print(console)
+    for line in fidelity_lines(report.get("fidelity") or {}):
+        console.print(escape(line))
 
 
 def print_cost(report: dict[str, Any], console: Any) -> None:

@@ -74,6 +74,9 @@ def report(
     print_comparison(result, console)
     print_cost(result, console)
     print_warnings(result, console)
+    if "not_written" in result:
+        console.print(f"[yellow]report files not written: {result['not_written']}[/]")
+        return
     json_file, _ = report_files(rules, "report-subset" if subset else "report")
     plots = list(result.get("plots", {}).values())
     written = f"wrote {run.path / json_file}" + (f" and {len(plots)} plot(s): {run.path / result['plot']}"

@@ -26,7 +26,7 @@ def select(
     from tts.rundir import RunDir
     from tts.stages.select import select_run
 
-    run = RunDir.open(run_dir, create=False)
+    run = RunDir.open(run_dir, create=False, write=True)
     attach_run_log(run.path)
     critic = pick_critic(run, critic_label)
     written = select_run(run, critic, strategies=strategy, aggregations=aggregation, n=n, progress=True)

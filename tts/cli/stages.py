@@ -64,15 +64,17 @@ def sample(
     with loading("--policy", policy):
         eng = load_engine(engine, policy, **options)
     try:
-        engine_preflight(run, eng, params)
+        checked = engine_preflight(run, eng, params)
         summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set,
                         batch_size=batch_size)
     finally:
         eng.close()
     record_policy_engine(run, engine, options)  # the run accepted this engine (the stage bound it)
+    issues = [StageIssues("preflight", "warnings before sampling", len(checked), len(checked), tuple(checked))]
     if summary.failed:
-        print_issues([StageIssues("sample", "problems failed to sample (left unsampled; run the command again to "
-                                  "retry them)", summary.failed, summary.attempted, summary.failures)])
+        issues.append(StageIssues("sample", "problems failed to sample (left unsampled; run the command again to "
+                                  "retry them)", summary.failed, summary.attempted, summary.failures))
+    print_issues([i for i in issues if i.count])
     typer.echo(f"{summary.written} rollouts written ({summary.skipped_done} problems already done, "
                f"{summary.failed} failed) in {run.path}")
 
@@ -103,7 +105,7 @@ def score(
 
     options = {"device": device, "dtype": dtype, **key_values(critic_option)}
     check_critic(critic_kind, options)
-    run = RunDir.open(run_dir, create=False)
+    run = RunDir.open(run_dir, create=False, write=True)
     attach_run_log(run.path)
     run.add_warnings("preflight", [w for w in [check_model(critic, "--critic", revision=options.get("revision"))] if w])
     with loading("--critic", critic):

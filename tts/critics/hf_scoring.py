@@ -8,7 +8,8 @@ applied, only at the score positions: never the full vocabulary × sequence logi
 
 Step score = softmax over the two label logits, first label's probability (P(+)). The logits are taken
 in float32 from the body's hidden states (bf16 on GPU), which is at least as exact as the reference,
-whose bf16 LM head rounds them first.
+whose bf16 LM head rounds them first; ``rounding="bf16"`` rounds as the reference does
+(:mod:`tts.critics.numerics`).
 """
 
 from __future__ import annotations
@@ -29,19 +30,22 @@ def default_token_budget(device: str) -> int:
 class LabelHead:
     """The LM-head rows of two label tokens; scores hidden states as P(first label) over the pair."""
 
-    def __init__(self, lm: Any, label_ids: Sequence[int]) -> None:
+    def __init__(self, lm: Any, label_ids: Sequence[int], rounding: str = "none") -> None:
+        from tts.critics.numerics import check_rounding
+
+        self.rounding = check_rounding(rounding)
         head = lm.get_output_embeddings()
         self.weight = head.weight[list(label_ids)].detach().float()  # (2, H)
         bias = getattr(head, "bias", None)
         self.bias = bias[list(label_ids)].detach().float() if bias is not None else None
 
     def p_first(self, hidden: Any) -> Any:
-        import torch
+        from tts.critics.numerics import p_first
 
         logits = hidden.float() @ self.weight.T
         if self.bias is not None:
             logits = logits + self.bias
-        return torch.softmax(logits, dim=-1)[..., 0]
+        return p_first(logits, self.rounding)
 
 
 def run_packed(rows: Sequence[Row], *, budget: int, pad_id: int, device: str, head: LabelHead,

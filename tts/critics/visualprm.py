@@ -2,8 +2,11 @@
 
 Format (VisualPRM's data pipeline and reward-model code, see ``shared/reference/visualprm.md`` §1):
 
-* InternVL2.5 ChatML template with the process-supervision system prompt (the checkpoint config's
-  ``system_message`` when it has one, else ``prompts/visualprm_system.txt``);
+* InternVL2.5 ChatML template with a system message: the checkpoint config's ``system_message`` when it
+  has one (as the reference's model code), else the prompt file named by ``default_system_message``
+  (``visualprm_system``: the process-supervision prompt VisualPRM400K was built with; ``internvl_system``:
+  the template's own default, which the reference's model code would fall back to); an explicit
+  ``system_message`` overrides both (``""`` renders an empty system turn, as InternVL's template does);
 * first user turn ``### Question:\\n{question}\\n\\n### Solution Process:\\n{step_0}``, where the question
   is the full policy prompt with its ``<image>`` placeholders (``<image>\\n`` is put in front when it has
   none, as the reference does); ``question="raw"`` gives the benchmark question instead;
@@ -15,7 +18,8 @@ Format (VisualPRM's data pipeline and reward-model code, see ``shared/reference/
 * the whole conversation is tokenized with the tokenizer's own special tokens (a BOS for InternLM2-based
   VisualPRM-8B, nothing for Qwen2-based checkpoints), as ``tokenizer(query)`` in the reference;
 * the score of step *i* is softmax over the logits of ``+`` and ``-`` at the position that predicts the
-  *i*-th assistant reply, i.e. P(+).
+  *i*-th assistant reply, i.e. P(+); ``score_rounding="bf16"`` rounds it as the reference's bf16 run does
+  (:mod:`tts.critics.numerics`: exact ties between responses, as in the reference).
 
 ORM mode (``visualprm-orm``, the reference's ``orm_soft``): the whole response is one step.
 
@@ -55,6 +59,9 @@ SEP = "<|im_end|>\n"
 PLACEHOLDER = "+"
 NEGATIVE = "-"
 BACKENDS = ("transformers", "vllm")
+DEFAULT_SYSTEM_MESSAGE = "visualprm_system"
+"""The prompt file used when the checkpoint's config has no system message: the process-supervision prompt of
+VisualPRM's data pipeline (``PRM_SYSTEM_PROMPT``), which the critic was trained with."""
 
 
 # Tokens that only the chat template and the image expansion may write: a response containing one would
@@ -118,7 +125,9 @@ class VisualPRM(Critic):
         model: hub id (``OpenGVLab/VisualPRM-8B-v1_1``) or local path.
         max_steps: merge steps evenly down to this many (12 as in the paper; ``None`` for no cap).
         question: ``prompt`` (the full policy prompt, as VLMEvalKit) or ``raw`` (the benchmark question).
-        system_message: override the system prompt.
+        system_message: override the system prompt (``""``: an empty system turn).
+        default_system_message: the ``prompts/`` file used when the checkpoint's config has no system message.
+        score_rounding: ``none`` (float32 P(+)) or ``bf16`` (as the reference's bf16 logits round it).
         checkpoint_style: ``auto`` (read the config), ``native`` or ``remote``.
         backend: ``transformers`` or ``vllm``.
         token_budget: padded tokens per forward pass (transformers; default by device).
@@ -133,6 +142,7 @@ class VisualPRM(Critic):
 
     def __init__(self, model: str, label: str | None = None, *, device: str | None = None, dtype: str = "auto",
                  revision: str | None = None, max_steps: int | None = 12, system_message: str | None = None,
+                 default_system_message: str = DEFAULT_SYSTEM_MESSAGE, score_rounding: str = "none",
                  checkpoint_style: str = "auto", question: str = "prompt", backend: str = "transformers",
                  token_budget: int | None = None, vision_tile_budget: int | None = None, max_length: int | None = None,
                  gpu_memory_utilization: float | None = None, enforce_eager: bool = False, max_images: int = 8,
@@ -140,6 +150,10 @@ class VisualPRM(Critic):
         super().__init__(model, label, question=question, max_steps=None if self.orm else max_steps)
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
+        from tts.critics.numerics import check_rounding
+
+        self.score_rounding = check_rounding(score_rounding)
+        fallback_text = prompt_text(default_system_message)  # fails early on an unknown prompt name
         self.backend = backend
         self.stats: Counter = Counter()
         self.vlm: Any = None
@@ -173,7 +187,13 @@ class VisualPRM(Critic):
             config_system, model_length = self.layout.system_message, self.engine.max_model_len
             self.tokens_per_tile = self.layout.tokens_per_tile
         self.max_length = max_length or model_length
-        self.system_message = system_message or config_system or prompt_text("visualprm_system")
+        self.default_system_message = default_system_message
+        if system_message is not None:
+            self.system_message, self.system_message_source = system_message, "argument"
+        elif config_system:
+            self.system_message, self.system_message_source = config_system, "checkpoint config"
+        else:
+            self.system_message, self.system_message_source = fallback_text, f"prompts/{default_system_message}.txt"
         self.candidate_ids = self._label_ids(model)
         self.bos = self.tokenizer.encode(ROLE_ASSISTANT, add_special_tokens=False)
         self.target = self.tokenizer.encode(ROLE_ASSISTANT + PLACEHOLDER + SEP, add_special_tokens=False)
@@ -196,13 +216,18 @@ class VisualPRM(Critic):
     def info(self) -> dict[str, Any]:
         base = self.vlm.info() if self.vlm is not None else {"model": self.model_id, "layout": self.layout.style}
         return {**super().info(), **base, "backend": self.backend, "max_steps": self.max_steps,
-                "question": self.question, "max_length": self.max_length, "system_message": self.system_message}
+                "question": self.question, "max_length": self.max_length, "system_message": self.system_message,
+                "system_message_source": self.system_message_source,
+                "default_system_message": self.default_system_message, "score_rounding": self.score_rounding}
 
     def identity(self) -> dict[str, Any]:
         from tts.prompts import text_hash
 
-        return {**super().identity(), "mode": "orm" if self.orm else "prm", "revision": self.revision,
-                "system_message": text_hash(self.system_message)}
+        out = {**super().identity(), "mode": "orm" if self.orm else "prm", "revision": self.revision,
+               "system_message": text_hash(self.system_message)}
+        if self.score_rounding != "none":  # absent when off, so runs scored before the option still resume
+            out["score_rounding"] = self.score_rounding
+        return out
 
     # ------------------------------------------------------------------ formatting
     def steps_of(self, text: str) -> list[str]:
@@ -284,7 +309,7 @@ class VisualPRM(Critic):
 
         vlm = self.vlm
         features = self._features(sorted({r.request for r in rows}), pixels)
-        head = LabelHead(vlm.language_model, self.candidate_ids)
+        head = LabelHead(vlm.language_model, self.candidate_ids, self.score_rounding)
 
         def body(input_ids: Any, attention: Any, batch: Sequence[Any]) -> Any:
             return vlm.backbone_hidden(vlm.embed_rows(input_ids, [features.get(r.request) for r in batch]), attention)
@@ -337,7 +362,7 @@ class VisualPRM(Critic):
                 prompts = [{"prompt": t, "multi_modal_data": mm, **({"mm_processor_kwargs": kwargs} if kwargs else {})}
                            for t in texts]
             items.append((request.problem_id, prompts))
-        scores = self.engine.p_first(items, tuple(self.candidate_ids))
+        scores = self.engine.p_first(items, tuple(self.candidate_ids), self.score_rounding)
         self.stats.update(self.engine.stats)
         self.engine.stats.clear()
         return scores

@@ -83,8 +83,10 @@ class VLLMLabelScorer:
         self.llm = None
         gc.collect()
 
-    def p_first(self, items: Sequence[tuple[Any, Sequence[Prompt]]], labels: tuple[int, int]) -> list[list[float]]:
-        """For each (group key, prompts), P(first label) as the next token after each prompt."""
+    def p_first(self, items: Sequence[tuple[Any, Sequence[Prompt]]], labels: tuple[int, int],
+                rounding: str = "none") -> list[list[float]]:
+        """For each (group key, prompts), P(first label) as the next token after each prompt (``rounding``: see
+        :mod:`tts.critics.numerics`)."""
         first_of_group: set[Any] = set()
         waves: list[list[tuple[int, int]]] = [[], [], []]
         for i, (group, prompts) in enumerate(items):
@@ -101,12 +103,12 @@ class VLLMLabelScorer:
         for wave in waves:
             if not wave:
                 continue
-            scores = self._run([items[i][1][k] for i, k in wave], labels)
+            scores = self._run([items[i][1][k] for i, k in wave], labels, rounding)
             for (i, k), s in zip(wave, scores):
                 out[i][k] = s
         return out
 
-    def _run(self, prompts: list[Prompt], labels: tuple[int, int]) -> list[float]:
+    def _run(self, prompts: list[Prompt], labels: tuple[int, int], rounding: str = "none") -> list[float]:
         from vllm import SamplingParams
 
         self.stats["generate_calls"] += 1
@@ -114,7 +116,7 @@ class VLLMLabelScorer:
             params = SamplingParams(max_tokens=1, temperature=0.0, logprob_token_ids=list(labels), detokenize=False)
             outputs = self.llm.generate(prompts, params, use_tqdm=False)
             self.stats["requests"] += len(prompts)
-            return [_p_first(o.outputs[0].logprobs[0], labels) for o in outputs]
+            return [_p_first(o.outputs[0].logprobs[0], labels, rounding) for o in outputs]
         pair = [SamplingParams(max_tokens=1, temperature=0.0, allowed_token_ids=[t], logprobs=0, detokenize=False)
                 for t in labels]
         outputs = self.llm.generate([p for p in prompts for _ in labels], [pair[j] for _ in prompts for j in range(2)],
@@ -122,15 +124,17 @@ class VLLMLabelScorer:
         self.stats["requests"] += 2 * len(prompts)
         merged = [{**outputs[2 * i].outputs[0].logprobs[0], **outputs[2 * i + 1].outputs[0].logprobs[0]}
                   for i in range(len(prompts))]
-        return [_p_first(m, labels) for m in merged]
+        return [_p_first(m, labels, rounding) for m in merged]
 
 
-def _p_first(logprobs: dict[int, Any], labels: tuple[int, int]) -> float:
+def _p_first(logprobs: dict[int, Any], labels: tuple[int, int], rounding: str = "none") -> float:
+    from tts.critics.numerics import p_first_from_logprobs
+
     try:
         a, b = (float(getattr(logprobs[t], "logprob", logprobs[t])) for t in labels)
     except KeyError as exc:
         raise RuntimeError(f"vLLM returned no log-probability for label token {exc}") from None
-    return 1.0 / (1.0 + math.exp(b - a)) if b - a < 700 else 0.0
+    return p_first_from_logprobs(a, b, rounding)
 
 
 def _supports_token_ids(sampling_params_cls: Any) -> bool:

@@ -28,7 +28,9 @@ resumed under the other tiling; ``request`` refuses to start without per-request
 reproduction); ``server`` never sends it. Why fall back by default: the rollouts stay valid model output,
 a hosted server's flags are often not the user's to change, and the run records the difference.
 
-Prompt layout: the system message is InternVL's (as the other engines; ``system_message=""`` omits it). The
+Prompt layout: the system message is InternVL's (as the other engines); ``system_message=""`` is sent as an
+empty system turn, which InternVL's template renders as ``<|im_start|>system\n<|im_end|>\n`` (leaving it out
+would let the server's chat template insert its default system message). The
 user content is the prompt's text pieces with an image part at each ``<image>``; the newline right after a
 placeholder is dropped because chat templates put one after each image themselves (InternVL's and vLLM's
 placeholder joiner both do), so a prompt ``<image>\\nQ`` reaches the model as the same ``<image>\\nQ``.
@@ -96,7 +98,7 @@ class OpenAIEngine(Engine):
         concurrency: most requests in flight.
         timeout: seconds per attempt (a long chain of thought takes a while).
         max_retries: retries of a retryable failure before giving up (the SDK's backoff between them).
-        system_message: default InternVL's; ``""`` for none.
+        system_message: default InternVL's; ``""`` for an empty system turn.
         image_format: ``png`` (lossless) or ``jpeg`` (smaller uploads).
         send_n: ask for N choices per request; False sends one request per sample from the start.
         vllm_extensions: use vLLM's extra request fields; None detects a vLLM server from ``GET /models``.
@@ -227,8 +229,7 @@ class OpenAIEngine(Engine):
         check_placeholders(request)
         urls = [image_data_url(im, self.image_format) for im in request.images]
         messages: list[dict[str, Any]] = []
-        if self.system_message:
-            messages.append({"role": "system", "content": self.system_message})
+        messages.append({"role": "system", "content": self.system_message})  # "" too: InternVL writes the turn
         messages.append({"role": "user", "content": user_content(request.prompt, urls, self.image_placement)})
         if request.assistant_prefix:
             messages.append({"role": "assistant", "content": request.assistant_prefix})

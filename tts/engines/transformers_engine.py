@@ -50,7 +50,8 @@ class TransformersEngine(Engine):
         model: hub id (``OpenGVLab/InternVL3-8B-hf``, ``OpenGVLab/InternVL3-8B``) or local path.
         device: ``cuda``, ``cpu`` … (default: cuda when available).
         dtype: ``auto`` (bf16 on GPU, fp32 on CPU), ``bf16``, ``fp16`` or ``fp32``.
-        system_message: system prompt; default the checkpoint config's, else InternVL's own; ``""`` for none.
+        system_message: system prompt; default the checkpoint config's, else InternVL's own; ``""`` gives an
+            empty system turn (``<|im_start|>system\n<|im_end|>\n``), as InternVL's template renders it.
         device_map: passed to ``from_pretrained`` (e.g. ``"auto"`` to spread a large model over GPUs).
         checkpoint_style: ``auto`` (read the config), ``native`` or ``remote``.
         max_batch_rows: most sequences decoded together (problems × N); bounds GPU memory.

@@ -63,7 +63,8 @@ class VLLMEngine(Engine):
         limit_mm_per_prompt: most images per prompt (e.g. MMMU has up to 7); None: vLLM's default.
         max_tiles: default tiling cap for all requests (a request's ``max_tiles`` overrides it).
         dtype: ``auto``, ``bf16``, ``fp16`` or ``fp32``.
-        system_message: default the checkpoint config's, else InternVL's; ``""`` for none.
+        system_message: default the checkpoint config's, else InternVL's; ``""`` gives an empty system turn, as
+            InternVL's template renders it.
         chunk_size: problems per ``LLM.generate`` call (records reach disk after each chunk).
         loop_stop: install the loop-stopping logits processor (used when ``params.stop_on_repetition``).
         device: accepted for interface compatibility; vLLM picks its platform itself.

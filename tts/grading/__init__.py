@@ -5,11 +5,20 @@ benchmark's published rule-based scorer, quirks included, so numbers can be comp
 Model output is untrusted: no ``eval``, no ``sympify`` of raw strings, SymPy only inside bounded worker
 processes (:mod:`tts.grading.sandbox`). Importing this package does not import SymPy or math-verify.
 
-Modules: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.numeric` (plain numbers),
-:mod:`~tts.grading.choice` (letters/options), :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`,
-:mod:`~tts.grading.equivalence`, :mod:`~tts.grading.symbolic` (+ ``sandbox``, ``worker``, ``symbolic_ops``),
-:mod:`~tts.grading.official`, :mod:`~tts.grading.grader`, :mod:`~tts.grading.cluster`,
-:mod:`~tts.grading.files` (``tts grade``).
+Modules, in their layers (each imports only from the layers before it; a test checks every import):
+
+- strings: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.complexity` (what SymPy may see),
+  :mod:`~tts.grading.units` (pint), :mod:`~tts.grading.words` (number words), :mod:`~tts.grading.numeric`
+  (plain numbers), :mod:`~tts.grading.bearings`, :mod:`~tts.grading.qualifiers`, :mod:`~tts.grading.choice`
+  (letters/options);
+- bounded SymPy: :mod:`~tts.grading.symbolic_ops`, :mod:`~tts.grading.sandbox`, :mod:`~tts.grading.runners`,
+  :mod:`~tts.grading.symbolic`;
+- :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`; :mod:`~tts.grading.equivalence`;
+  :mod:`~tts.grading.official`; :mod:`~tts.grading.grader` (one response); :mod:`~tts.grading.pool` (many, in
+  worker processes); :mod:`~tts.grading.cluster`; :mod:`~tts.grading.sources` and :mod:`~tts.grading.files`
+  (``tts grade FILE``).
+
+:mod:`~tts.grading.worker` is the worker processes' entry point, which nothing imports.
 
 Example:
     >>> from tts.records import Problem
@@ -25,16 +34,18 @@ Example:
 from __future__ import annotations
 
 from tts.grading.cluster import cluster_answers
-from tts.grading.equivalence import Verdict, equivalent, judge
+from tts.grading.equivalence import Verdict, judge
 from tts.grading.extract import Extraction, extract_answer
 from tts.grading.files import GradeReport, grade_file
-from tts.grading.grader import grade, grade_many
+from tts.grading.grader import equivalent, grade
 from tts.grading.official import official_fallback_note
+from tts.grading.pool import Grader, grade_many
 from tts.grading.rules import Rule, rule_for
 
 __all__ = [
     "Extraction",
     "GradeReport",
+    "Grader",
     "Rule",
     "Verdict",
     "cluster_answers",

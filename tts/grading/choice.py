@@ -29,8 +29,8 @@ _SINGLE = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _LEAD = re.compile(r"^[(\[]?(?P<l>[A-Z])(?:[)\]]\s*|[.:]\s+|\s+-\s+)(?P<rest>\S.*)$", re.DOTALL)
-_MULTI = re.compile(r"^[(\[]?[A-Z][)\]]?(?:\s*(?:,|;|/|&|\band\b|\s)\s*[(\[]?[A-Z][)\]]?)+$")
-_MULTI_LOWER = re.compile(r"^\(?[a-j]\)?(?:\s*(?:,|;|/|&|\band\b)\s*\(?[a-j]\)?)+$")
+_MULTI = re.compile(r"^[(\[]?[A-Z][)\]]?(?:\s*(?:,\s*and\b|,|;|/|&|\band\b|\s)\s*[(\[]?[A-Z][)\]]?)+$")
+_MULTI_LOWER = re.compile(r"^\(?[a-j]\)?(?:\s*(?:,\s*and\b|,|;|/|&|\band\b)\s*\(?[a-j]\)?)+$")
 _OPTION_LINE = re.compile(r"^[ \t]*[(\[]?(?P<l>[A-Z])[ \t]*[)\]]?[ \t]*[:.)：][ \t]*(?P<text>\S.*)$")
 
 
@@ -77,6 +77,10 @@ def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
     if not s or len(s) > 400:
         return None
     valid = LETTERS[: max(1, min(n_options, len(LETTERS)))]
+    if len(s) <= 40 and (_MULTI.match(s) or _MULTI_LOWER.match(s)):  # first: "(A) and (C)" names two letters
+        letters = frozenset(x.upper() for x in re.findall(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", s))
+        if letters and letters <= set(valid):
+            return letters
     m = _SINGLE.match(s)
     if m:
         letter, rest = m.group("l"), m.group("rest")
@@ -88,11 +92,22 @@ def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
     m = _LEAD.match(s)
     if m and m.group("l") in valid:
         return frozenset(m.group("l"))
-    if len(s) <= 40 and (_MULTI.match(s) or _MULTI_LOWER.match(s)):
-        letters = frozenset(x.upper() for x in re.findall(r"(?<![A-Za-z])[A-Za-z](?![A-Za-z])", s))
-        if letters and letters <= set(valid):
-            return letters
     return None
+
+
+_RUN = re.compile(r"^[A-J]{2,10}$")
+
+
+def concatenated_letters(s: str, n_options: int) -> frozenset[str] | None:
+    """Several option letters written together ("AC", "BD", "DB"), as multi-select answers often are.
+
+    Only distinct, valid capital letters; callers try option texts first (a segment "AB" may be an option).
+    """
+    s = clean(s).replace(" ", "")
+    if not _RUN.match(s) or len(set(s)) != len(s):
+        return None
+    valid = LETTERS[: max(1, min(n_options, len(LETTERS)))]
+    return frozenset(s) if set(s) <= set(valid) else None
 
 
 def letters_for_text(s: str, options: Sequence[str]) -> frozenset[str] | None:
@@ -115,4 +130,4 @@ def gold_letters(gold: str, options: Sequence[str], n_options: int, *, text_firs
     """
     if text_first:
         return letters_for_text(gold, options) or parse_letters(gold, n_options)
-    return parse_letters(gold, n_options) or letters_for_text(gold, options)
+    return parse_letters(gold, n_options) or letters_for_text(gold, options) or concatenated_letters(gold, n_options)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from tts.grading import symbolic
-from tts.grading.choice import letters_for_text, parse_letters
+from tts.grading import sandbox, symbolic
+from tts.grading.choice import concatenated_letters, letters_for_text, parse_letters
 from tts.grading.equivalence import judge
 from tts.grading.numeric import parse_number, round_half_up
 from tts.grading.rules import Rule, rule_for
@@ -28,14 +28,15 @@ from tts.records import Problem
 def canonical_key(answer: str, rule: Rule) -> Hashable:
     """A key such that equal keys mean equivalent answers (different keys may still be equivalent)."""
     if rule.multi_choice:
-        letters = parse_letters(answer, rule.n_options) or letters_for_text(answer, rule.options)
+        letters = (parse_letters(answer, rule.n_options) or letters_for_text(answer, rule.options)
+                   or concatenated_letters(answer, rule.n_options))
         if letters is not None:
             return ("letters", letters)
     n = parse_number(answer)
-    if n is not None:
+    if n is not None:  # the unit is part of the key: "8 cm" and "8 mm" are different answers
         if rule.precision is not None:
-            return ("number", round_half_up(n.value, rule.precision), n.percent)
-        return ("number", n.value, n.percent)
+            return ("number", round_half_up(n.value, rule.precision), n.percent, n.unit)
+        return ("number", n.value, n.percent, n.unit)
     return ("text", squash(answer))
 
 
@@ -66,7 +67,7 @@ def cluster_answers(answers: Sequence[str | None], problem: Problem) -> list[int
 
 def _same(answer: str, representative: str, rule: Rule) -> bool:
     try:
-        with symbolic.budget(symbolic.sandbox.DEFAULT_TIMEOUT):
+        with symbolic.budget(sandbox.DEFAULT_TIMEOUT):
             return judge(answer, representative, rule).correct
     except Exception:  # noqa: BLE001
         return False

@@ -5,10 +5,9 @@ the benchmark's rounding/tolerance) → element-wise lists → free text → mat
 bounded worker. Verdicts are cached per ``(pred, gold, rule)``. Nothing here raises.
 
 Example:
-    >>> equivalent("0.5", "\\\\frac{1}{2}")
+    >>> judge("0.5", "\\\\frac{1}{2}").correct
     True
-    >>> equivalent("C, A", "A, C", _problem := None) or judge("C, A", "A, C", Rule(multi_choice=True,
-    ...     n_options=5)).correct
+    >>> judge("C, A", "A, C", Rule(multi_choice=True, n_options=5)).correct
     True
     >>> judge("2.9", "2", Rule(answer_type="integer", integer=True))
     Verdict(correct=False, how='number')
@@ -23,12 +22,22 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from tts.grading import symbolic
-from tts.grading.choice import LETTERS, gold_letters, letters_for_text, parse_letters
-from tts.grading.numeric import Number, numbers_match, parse_number, round_half_up, split_items
-from tts.grading.rules import GENERIC, Rule, rule_for
+from tts.grading import numeric, symbolic, text
+from tts.grading.bearings import is_bearing, quadrant_bearing, true_bearing
+from tts.grading.choice import LETTERS, concatenated_letters, gold_letters, letters_for_text, parse_letters
+from tts.grading.numeric import (
+    DEGREE,
+    Number,
+    numbers_match,
+    parse_number,
+    round_half_up,
+    split_items,
+    split_unit,
+)
+from tts.grading.qualifiers import harmless_qualifier, lone_number
+from tts.grading.rules import GENERIC, Rule
 from tts.grading.text import and_list, clean, squash, text_key
-from tts.records import Problem
+from tts.grading.units import same_dimension
 
 MAX_CHARS = 2000
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
@@ -57,14 +66,26 @@ def _is_prose(s: str) -> bool:
 def _symbolic(pred: str, gold: str, rule: Rule) -> Verdict:
     if _is_prose(pred) or _is_prose(gold):
         return Verdict(False, "text")
-    out = symbolic.verify(gold, pred, 6 if rule.precision is None else rule.precision)
+    out = symbolic.verify(clean(gold), clean(pred), 6 if rule.precision is None else rule.precision)
     if out.status == "ok":
         return Verdict(bool(out.value), "symbolic")
     return Verdict(False, out.status)
 
 
+_FUNCTIONS = re.compile(r"\\(?:frac|dfrac|tfrac|sqrt|pi|cdot|times|left|right|ln|log|sin|cos|tan|exp|e)(?![A-Za-z])")
+_CLOSED_FORM = re.compile(r"^[\d\s.+\-*/^(){}\[\]e]*$")
+
+
+def closed_form(s: str) -> bool:
+    """Whether ``s`` is a closed-form number ("2\\pi", "\\frac{\\sqrt{3}}{2}", "e^2"): digits, operators, brackets
+    and a few functions only. Anything else (a list, words, stray letters) is never read as a number."""
+    return bool(_CLOSED_FORM.match(_FUNCTIONS.sub(" ", s)))
+
+
 def _value_of(pred: str) -> Number | None:
     """A non-plain numeric answer ("2\\pi", "\\sqrt{2}/2") evaluated by SymPy, as an inexact Number."""
+    if not closed_form(pred):
+        return None
     out = symbolic.numeric_value(pred)
     if out.status != "ok" or out.value is None:
         return None
@@ -84,6 +105,30 @@ def _rounded_closed_form(pred: str, gold: str) -> bool:
     return g is not None and round_half_up(g.value, p.decimals) == p.value
 
 
+_PI = Fraction("3.14159265358979323846264338327950288")
+
+
+def _radians_in_degrees(pred: str) -> Fraction | None:
+    """A closed form in π written without a degree mark ("\\frac{\\pi}{3}"), read as radians, in degrees."""
+    c = clean(pred)
+    if "\\pi" not in c or "°" in c:
+        return None
+    v = _value_of(c)
+    return None if v is None else v.value * 180 / _PI
+
+
+def _same_angle(pred: str, gold: Number) -> bool | None:
+    """For a gold in degrees: whether a radian closed-form prediction is that angle (None: not one)."""
+    degrees = _radians_in_degrees(pred)
+    if degrees is None:
+        return None
+    return any(abs(degrees - g) <= Fraction(1, 10**6) * max(Fraction(1), abs(g)) for g in gold.values())
+
+
+def _match(p: Number, g: Number, rule: Rule) -> bool:
+    return numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer, unit=rule.unit)
+
+
 def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
     g = parse_number(gold)
     if g is None:
@@ -92,14 +137,20 @@ def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
         return None
     p = parse_number(pred)
     if p is not None:
-        return Verdict(numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer),
-                       "number")
+        return Verdict(_match(p, g, rule), "number")
+    if DEGREE in (g.unit, rule.unit):
+        angle = _same_angle(pred, g)
+        if angle is not None:
+            return Verdict(angle, "angle")
+    lone = lone_number(pred)
+    if lone is not None and (q := parse_number(lone)) is not None:
+        return Verdict(_match(q, g, rule), "number")
     if rule.answer_type not in ("integer", "float") or _is_prose(pred):
         return None
     v = _value_of(clean(pred))
     if v is None:
         return Verdict(False, "number")
-    tol = rule.abs_tol if rule.abs_tol is not None else Fraction(1, 10**9) * max(1, abs(g.value))
+    tol = rule.abs_tol if rule.abs_tol is not None else Fraction(1, 10**9) * max(Fraction(1), abs(g.value))
     if rule.precision is not None:
         return Verdict(numbers_match(v, g, precision=rule.precision), "number")
     return Verdict(any(abs(v.value - gv) <= tol for gv in g.values()), "number")
@@ -114,9 +165,11 @@ def _judge_list(pred: str, gold: str, rule: Rule) -> Verdict | None:
     (g_br, g_items), (p_br, p_items) = g_split, p_split
     if g_br and p_br and g_br != p_br:
         return None  # (0, 9) is not [0, 9): let math-verify compare intervals, tuples and sets
-    g_nums = [parse_number(x) for x in g_items]
-    p_nums = [parse_number(x) for x in p_items]
-    if any(n is None for n in g_nums) or any(n is None for n in p_nums):
+    g_parsed = [parse_number(x) for x in g_items]
+    p_parsed = [parse_number(x) for x in p_items]
+    g_nums = [n for n in g_parsed if n is not None]
+    p_nums = [n for n in p_parsed if n is not None]
+    if len(g_nums) < len(g_parsed) or len(p_nums) < len(p_parsed):
         return None
     same = len(g_nums) == len(p_nums) and all(
         numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol) for p, g in zip(p_nums, g_nums, strict=True)
@@ -133,6 +186,15 @@ def _letters_by_value(pred: str, rule: Rule) -> frozenset[str] | None:
         hits = [LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
                 if (o := parse_number(opt)) is not None and numbers_match(p, o)]
         return frozenset(hits) if len(hits) == 1 else None
+    hits = [LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
+            if harmless_qualifier(pred, opt)]
+    if len(hits) == 1:
+        return frozenset(hits)
+    if "\\pi" in pred:
+        angles = [LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
+                  if (o := parse_number(opt)) is not None and o.unit == DEGREE and _same_angle(pred, o)]
+        if len(angles) == 1:
+            return frozenset(angles)
     if _is_prose(pred) or len(rule.options) > 10:
         return None
     hits = [LETTERS[i] for i, opt in enumerate(rule.options) if _symbolic(pred, opt, rule).correct]
@@ -143,7 +205,8 @@ def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
     g = gold_letters(gold, rule.options, rule.n_options, text_first=rule.gold_is_text)
     if g is None:
         return None
-    p = parse_letters(pred, rule.n_options) or letters_for_text(pred, rule.options)
+    p = (parse_letters(pred, rule.n_options) or letters_for_text(pred, rule.options)
+         or concatenated_letters(pred, rule.n_options))
     if p is None and rule.options:
         p = _letters_by_value(pred, rule)
     if p is None:
@@ -156,6 +219,8 @@ def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
 def _judge_text(pred: str, gold: str, rule: Rule) -> Verdict:
     if text_key(pred) == text_key(gold) and text_key(gold):
         return Verdict(True, "text")
+    if harmless_qualifier(pred, gold):
+        return Verdict(True, "qualified")
     if any(c.isdigit() or c == "\\" for c in gold):
         return _symbolic(pred, gold, rule)
     return Verdict(False, "text")
@@ -189,12 +254,11 @@ def judge(pred: str, gold: str, rule: Rule = GENERIC) -> Verdict:
 
 def clear_cache() -> None:
     """Forget cached verdicts (and symbolic results): benchmarks time cold runs with it."""
-    from tts.grading import numeric, text
-
     with _CACHE_LOCK:
         _CACHE.clear()
     symbolic.clear_caches()
-    for fn in (text.clean, text.squash, text.text_key, numeric.parse_number):
+    for fn in (text.clean, text.squash, text.text_key, numeric.parse_number, numeric.split_unit,
+               harmless_qualifier, lone_number):
         fn.cache_clear()
 
 
@@ -208,6 +272,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
             return v
     if squash(pred) == squash(gold):
         return Verdict(True, "same")
+    v = _judge_bearing(pred, gold)
+    if v is not None:
+        return v
     if rule.answer_type in ("expression", "list"):
         pred, gold = and_list(clean(pred)), and_list(clean(gold))
         if squash(pred) == squash(gold):
@@ -223,24 +290,31 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
         return _judge_text(pred, gold, rule)
     if text_key(gold) and text_key(pred) == text_key(gold) and not any(c.isdigit() for c in gold):
         return Verdict(True, "text")
-    return _symbolic(clean(pred), clean(gold), rule)
+    return _judge_with_units(clean(pred), clean(gold), rule)
 
 
-def equivalent(pred: str, gold: str, problem: Problem | None = None, *, rules: str = "strict") -> bool:
-    """Whether ``pred`` is the answer ``gold`` (gold-first semantics); never raises.
+def _judge_bearing(pred: str, gold: str) -> Verdict | None:
+    """Compass bearings compare as directions (N 45° W = 315°T; N 40° E ≠ N 40° W); None: gold is no bearing."""
+    if not is_bearing(gold):
+        return None
+    g, p = true_bearing(gold), true_bearing(pred)
+    if p is None:
+        return Verdict(False, "bearing") if quadrant_bearing(gold) is not None else None
+    return Verdict(p == g, "bearing")
 
-    ``problem`` supplies the benchmark rule (options, precision, tolerance); without one, generic math
-    equivalence. ``rules="official"`` applies the benchmark's published comparison where it has a
-    rule-based one (see :mod:`tts.grading.official`).
-    """
-    try:
-        if not isinstance(pred, str) or not isinstance(gold, str):
-            return False
-        with symbolic.budget(symbolic.call_budget()):
-            if rules == "official" and problem is not None:
-                from tts.grading.official import official_equivalent
 
-                return official_equivalent(pred, gold, problem)
-            return judge(pred, gold, rule_for(problem)).correct
-    except Exception:  # noqa: BLE001 - the contract is "never raises"; an odd input is simply not equal
-        return False
+def _judge_with_units(pred: str, gold: str, rule: Rule) -> Verdict:
+    """A closed form with a unit ("\\sqrt{20} cm", "8\\pi cm^2") compares without it, unless the units
+    measure different quantities."""
+    p_split, g_split = split_unit(pred), split_unit(gold)
+    if p_split is None and g_split is None:
+        return _symbolic(pred, gold, rule)
+    p_core, p_unit = p_split or (pred, None)
+    g_core, g_unit = g_split or (gold, rule.unit)
+    if p_unit is not None and g_unit is not None and p_unit != g_unit:
+        if DEGREE in (p_unit, g_unit) or not same_dimension(p_unit, g_unit):
+            return Verdict(False, "unit")
+        return _symbolic(pred, gold, rule)  # same quantity, another unit: only math-verify's reading is left
+    if squash(p_core) == squash(g_core):
+        return Verdict(True, "same")
+    return _symbolic(p_core, g_core, rule)

@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from tts.grading import symbolic
 from tts.grading.choice import is_letter_list, option_count, options_from_question, parse_letters
 from tts.grading.numeric import parse_number
 from tts.grading.text import clean, find_boxes, fix_unicode, last_boxed, text_key
@@ -48,7 +49,7 @@ _CUES = (
         r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)s?(?:\s+to\s+the\s+question)?\s*(?:is|are|should\s+be|would\s+be|will\s+be|=|:)"
         r"\s*:?[ \t]*(?P<a>\S[^\n]*)"
     ),
-    re.compile(r"(?i)\bthe\s+answer\s*(?:is|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
+    re.compile(r"(?i)\bthe\s+answers?\s*(?:is|are|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
     re.compile(r"(?i)\banswer>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
 )
 _SENTENCE_END = re.compile(
@@ -129,10 +130,101 @@ def _nonempty_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+# A sentence that commits to an answer ("..., so the next shape is a star, D.", "Therefore, B.", "which is C.").
+_COMMIT = re.compile(
+    r"(?i)\b(?:so|thus|therefore|hence|which\s+is|which\s+corresponds\s+to|corresponding\s+to|i\.e\.|that\s+is|"
+    r"is\s+option|answer\s+is|choose|select|pick|go\s+with)\b"
+)
+_NOT_COMMITTED = re.compile(
+    r"(?i)\b(?:check|consider|look|examine|test|try|verify|compare|eliminate|rule|exclude|not|isn't|cannot|can't|"
+    r"unless|whether|if)\b"
+)
+_END_LETTER = re.compile(r"(?:^|[\s,(:])(?:(?i:option|choice)\s+)?\(?(?P<l>[A-J])\)?\s*[.!]?\s*$")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n+")
+
+
+def _last_sentence(text: str) -> str:
+    parts = [p.strip() for p in _SENTENCES.split(text.strip()[-2000:]) if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def _committed_letter(text: str, n_options: int) -> str | None:
+    """The option letter the last sentence commits to: it ends with the letter and says so/therefore/which is."""
+    sentence = _last_sentence(text)
+    m = _END_LETTER.search(sentence)
+    if not m or m.group("l") not in "ABCDEFGHIJ"[: max(1, min(n_options, 10))]:
+        return None
+    before = sentence[: m.start("l")]
+    if not before.strip(" ("):
+        return m.group("l")
+    commits = list(_COMMIT.finditer(before))
+    if not commits or _NOT_COMMITTED.search(before[commits[-1].end() :]):
+        return None  # "so we still have to check option D." names D without choosing it
+    return m.group("l")
+
+
+_COMMIT_TEXT = re.compile(
+    r"(?i)(?:^|[\s,;])(?:so|thus|therefore|hence|which\s+is)\s*,?\s+(?P<a>[^\s,;.][^,;]{0,40}?)\s*[.!]?\s*$"
+)
+
+
+def _committed_text(text: str) -> str | None:
+    """A short answer the last sentence commits to ("The graph mirrors across x = 0, so yes.")."""
+    m = _COMMIT_TEXT.search(_last_sentence(text))
+    if not m or len(m.group("a").split()) > 4:
+        return None
+    return m.group("a").strip()
+
+
+_NUM = r"-?\d+(?:\.\d+)?"
+_PROSE_LIST = re.compile(rf"(?<![\w.])({_NUM}(?:\s*,\s*{_NUM})*)\s*,?\s+and\s+({_NUM})(?!\w|\.\d)")
+
+
+def _prose_list(text: str) -> str | None:
+    """The last list written in words in the final sentence ("in 1998 and 2003" → "1998, 2003")."""
+    found = list(_PROSE_LIST.finditer(fix_unicode(_last_sentence(text))))
+    if not found:
+        return None
+    m = found[-1]
+    return ", ".join([x.strip() for x in m.group(1).split(",")] + [m.group(2)])
+
+
+_ASSIGN = re.compile(rf"\b([a-z])\s*=\s*({_NUM}(?:/\d+)?)(?!\w|\.\d)")
+_JOIN = re.compile(r"^\s*(?:,|;|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$")
+
+
+def _assignments(text: str) -> str | None:
+    """Values given to variables in the final sentence: "x = -1 and y = 2" → "(-1, 2)" (a point),
+    "x = 3 or x = -2" → "3, -2" (the solutions of one variable)."""
+    sentence = fix_unicode(_last_sentence(text))
+    found = list(_ASSIGN.finditer(sentence))
+    best: list[re.Match[str]] = []
+    for m in found:
+        if best and _JOIN.match(sentence[best[-1].end() : m.start()]):
+            best.append(m)
+        else:
+            best = [m]
+    if len(best) < 2:
+        return None
+    names = [m.group(1) for m in best]
+    values = [m.group(2) for m in best]
+    if len(set(names)) == 1:
+        return ", ".join(values)
+    if len(set(names)) == len(names):
+        return "(" + ", ".join(values) + ")"
+    return None
+
+
 def _letter(text: str, n_options: int) -> str | None:
     lines = _nonempty_lines(text)
     if not lines:
         return None
+    committed = _committed_letter(text, n_options)
+    if committed is not None:
+        return committed
+    sentence = _last_sentence(text)
+    if _END_LETTER.search(sentence) and _NOT_COMMITTED.search(sentence):
+        return None  # the response ends naming an option it does not choose
     last = lines[-1].strip("*_ #>").strip()
     letters = parse_letters(last, n_options)
     if letters is not None:
@@ -238,8 +330,6 @@ def _refine(span: str, problem: Problem) -> str:
     if problem.answer_type in ("integer", "float"):
         return _last_number(span) or span
     if problem.answer_type == "expression":
-        from tts.grading import symbolic
-
         out = symbolic.extract(span)
         if out.status == "ok" and out.value:
             return str(out.value)
@@ -284,13 +374,21 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
         lists = _LIST.findall(text)
         if lists:
             return Extraction(lists[-1], "last_list")
+        prose = _prose_list(text)
+        if prose is not None:
+            return Extraction(prose, "prose_list")
     if problem.answer_type in ("integer", "float", "list"):
         number = _last_number(text)
         return Extraction(number, "last_number") if number is not None else NO_ANSWER
     if problem.answer_type == "expression":
-        from tts.grading import symbolic
-
+        assigned = _assignments(text)
+        if assigned is not None:
+            return Extraction(assigned, "assignments")
         out = symbolic.extract(text)
         if out.status == "ok" and out.value:
             return Extraction(str(out.value), "math_verify")
+    if problem.answer_type == "text":
+        committed = _committed_text(text)
+        if committed is not None:
+            return Extraction(committed, "committed")
     return NO_ANSWER

@@ -1,4 +1,5 @@
-"""``grade``: one response → a :class:`tts.records.Grade`; ``grade_many``: many, in worker processes.
+"""``grade``: one response → a :class:`tts.records.Grade`; ``equivalent``: two answers. (Many responses, in
+worker processes: :mod:`tts.grading.pool`.)
 
 A grade never raises: a bad response, an odd problem or a symbolic timeout is a wrong answer with the cause
 in ``reason``. Reasons read ``match (<check>; <evidence>)`` / ``mismatch (<check>; <evidence>)``, e.g.
@@ -16,21 +17,18 @@ Example:
 
 from __future__ import annotations
 
-import os
 import random
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import re
 
+from tts.grading import symbolic
 from tts.grading.equivalence import judge
 from tts.grading.extract import extract_answer
+from tts.grading.official import grade_official, official_equivalent, official_fallback_note
 from tts.grading.rules import rule_for
-from tts.records import Grade, Problem
+from tts.records import Grade, GradingRules, Problem
 
-RULE_SETS = ("strict", "official")
-#: Below this many items ``grade_many`` grades in-process (starting workers costs about a second each).
-POOL_THRESHOLD = 400
-CHUNK = 32
+RULE_SETS: tuple[GradingRules, ...] = ("strict", "official")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _strict(response: str, problem: Problem) -> tuple[bool, str | None, str]:
@@ -49,7 +47,7 @@ def _strict(response: str, problem: Problem) -> tuple[bool, str | None, str]:
 def grade(
     response: str,
     problem: Problem,
-    rules: str = "strict",
+    rules: GradingRules = "strict",
     *,
     sample_idx: int = 0,
     rng: random.Random | None = None,
@@ -61,26 +59,32 @@ def grade(
     """
     if rules not in RULE_SETS:
         raise ValueError(f"rules must be one of {RULE_SETS}, got {rules!r}")
-    response = response if isinstance(response, str) else ""
-    from tts.grading import symbolic
-
+    response = encodable(response) if isinstance(response, str) else ""
     try:
         with symbolic.budget(symbolic.call_budget()):
             return _grade(response, problem, rules, sample_idx, rng)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         reason = f"error: {type(exc).__name__}: {str(exc)[:160]}"
-        return Grade(problem.id, sample_idx, None, False, reason, rules)  # type: ignore[arg-type]
+        return Grade(problem.id, sample_idx, None, False, reason, rules)
 
 
-def _grade(response: str, problem: Problem, rules: str, sample_idx: int, rng: random.Random | None) -> Grade:
+def encodable(text: str) -> str:
+    """``text`` with every character UTF-8 cannot encode (lone surrogates such as ``"\\ud800"``) replaced by
+    U+FFFD, so that a grade and everything it carries can be written anywhere."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _grade(response: str, problem: Problem, rules: GradingRules, sample_idx: int, rng: random.Random | None) -> Grade:
     try:
         if not problem.golds:
             found = extract_answer(response, problem)
-            return Grade(problem.id, sample_idx, found.answer, False, "no gold", rules)  # type: ignore[arg-type]
+            return Grade(problem.id, sample_idx, found.answer, False, "no gold", rules)
         result = None
         if rules == "official":
-            from tts.grading.official import grade_official, official_fallback_note
-
             result = grade_official(response, problem, rng)
             if result is None and official_fallback_note(problem.benchmark):
                 correct, extracted, reason = _strict(response, problem)
@@ -88,138 +92,26 @@ def _grade(response: str, problem: Problem, rules: str, sample_idx: int, rng: ra
         correct, extracted, reason = result if result is not None else _strict(response, problem)
     except Exception as exc:  # noqa: BLE001 - one bad line must never stop a grading run
         correct, extracted, reason = False, None, f"error: {type(exc).__name__}: {str(exc)[:160]}"
-    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, rules)  # type: ignore[arg-type]
+    return Grade(problem.id, sample_idx, extracted, bool(correct), reason, rules)
 
 
-def _needs_shared_rng(problem: Problem, rules: str) -> bool:
-    return rules == "official" and (problem.benchmark or "").lower() == "mmmu" and problem.question_type == "multi_choice"
+def equivalent(pred: str, gold: str, problem: Problem | None = None, *, rules: GradingRules = "strict") -> bool:
+    """Whether ``pred`` is the answer ``gold`` (gold-first semantics); never raises.
 
+    ``problem`` supplies the benchmark rule (options, precision, tolerance); without one, generic math
+    equivalence. ``rules="official"`` applies the benchmark's published comparison where it has a
+    rule-based one (see :mod:`tts.grading.official`).
 
-def _grade_in_process(items: Sequence[tuple[str, Problem, int]], rules: str, rng: random.Random,
-                      advance: Callable[[int], None]) -> list[Grade]:
-    out = []
-    for response, problem, idx in items:
-        out.append(grade(response, problem, rules, sample_idx=idx, rng=rng))
-        advance(1)
-    return out
-
-
-def _grade_chunk(worker, chunk: list[tuple[int, tuple[str, Problem, int]]], rules: str, timeout: float,
-                 results: list[Grade | None], advance: Callable[[int], None]) -> None:
-    from tts.grading.sandbox import WorkerError, WorkerTimeout
-
-    pending = list(chunk)
-    while pending:
-        message = {
-            "op": "grade",
-            "rules": rules,
-            "items": [{"response": r if isinstance(r, str) else "", "problem": p.to_json(), "sample_idx": i}
-                      for _, (r, p, i) in pending],
-        }
-        done = 0
-        try:
-            for reply in worker.request(message, len(pending), timeout):
-                pos, (_, problem, idx) = pending[done]
-                try:
-                    results[pos] = Grade.from_json(reply["grade"])
-                except Exception:  # noqa: BLE001 - an odd reply costs its item, the stream stays in step
-                    reason = f"error: {reply.get('error', 'malformed reply from the grading worker')}"
-                    results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
-                done += 1
-                advance(1)
-            pending = []
-        except (WorkerTimeout, WorkerError) as exc:
-            pos, (_, problem, idx) = pending[done]
-            reason = "timeout" if isinstance(exc, WorkerTimeout) else f"error: {exc}"
-            results[pos] = Grade(problem.id, idx, None, False, reason, rules)  # type: ignore[arg-type]
-            advance(1)
-            pending = pending[done + 1 :]
-
-
-def grade_many(
-    items: Sequence[tuple[str, Problem, int]],
-    rules: str = "strict",
-    workers: int | None = None,
-    progress: bool = False,
-) -> list[Grade]:
-    """Grade ``(response, problem, sample_idx)`` triples; results in input order.
-
-    Large inputs are spread over ``workers`` worker processes (default: the CPU count), each item held to
-    its own deadline: an item whose worker hangs is graded "timeout" and the rest go on. Small inputs, or
-    ``workers=1``, are graded in this process.
+    Example:
+        >>> equivalent("0.5", "\\\\frac{1}{2}")
+        True
     """
-    if rules not in RULE_SETS:
-        raise ValueError(f"rules must be one of {RULE_SETS}, got {rules!r}")
-    n = len(items)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    results: list[Grade | None] = [None] * n
-    bar, advance = _progress(n, progress)
     try:
-        shared = [k for k, (_, p, _) in enumerate(items) if _needs_shared_rng(p, rules)]
-        rng = random.Random(42)
-        for k, g in zip(shared, _grade_in_process([items[k] for k in shared], rules, rng, advance), strict=True):
-            results[k] = g
-        rest = [k for k in range(n) if results[k] is None]
-        if workers <= 1 or len(rest) < POOL_THRESHOLD:
-            for k, g in zip(rest, _grade_in_process([items[k] for k in rest], rules, rng, advance), strict=True):
-                results[k] = g
-        else:
-            _grade_in_pool(items, rest, rules, workers, results, advance)
-    finally:
-        if bar is not None:
-            bar.stop()
-    return [g for g in results if g is not None]
-
-
-def _grade_in_pool(items, rest: list[int], rules: str, workers: int, results: list[Grade | None],
-                   advance: Callable[[int], None]) -> None:
-    from tts.grading import symbolic
-    from tts.grading.sandbox import DEFAULT_TIMEOUT, Worker, WorkerError
-
-    chunks = [[(k, items[k]) for k in rest[i : i + CHUNK]] for i in range(0, len(rest), CHUNK)]
-    queue = list(reversed(chunks))
-    lock = threading.Lock()
-    per_item = (symbolic.BUDGET_FACTOR + 1) * DEFAULT_TIMEOUT + 10
-
-    def run_worker() -> None:
-        worker: Worker | None = Worker()
-        try:
-            worker.start()
-        except WorkerError:
-            worker = None  # no subprocess possible here: grade this thread's share in-process
-        try:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    chunk = queue.pop()
-                if worker is None:
-                    graded = _grade_in_process([it for _, it in chunk], rules, random.Random(42), advance)
-                    for (k, _), g in zip(chunk, graded, strict=True):
-                        results[k] = g
-                else:
-                    _grade_chunk(worker, chunk, rules, per_item, results, advance)
-        finally:
-            if worker is not None:
-                worker.close()
-
-    with ThreadPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
-        for future in [pool.submit(run_worker) for _ in range(min(workers, len(chunks)))]:
-            future.result()
-
-
-def _progress(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None, lambda k: None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    task = bar.add_task("grade", total=total)
-    bar.start()
-    lock = threading.Lock()
-
-    def advance(k: int) -> None:
-        with lock:
-            bar.advance(task, k)
-
-    return bar, advance
+        if not isinstance(pred, str) or not isinstance(gold, str):
+            return False
+        with symbolic.budget(symbolic.call_budget()):
+            if rules == "official" and problem is not None:
+                return official_equivalent(pred, gold, problem)
+            return judge(pred, gold, rule_for(problem)).correct
+    except Exception:  # noqa: BLE001 - the contract is "never raises"; an odd input is simply not equal
+        return False

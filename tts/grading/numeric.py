@@ -24,51 +24,54 @@ from fractions import Fraction
 from functools import lru_cache
 
 from tts.grading.text import clean
+from tts.grading.units import convert, unit_of
+from tts.grading.words import MAX_WORDS, scale_value, words_value
 
-#: Words and symbols dropped after a number ("12 cm", "5 years", "90°"). A unit never changes a verdict:
-#: the benchmarks state units in the question, and answers are compared by value.
-_UNIT_WORDS = (
-    "km|m|cm|mm|nm|um|μm|mi|miles?|ft|feet|foot|in|inch(?:es)?|yd|yards?|meters?|metres?|centimeters?|centimetres?|"
-    "millimeters?|millimetres?|kilometers?|kilometres?|kg|g|mg|grams?|kilograms?|lbs?|pounds?|oz|ounces?|tons?|"
-    "s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?|days?|weeks?|months?|years?|yrs?|"
-    "l|ml|liters?|litres?|gallons?|"
-    "degrees?|deg|rad|radians?|°[a-z]{0,2}|units?|sq\\.? ?units?|square (?:units?|meters?|metres?|feet|cm|m|inch(?:es)?)|"
-    "cubic (?:units?|meters?|metres?|feet|cm|m)|"
-    "dollars?|cents?|usd|eur|yuan|rmb|kn|kj|kw|ma|ohms?|ω|pa|kpa|hz|khz|mph|kph|km/h|m/s|m/s\\^2|"
-    "people|persons?|students?|times|points?|items?|pieces?|°c|°f|mol|cal|kcal"
+#: Relative tolerance for values converted between units (months → years is a float factor).
+_CONVERSION_TOL = Fraction(1, 10**9)
+
+# What may follow a number: a unit ("12 cm", "0.8 kN", "24 cm²", "60 months"), a degree mark ("90°",
+# "315°T"), or a counting noun ("7 people", "12 cubes"). Units are read by pint (:mod:`tts.grading.units`);
+# nouns are dropped. Digits may appear only as a unit's power ("cm^2", "m2").
+_TAIL = re.compile(
+    r"^(?P<num>.*?[\d})])\.?\s*(?:\\(?:text|mathrm|mbox|rm)\s*\{\s*)?"
+    r"(?P<tail>[A-Za-zμΩ°'][A-Za-zμΩ°'/\s.*²³-]*?(?:\s*\^\s*\{?\s*-?[23]\s*\}?|(?<=[a-z])[23])?)\s*\}?\s*$"
 )
-_UNIT_SUFFIX = re.compile(
-    r"^(?P<num>.*?[\d})]\.?)\s*(?:\\?(?:text|mathrm|mbox)\s*\{\s*)?(?P<unit>(?:" + _UNIT_WORDS + r")(?:\s*\^\s*\{?[23]\}?|[23])?"
-    r")\s*\}?\s*$",
-    re.IGNORECASE,
+_DEGREE_TAIL = re.compile(r"^(?:°\s*[a-zA-Z]{0,2}|degrees?|deg|°\s*[CF])$", re.IGNORECASE)
+_CELSIUS = re.compile(r"^°\s*[cC]$|^degrees? (?:celsius|centigrade)$", re.IGNORECASE)
+_FAHRENHEIT = re.compile(r"^°\s*[fF]$|^degrees? fahrenheit$", re.IGNORECASE)
+_NOUN = re.compile(r"^[A-Za-z][a-z']{2,}(?:\s+[a-z][a-z']{2,})?$")
+_NOT_NOUNS = frozenset(
+    "pi sqrt frac cdot times and or but not the then thus so because since is are was were of to in on at".split()
 )
-_BASE_UNITS: dict[str, tuple[str, Fraction]] = {}
-for _names, _dim, _factor in (
-    ("mm millimeter millimeters millimetre millimetres", "length", Fraction(1, 1000)),
-    ("cm centimeter centimeters centimetre centimetres", "length", Fraction(1, 100)),
-    ("m meter meters metre metres", "length", Fraction(1)),
-    ("km kilometer kilometers kilometre kilometres", "length", Fraction(1000)),
-    ("mg", "mass", Fraction(1, 1000)),
-    ("g gram grams", "mass", Fraction(1)),
-    ("kg kilogram kilograms", "mass", Fraction(1000)),
-    ("s sec secs second seconds", "time", Fraction(1)),
-    ("min mins minute minutes", "time", Fraction(60)),
-    ("h hr hrs hour hours", "time", Fraction(3600)),
-    ("ml", "volume", Fraction(1, 1000)),
-    ("l liter liters litre litres", "volume", Fraction(1)),
-):
-    for _name in _names.split():
-        _BASE_UNITS[_name] = (_dim, _factor)
+#: The unit every degree-like mark reads as ("90°", "90 degrees", "315°T"): angles compare by value.
+DEGREE = "degree"
 
 
-def _unit_of(word: str) -> tuple[str, Fraction, int] | None:
-    """``"cm^2"`` → ("length", 1/100, 2); None for units we do not convert (years, degrees, dollars...)."""
-    m = re.match(r"^(?:(square|cubic)\s+)?([a-zμ]+)\s*(?:\^\s*\{?([23])\}?|([23]))?$", word.strip().lower())
-    if not m or m.group(2) not in _BASE_UNITS:
-        return None
-    dim, factor = _BASE_UNITS[m.group(2)]
-    power = {"square": 2, "cubic": 3}.get(m.group(1) or "", int(m.group(3) or m.group(4) or 1))
-    return dim, factor, power
+@lru_cache(maxsize=16384)
+def read_tail(tail: str) -> tuple[bool, str | None]:
+    """What follows a number: ``(ok, unit)``; ok False when it is neither a unit, a degree mark nor a noun.
+
+    ``unit`` is a canonical pint unit, :data:`DEGREE`, or None for a counting noun ("people").
+    """
+    t = tail.strip()
+    if _CELSIUS.match(t):
+        return True, "degree_Celsius"
+    if _FAHRENHEIT.match(t):
+        return True, "degree_Fahrenheit"
+    if _DEGREE_TAIL.match(t):
+        return True, DEGREE
+    unit = unit_of(t)
+    if unit is not None:
+        return True, unit
+    first, _, rest = t.partition(" ")
+    if rest and _NOUN.match(rest) and not any(w in _NOT_NOUNS for w in rest.lower().split()):
+        unit = unit_of(first)  # "5 years old", "3 hours long"
+        if unit is not None:
+            return True, unit
+    if _NOUN.match(t) and not any(w in _NOT_NOUNS for w in t.lower().split()):
+        return True, None
+    return False, None
 
 
 _PERCENT = re.compile(r"^(?P<num>.*?)\s*(?:%|percent(?:age)?|per cent|pct)$", re.IGNORECASE)
@@ -92,7 +95,7 @@ class Number:
     value: Fraction
     decimals: int | None = 0
     percent: bool = False
-    unit: tuple[str, Fraction, int] | None = None  # (dimension, factor to the base unit, power) if known
+    unit: str | None = None  # a canonical pint unit, DEGREE, or None (no unit, or a counting noun)
 
     def values(self) -> tuple[Fraction, ...]:
         """The values this spelling may mean: ``50%`` is 50 (as written) or 0.5."""
@@ -151,8 +154,8 @@ def _core_number(s: str) -> Number | None:
         return Number(-value if m.group("sign") == "-" else value, None)
     m = _SLASH.match(s)
     if m:
-        a, b = Fraction(m.group("a")), Fraction(m.group("b"))
-        return Number(a / b, None) if b else None
+        num, den = Fraction(m.group("a")), Fraction(m.group("b"))
+        return Number(num / den, None) if den else None
     if s.startswith("-"):
         inner = _core_number(s[1:])
         if inner is not None and inner.value >= 0 and not s[1:].lstrip().startswith("-"):
@@ -169,24 +172,34 @@ def parse_number(s: str, *, cleaned: bool = False) -> Number | None:
     """
     if not cleaned:
         s = clean(s)
-    if not s or len(s) > _MAX_LEN or not any(c.isdigit() for c in s):
+    if not s or len(s) > _MAX_LEN:
         return None
+    if not any(c.isdigit() for c in s):
+        return _words_number(s) if s[0].isalpha() and s.replace(" ", "").replace("-", "").isalpha() else None
     n = _core_number(s)
     if n is not None:
         return n
+    scaled = scale_value(s)
+    if scaled is not None:
+        return Number(scaled, 0)
     percent = False
-    unit = None
+    unit: str | None = None
     m = _PERCENT.match(s)
     if m:
         s, percent = m.group("num").strip(), True
-    for _ in range(2):
-        m = _UNIT_SUFFIX.match(s)
+    else:
+        m = _TAIL.match(s)
         if m and m.group("num").strip():
+            tail = m.group("tail").strip()
+            first, _, rest = tail.partition(" ")
+            scaled = scale_value(m.group("num").strip() + " " + first) if rest else None
+            if scaled is not None:  # "3 thousand units"
+                ok, unit = read_tail(rest)
+                return Number(scaled, 0, False, unit) if ok else None
+            ok, unit = read_tail(tail)
+            if not ok:
+                return None
             s = m.group("num").strip()
-            unit = unit or _unit_of(m.group("unit"))
-        else:
-            break
-        if not percent:
             m = _PERCENT.match(s)
             if m:
                 s, percent = m.group("num").strip(), True
@@ -196,18 +209,52 @@ def parse_number(s: str, *, cleaned: bool = False) -> Number | None:
     s = s.strip().rstrip(".")
     n = _core_number(s)
     if n is None:
-        return None
+        scaled = scale_value(s)
+        if scaled is None:
+            return None
+        n = Number(scaled, 0)
     return Number(n.value, n.decimals, percent, unit) if percent or unit else n
 
 
-def _in_gold_unit(pred: Number, gold: Number) -> Number:
-    """``pred`` converted to ``gold``'s unit when both carry convertible units of one dimension (50 cm → 0.5 m)."""
-    if pred.unit is None or gold.unit is None or pred.unit == gold.unit:
+def _words_number(s: str) -> Number | None:
+    """A number in words, possibly with a unit or noun after it ("forty grams", "thirty-five degrees")."""
+    words = s.split()
+    if len(words) > MAX_WORDS:
+        return None
+    for cut in range(len(words), 0, -1):
+        value = words_value(" ".join(words[:cut]))
+        if value is None:
+            continue
+        if cut == len(words):
+            return Number(value, 0 if value.denominator == 1 else None)
+        ok, unit = read_tail(" ".join(words[cut:]))
+        return Number(value, 0 if value.denominator == 1 else None, False, unit) if ok else None
+    return None
+
+
+@lru_cache(maxsize=16384)
+def split_unit(s: str) -> tuple[str, str | None] | None:
+    """A non-plain answer with a unit or noun after it ("\\sqrt{20} cm" → ("\\sqrt{20}", "centimeter")); None
+    when nothing unit-like follows the math."""
+    m = _TAIL.match(clean(s))
+    if not m or not m.group("num").strip():
+        return None
+    ok, unit = read_tail(m.group("tail"))
+    return (m.group("num").strip(), unit) if ok else None
+
+
+def in_unit(pred: Number, unit: str | None) -> Number | None:
+    """``pred`` expressed in ``unit`` (0.8 kN in newtons: 800), unchanged when either side has no unit or the
+    units are degrees; None when the units measure different quantities (cm and cm², N and J) or when one is a
+    degree and the other a pint unit."""
+    if pred.unit is None or unit is None or pred.unit == unit:
         return pred
-    (pdim, pf, pp), (gdim, gf, gp) = pred.unit, gold.unit
-    if pdim != gdim or pp != gp:
-        return pred
-    return Number(pred.value * (pf / gf) ** pp, None, pred.percent, gold.unit)
+    if DEGREE in (pred.unit, unit):
+        return None
+    value = convert(pred.value, pred.unit, unit)
+    if value is None:
+        return None
+    return Number(value, None, pred.percent, unit)
 
 
 def round_half_up(x: Fraction, digits: int) -> Fraction:
@@ -241,6 +288,7 @@ def numbers_match(
     precision: int | None = None,
     abs_tol: Fraction | None = None,
     integer: bool = False,
+    unit: str | None = None,
 ) -> bool:
     """Whether ``pred`` is the number ``gold`` under one benchmark's numeric rule.
 
@@ -249,12 +297,19 @@ def numbers_match(
     - ``integer``: exact value equality, so 2.9 is not 2 (MathVista integer answers);
     - otherwise exact equality, plus correctly rounded decimals of non-terminating exact values.
 
-    Explicit units of one dimension on both sides are converted first (0.5 m = 50 cm).
+    Units are part of the answer: the prediction's unit is converted to the gold's (or, when the gold has
+    none, to ``unit``, the problem's unit), so 0.5 m = 50 cm but 5 months ≠ 5 years; units of different
+    quantities never match (24 cm is not 24 cm²). An answer without a unit is read in the gold's unit.
     """
-    pred = _in_gold_unit(pred, gold)
+    target = gold.unit or unit
+    converted = in_unit(pred, target)
+    if converted is None:
+        return False
+    inexact = converted is not pred and converted.value != pred.value
+    pred = converted
     for p in pred.values():
         for g in gold.values():
-            if p == g:
+            if p == g or (inexact and abs(p - g) <= _CONVERSION_TOL * max(abs(g), Fraction(1))):
                 return True
             if precision is not None and round_half_up(p, precision) == round_half_up(g, precision):
                 return True
@@ -279,7 +334,9 @@ def split_items(s: str) -> tuple[str, list[str]] | None:
         s, brackets = s[2:-2], "{}"
     elif len(s) >= 2 and s[0] in _OPEN and s[-1] in _CLOSE:
         s, brackets = s[1:-1], s[0] + s[-1]
-    items, depth, cur = [], 0, []
+    items: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in s:
         if c in _OPEN:
             depth += 1

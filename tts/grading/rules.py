@@ -3,13 +3,30 @@
 A :class:`Rule` is everything about a problem that changes a verdict; it is hashable, so verdicts can be
 cached per ``(pred, gold, rule)``. The benchmark facts come from each benchmark's official scorer:
 
-- Any problem with a ``precision`` (MathVista float answers): numbers compared after rounding both to it.
-- Integer answers by value: 2.9 is not 2 (unlike MathVista's official ``int()``).
-- MathVista: multiple-choice golds are option *texts*.
-- DynaMath: float answers within an absolute 1e-3.
-- MathVision, MMMU, MathVerse, WeMath, LogicVista: golds are letters for multiple choice; LogicVista
-  golds may name several letters ("A, C"), compared as sets.
-- Anything else (or no benchmark): generic math equivalence, ``answer_type`` "expression".
+Numeric tolerance, by benchmark (strict mode):
+
+==================  ==========================================================================================
+MathVista           float answers: both rounded to the row's ``precision`` (1 or 2 decimals) — its official
+                    rule; integer answers by exact value (2.9 is not 2, unlike the official ``int()``)
+MMMU                open (free-form) numeric answers: both rounded to 2 decimals (``normalize_str`` of the
+                    official ``eval_open``)
+DynaMath            float answers: ``|pred - gold| <= 1e-3`` (VLMEvalKit's rule; its prompt asks for three
+                    decimals)
+any benchmark       a precision the question states ("correct to one decimal place", "round to two
+                    decimals", "to the nearest tenth"): both rounded to it
+otherwise           exact value; a decimal with at least two places that is the correctly rounded value of a
+(MathVision,        non-terminating exact gold counts (2.29 for 16/7, 12.57 for 4π), and a gold written as a
+MathVerse, WeMath,  rounded decimal accepts the exact value that rounds to it
+LogicVista)
+==================  ==========================================================================================
+
+Units: the reference unit of a number is the gold's own unit ("8 cm"), else the problem's ``unit`` field
+(MathVista), else one the question names ("(Unit: g)", "in N?", "how many years"); a predicted unit is
+converted to it (pint), and a unit of another quantity is wrong.
+
+Other facts: MathVista multiple-choice golds are option *texts*; MathVision, MMMU, MathVerse, WeMath and
+LogicVista golds are letters, LogicVista golds may name several letters ("A, C"), compared as sets.
+Anything else (or no benchmark): generic math equivalence, ``answer_type`` "expression".
 
 Example:
     >>> from tts.records import Problem
@@ -20,13 +37,16 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
 from tts.grading.choice import option_count
 from tts.grading.extract import problem_options
-from tts.records import ANSWER_TYPES, Problem
+from tts.grading.numeric import read_tail
+from tts.grading.words import words_value
+from tts.records import ANSWER_TYPES, AnswerType, Problem, QuestionType
 
 BENCHMARKS = ("mathvista", "mathvision", "mmmu", "mathverse", "dynamath", "wemath", "logicvista")
 
@@ -44,6 +64,58 @@ class Rule:
     precision: int | None = None
     abs_tol: Fraction | None = None
     integer: bool = False
+    unit: str | None = None  # the unit the problem asks for, when the gold does not carry one
+
+
+_UNIT_FIELD = re.compile(r"\(\s*units?\s*:\s*([^()]{1,30})\)", re.IGNORECASE)
+_IN_UNIT = re.compile(r"\bin\s+(?:units\s+of\s+)?([A-Za-zμΩ°²³^/ ]{1,30}?)\s*(?:[?.,;)]|$)", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow\s+many\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", re.IGNORECASE)
+_DECIMALS = re.compile(
+    r"\b(?:correct|round(?:ed)?|accurate|answer)\w*\s+(?:it\s+)?to\s+(\w+)\s+decimal(?:\s+places?|\s+digits?|s)?\b"
+    r"|\b(\w+)\s+decimal\s+places?\b|\bto\s+the\s+nearest\s+(tenth|hundredth|thousandth|whole\s+number|integer)\b",
+    re.IGNORECASE,
+)
+_NEAREST = {"tenth": 1, "hundredth": 2, "thousandth": 3, "whole number": 0, "integer": 0}
+
+
+def _unit_words(text: str) -> str | None:
+    text = text.strip()
+    for candidate in (text, text.split(" ")[0]):
+        ok, unit = read_tail(candidate)
+        if ok and unit is not None:
+            return unit
+    return None
+
+
+@lru_cache(maxsize=16384)
+def question_unit(question: str, unit_field: str | None = None) -> str | None:
+    """The unit a problem asks for: its ``unit`` field, "(Unit: g)", "... in N?", "How many years ...".
+
+    None when the question names none (or names a counting noun: "how many people").
+    """
+    if unit_field:
+        return _unit_words(unit_field)
+    for pattern in (_UNIT_FIELD, _IN_UNIT, _HOW_MANY):
+        for m in pattern.finditer(question[-600:]):
+            unit = _unit_words(m.group(1))
+            if unit is not None:
+                return unit
+    return None
+
+
+@lru_cache(maxsize=16384)
+def question_precision(question: str) -> int | None:
+    """Decimal places the question asks for ("correct to one decimal place" → 1), else None."""
+    m = _DECIMALS.search(question[-600:])
+    if not m:
+        return None
+    if m.group(3):
+        return _NEAREST[" ".join(m.group(3).lower().split())]
+    word = (m.group(1) or m.group(2)).lower()
+    if word.isdigit():
+        return int(word) if int(word) <= 10 else None
+    value = words_value(word)
+    return int(value) if value is not None and value.denominator == 1 and value <= 10 else None
 
 
 GENERIC = Rule()
@@ -55,15 +127,19 @@ def _benchmark_name(problem: Problem) -> str:
 
 @lru_cache(maxsize=65536)
 def _rule(
-    benchmark: str, question_type: str, answer_type: str, precision: int | None, choices: tuple[str, ...], question: str
+    benchmark: str, question_type: QuestionType, answer_type: AnswerType, precision: int | None,
+    choices: tuple[str, ...], question: str, unit: str | None = None,
 ) -> Rule:
     multi_choice = question_type == "multi_choice"
-    answer_type = answer_type if answer_type in ANSWER_TYPES else "expression"
+    if answer_type not in ANSWER_TYPES:
+        answer_type = "expression"
     probe = Problem(id="rule", benchmark=benchmark, split="", question=question, choices=choices,
                     question_type=question_type, answer_type=answer_type)
     options = problem_options(probe) if multi_choice else ()
     n_options = option_count(choices, options) if multi_choice else 0
-    kwargs: dict = {}
+    kwargs: dict = {"unit": unit}
+    if benchmark == "mmmu" and precision is None and not multi_choice:
+        precision = 2  # MMMU's eval_open rounds numbers to 2 decimals
     if answer_type == "integer":
         kwargs["integer"] = True
     elif precision is not None and not multi_choice:
@@ -81,7 +157,13 @@ def rule_for(problem: Problem | None) -> Rule:
     if problem is None:
         return GENERIC
     multi_choice = problem.question_type == "multi_choice"
-    # The question text only matters when options have to be read from it.
+    # The question text matters for options read from it, and for a stated unit or precision.
     question = problem.question if multi_choice and not problem.choices else ""
-    return _rule(_benchmark_name(problem), problem.question_type, problem.answer_type, problem.precision,
-                 tuple(problem.choices), question)
+    precision = problem.precision
+    unit = None
+    if not multi_choice:
+        unit = question_unit(problem.question or "", problem.unit)
+        if precision is None:
+            precision = question_precision(problem.question or "")
+    return _rule(_benchmark_name(problem), problem.question_type, problem.answer_type, precision,
+                 tuple(problem.choices), question, unit)

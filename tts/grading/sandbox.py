@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,29 @@ STARTUP_TIMEOUT = 120.0
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 
+# What a worker runs before anything else (``python -c BOOTSTRAP MODULE``): a fresh interpreter (no fork of
+# this process), whose sys.path loses the current folder that ``-c``/``-m`` put first and lists the standard
+# library before everything else, so a stray ``concurrent.py`` or ``json.py`` in the folder where ``tts`` was
+# started cannot shadow a standard module inside the worker. Only modules that the interpreter imported at
+# start-up (before any path of the user is searched) are used until sys.path is fixed.
+BOOTSTRAP = """\
+import sys
+base = sys.base_prefix
+def stdlib(p):
+    return p.startswith(base) and 'site-packages' not in p and 'dist-packages' not in p
+paths = [p for p in sys.path[1:] if p not in ('', '.')]
+sys.path[:] = [p for p in paths if stdlib(p)] + [p for p in paths if not stdlib(p)]
+module = sys.argv[1]
+del sys.argv[1]
+import runpy
+runpy.run_module(module, run_name='__main__', alter_sys=True)
+"""
+
+
+def worker_command(module: str = "tts.grading.worker") -> list[str]:
+    """The command that starts a worker running ``module`` as ``__main__``, isolated from the current folder."""
+    return [sys.executable, "-c", BOOTSTRAP, module]
+
 
 class WorkerError(RuntimeError):
     """A worker process died, answered garbage, or could not be started."""
@@ -51,9 +74,13 @@ class WorkerTimeout(WorkerError):
 
 
 class Worker:
-    """One ``tts.grading.worker`` child process; started lazily, restarted after a kill or a crash."""
+    """One ``tts.grading.worker`` child process; started lazily, restarted after a kill or a crash.
 
-    def __init__(self) -> None:
+    ``argv`` replaces the command that starts it (tests start a worker with extra diagnostic operations).
+    """
+
+    def __init__(self, argv: Sequence[str] | None = None) -> None:
+        self.argv = list(argv) if argv is not None else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._buf = b""
         self.restarts = 0
@@ -75,7 +102,7 @@ class Worker:
         stderr = None if os.environ.get("TTS_GRADING_DEBUG") else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tts.grading.worker"],
+                self.argv or worker_command(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
@@ -151,7 +178,8 @@ class Worker:
     def _send(self, message: dict[str, Any]) -> None:
         self.start()
         assert self._proc is not None and self._proc.stdin is not None
-        data = (json.dumps(message, ensure_ascii=False, default=str) + "\n").encode()
+        # ASCII JSON: any text, even a lone surrogate, crosses the pipe as an escape.
+        data = (json.dumps(message, ensure_ascii=True, default=str) + "\n").encode()
         try:
             self._proc.stdin.write(data)
             self._proc.stdin.flush()
@@ -178,8 +206,9 @@ class Worker:
 class WorkerPool:
     """A few workers shared by the threads of one process; each call borrows one worker."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 2, argv: Sequence[str] | None = None) -> None:
         self.size = max(1, size)
+        self.argv = argv
         self._idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self._all: list[Worker] = []
         self._lock = threading.Lock()
@@ -192,7 +221,7 @@ class WorkerPool:
         except queue.Empty:
             with self._lock:
                 if len(self._all) < self.size:
-                    worker = Worker()
+                    worker = Worker(self.argv)
                     self._all.append(worker)
             if worker is None:
                 worker = self._idle.get()

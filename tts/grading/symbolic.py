@@ -4,52 +4,58 @@ Every function here returns a plain value and never raises or hangs: an input th
 for SymPy, a timeout, or a crashed worker all read as "no verdict" (``False`` / ``None``) with the cause in
 :attr:`Outcome.status`. Results are cached per process.
 
-Inside a worker process (``IN_WORKER``) the operation runs in-process under the worker's soft timer, and
-the parent's kill is the backstop; everywhere else it goes to :func:`tts.grading.sandbox.symbolic_pool`.
+Where an operation runs is the business of the :class:`~tts.grading.runners.Runner` this layer is handed
+(:func:`use_runner`): by default a :class:`~tts.grading.runners.PoolRunner` over this process's
+:func:`tts.grading.sandbox.symbolic_pool`; a grading worker hands it an
+:class:`~tts.grading.runners.InProcessRunner` (its own soft timer, the parent's kill as the backstop).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tts.grading import sandbox
+from tts.grading.complexity import MAX_ANSWER_CHARS, too_complex
+from tts.grading.runners import Outcome, PoolRunner, Runner
 
-IN_WORKER = False
+__all__ = ["MAX_ANSWER_CHARS", "Outcome", "Runner", "budget", "call_budget", "current_runner", "too_complex",
+           "use_runner"]
 #: One grade, one ``equivalent`` call or one cluster comparison may spend this many symbolic timeouts in all.
 BUDGET_FACTOR = 2
 
-MAX_ANSWER_CHARS = 600
 MAX_RESPONSE_CHARS = 6000
-MAX_DIGITS = 300
-MAX_EXPONENT = 10**5
-MAX_FACTORIAL = 2000
-
-_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
-_POWER = re.compile(r"(?:\^|\*\*)\s*\{?\s*\(?\s*([+-]?\d+)")
-_TOWER = re.compile(r"(\d+)\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)\s*\)?\s*(?:\^|\*\*)\s*\{?\s*\(?\s*(\d+)")
-_TALL_TOWER = re.compile(r"\d\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)\s*[{(]?\s*\d+\s*(?:\^|\*\*)")
-_FACTORIAL = re.compile(r"(\d+)\s*!")
-_BINOM = re.compile(r"\\[dt]?binom\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a bounded operation produced: ``status`` is ``ok``, ``timeout``, ``too_complex`` or ``error``."""
-
-    value: Any
-    status: str = "ok"
-    cacheable: bool = field(default=True, compare=False)
+#: What math-verify's extraction reads of a response: its end, where the answer is.
+EXTRACT_CHARS = 2000
 
 
 _LOCAL = threading.local()
+_DEFAULT_RUNNER: Runner = PoolRunner()
+_runner: Runner = _DEFAULT_RUNNER
+
+
+def current_runner() -> Runner:
+    """The runner symbolic operations of this process go to."""
+    return _runner
+
+
+@contextlib.contextmanager
+def use_runner(runner: Runner) -> Iterator[Runner]:
+    """Run this process's symbolic operations with ``runner`` inside the block (then the previous one).
+
+    Process-wide, not per thread: the threads of one process share one runner (a grading worker is
+    single-threaded; a parent's threads all use its pool).
+    """
+    global _runner
+    previous, _runner = _runner, runner
+    try:
+        yield runner
+    finally:
+        _runner = previous
 
 
 @contextlib.contextmanager
@@ -88,31 +94,6 @@ def _mark_volatile() -> None:
 def _time_left() -> float | None:
     deadline = getattr(_LOCAL, "deadline", None)
     return None if deadline is None else deadline - time.monotonic()
-
-
-def too_complex(s: str, limit: int = MAX_ANSWER_CHARS) -> str | None:
-    """Why ``s`` must not reach SymPy (too long, huge literal, huge power, tower, factorial), else None."""
-    if len(s) > limit:
-        return f"longer than {limit} characters"
-    if _LONG_NUMBER.search(s):
-        return f"a number with more than {MAX_DIGITS} digits"
-    for m in _POWER.finditer(s):
-        if abs(int(m.group(1))) > MAX_EXPONENT:
-            return "an exponent above 10^5"
-    if _TALL_TOWER.search(s):
-        return "a power tower"
-    for m in _TOWER.finditer(s):
-        b, c = int(m.group(2)), int(m.group(3))
-        if b > 1 and c * math.log10(b) > 4:
-            return "a power tower"
-    for m in _FACTORIAL.finditer(s):
-        if int(m.group(1)) > MAX_FACTORIAL:
-            return "a huge factorial"
-    for m in _BINOM.finditer(s):
-        top = m.group(1)
-        if "^" in top or any(int(d) > MAX_FACTORIAL for d in re.findall(r"\d+", top)):
-            return "a huge binomial"
-    return None
 
 
 class _Cache:
@@ -164,19 +145,7 @@ def run(op: str, args: list[Any], timeout: float | None = None) -> Outcome:
 
 
 def _dispatch(op: str, args: list[Any], timeout: float) -> Outcome:
-    if IN_WORKER:
-        from tts.grading.worker import run_op
-
-        reply = run_op(op, args, timeout)
-        if reply.get("ok"):
-            return Outcome(reply.get("value"))
-        return Outcome(None, "timeout" if reply.get("error") == "timeout" else "error")
-    try:
-        return Outcome(sandbox.symbolic_pool().call(op, args, timeout))
-    except sandbox.WorkerTimeout:
-        return Outcome(None, "timeout")
-    except sandbox.WorkerError:
-        return Outcome(None, "error")
+    return _runner.run(op, args, timeout)
 
 
 @_cached(65536)
@@ -198,8 +167,14 @@ def numeric_value(answer: str) -> Outcome:
 
 @_cached(4096)
 def extract(response: str) -> Outcome:
-    """math-verify's extraction of the final LaTeX/expression answer of a response (its tail only)."""
-    tail = response[-MAX_RESPONSE_CHARS:]
+    """math-verify's extraction of the final LaTeX/expression answer of a response (its tail only).
+
+    A tail holding something too big for SymPy (a factorial tower, a power tower ...) is not parsed: math-verify
+    converts what it extracts, so the check comes first here too.
+    """
+    tail = response[-EXTRACT_CHARS:]
+    if too_complex(tail, limit=EXTRACT_CHARS):
+        return Outcome(None, "too_complex")
     return run("extract", [tail])
 
 

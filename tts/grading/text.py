@@ -58,6 +58,18 @@ def repair_escapes(s: str) -> str:
     return s
 
 
+# A root sign applies to the number, letter or bracket right after it: "2√5" is 2\sqrt{5}, "√20" is \sqrt{20}.
+_ROOT_SIGN = re.compile(r"([√∛∜])\s*(\d+(?:\.\d+)?|[A-Za-zπ]|\([^()]{0,80}\)|\{[^{}]{0,80}\})")
+_ROOT_INDEX = {"√": "", "∛": "[3]", "∜": "[4]"}
+
+
+def _root(m: re.Match[str]) -> str:
+    arg = m.group(2)
+    if arg[0] in "({":
+        arg = arg[1:-1]
+    return "\\sqrt" + _ROOT_INDEX[m.group(1)] + "{" + arg + "}"
+
+
 def fix_unicode(s: str) -> str:
     """Map unicode math symbols, dashes, spaces and known mojibake to their ASCII/LaTeX spelling."""
     if s.isascii():
@@ -65,10 +77,12 @@ def fix_unicode(s: str) -> str:
     for bad, good in _MOJIBAKE:
         if bad in s:
             s = s.replace(bad, good)
+    if "√" in s or "∛" in s or "∜" in s:
+        s = _ROOT_SIGN.sub(_root, s)
     s = s.translate(_UNICODE_TABLE)
     if not s.isascii():
-        # Full-width digits and letters, ligatures; degree signs survive NFKC.
-        s = unicodedata.normalize("NFKC", s)
+        # Full-width digits and letters, ligatures, vulgar fractions (¾ → 3⁄4); degree signs survive NFKC.
+        s = unicodedata.normalize("NFKC", s).translate(_UNICODE_TABLE)
     return s
 
 
@@ -239,7 +253,7 @@ def clean(s: str) -> str:
             s = new
         s = _SPACING.sub(" ", s)
         s = _FRAC_VARIANTS.sub(r"\\frac", s)
-        s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$")
+        s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$").replace("\\&", "&")
         s = strip_wrappers(s)
     return " ".join(s.split())
 

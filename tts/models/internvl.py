@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_PLACEHOLDER = "<image>"
 IMG_START, IMG_END, IMG_CONTEXT = "<img>", "</img>", "<IMG_CONTEXT>"
-CHATML_TEMPLATES = ("internvl2_5", "Hermes-2", "internvl_zh")
+CHATML_TEMPLATES = ("internvl2_5",)
+"""Conversation templates rendered exactly (InternVL2.5, InternVL3, InternVL3.5, VisualPRM). Others differ:
+``Hermes-2``/``internlm2-chat`` end turns with ``<|im_end|>`` and no newline, ``internvl_zh`` is not ChatML."""
 
 
 def pick_device(device: str | None = None) -> str:
@@ -51,8 +53,13 @@ def pick_dtype(dtype: str, device: str):
 
 
 def chatml(system: str | None, user: str, assistant_prefix: str = "") -> str:
-    """One user turn in InternVL2.5's ChatML template, ending where the assistant reply starts."""
-    head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
+    """One user turn in InternVL2.5's ChatML template, ending where the assistant reply starts.
+
+    The system turn is always written, even for ``system=""`` (``<|im_start|>system\n<|im_end|>\n``), as
+    InternVL's ``Conversation.get_prompt`` (MPT style) writes ``system_template + sep`` unconditionally;
+    only ``None`` (for callers outside InternVL's template) leaves it out.
+    """
+    head = f"<|im_start|>system\n{system}<|im_end|>\n" if system is not None else ""
     return f"{head}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant_prefix}"
 
 
@@ -213,8 +220,8 @@ class RemoteInternVL(InternVLAdapter):
         cfg = model.config
         template = getattr(cfg, "template", "internvl2_5")
         if template not in CHATML_TEMPLATES:
-            raise ValueError(f"{kw.get('model_id')}: conversation template {template!r} is not supported "
-                             f"(supported: {', '.join(CHATML_TEMPLATES)})")
+            raise ValueError(f"{kw.get('model_id')}: conversation template {template!r} is not supported; ttscale "
+                             f"renders {', '.join(CHATML_TEMPLATES)} exactly and would prompt this model wrongly")
         super().__init__(model, tokenizer, tokens_per_tile=int(model.num_image_token),
                          default_max_tiles=int(getattr(cfg, "max_dynamic_patch", 12)), **kw)
         model.img_context_token_id = self.image_token_id  # model.chat() sets this before generating
@@ -264,10 +271,12 @@ def load_internvl(model_id: str, *, device: str | None = None, dtype: str = "aut
     if device_map:
         kwargs["device_map"] = device_map
     if style == "remote":
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from tts.models.remote_code import load_remote_model
 
         tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision, trust_remote_code=True, use_fast=False)
-        model = AutoModel.from_pretrained(model_id, trust_remote_code=True, low_cpu_mem_usage=True, **kwargs).eval()
+        model = load_remote_model(model_id, low_cpu_mem_usage=True, **kwargs).eval()
         adapter_cls, extra = RemoteInternVL, {"tokenizer": tokenizer}
     elif style == "native":
         from transformers import AutoModelForImageTextToText, AutoProcessor

@@ -45,6 +45,7 @@ from tts.pairs.types import (
 from tts.prompts import IMAGE_PLACEHOLDER
 from tts.records import Problem
 from tts.rundir import ConfigConflict, config_differences
+from tts.runlock import writing_into
 from tts.sampling import DROPOUT_NTP_SAMPLING
 
 DEFAULT_SAMPLING = DROPOUT_NTP_SAMPLING  # InternVL's defaults, defined once in tts.sampling (the CLI reads them)
@@ -173,7 +174,7 @@ def generate_missing(jobs: Sequence[Job], store: ContinuationStore, engine: Engi
     params = store.settings.params()
     warnings: list[str] = []
     with progress_bar("dropout-ntp", total=len(jobs), unit="continuations", enabled=progress) as advance, \
-            JsonlAppender(store.path) as out:
+            writing_into(ctx.view.path, store.path), JsonlAppender(store.path) as out:  # one writer per run
         for batch in chunks(list(jobs), batch_size):
             requests = [
                 GenerationRequest(f"{j.problem.id}#{j.sample.idx}", prompt_without_image(ctx.view.prompt(j.problem)), (),

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tts.api import POLICY_ENGINE
-from tts.jsonl import iter_jsonl
 from tts.labels import pick_critic
 from tts.prompts import PROMPT_SETS, build_prompt
 from tts.records import Grade, Problem, Record, Rollout, StepScores
-from tts.rundir import ConfigConflict, RunDir, RunDirError
+from tts.rundir import ConfigConflict, RunDir
 
 R = TypeVar("R", bound=Record)
 
@@ -91,16 +90,7 @@ class RunView:
 
 def _read(run: RunDir, cls: type[R], critic: str | None = None, keep: Callable[[dict[str, Any]], bool] | None = None) -> list[R]:
     """``RunDir.read`` that parses only the rows ``keep`` accepts (half of grades.jsonl is official grades)."""
-    path = run.file(cls.STAGE, critic)
-    out = []
-    for lineno, row in enumerate(iter_jsonl(path), start=1):
-        if keep is not None and not keep(row):
-            continue
-        try:
-            out.append(cls.from_json(row))
-        except ValueError as exc:
-            raise RunDirError(f"{path}:{lineno}: {exc}") from exc
-    return out
+    return run.read(cls, critic, keep=keep)  # duplicates, stale and foreign lines ignored as every reader does
 
 
 def check_prompt_files(run: RunDir, prompt_cfg: dict[str, Any]) -> None:

@@ -25,9 +25,21 @@ Keys of ``report.json``:
     greedy rollout).
 ``plot``, ``plots``
     The plot file of the headline aggregation (``report-curves.png``) and ``{aggregation: file}`` for all.
-``overall``, ``comparison``, ``cost``, ``official_notes``
+``overall``, ``comparison``, ``cost``, ``fidelity``, ``official_notes``
     See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
+``ignored_lines``
+    Per record file, the lines the report did not use, by kind (duplicates, stale or foreign scores and
+    grades: :mod:`tts.integrity`); present only when there are some. ``tts doctor RUN`` lists them.
+``in_progress``
+    Present when another process was writing the run: who, so the numbers are known to rest on the records
+    written so far.
+
+Reading and writing: the report reads the run as any reader does (no lock), so it can be looked at while
+a command writes the run. Its files are written under the run's writer lock: by the writer itself (the end
+of ``tts bestofn``), or by ``tts report`` when no other process writes the run. While one does, the report
+is returned (and printed) but its files are left to that writer (key ``not_written`` says so), so an
+older report never replaces a newer one. Each file is replaced atomically (the plot too).
 
 Example:
     >>> report = build_report(RunDir.open("runs/demo", create=False), aggregations=["mean"])  # doctest: +SKIP
@@ -36,18 +48,25 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import tempfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from tts.errors import ConfigError
-from tts.jsonl import write_json_atomic
+from tts.jsonl import write_bytes_atomic, write_json_atomic
 from tts.labels import pick_critic
 from tts.records import Grade, Problem, Rollout, Selection
 from tts.rundir import RunDir
-from tts.stages.report_sections import comparison_section, cost_section, overall_section
+from tts.runlock import holder, try_acquire
+from tts.stages.report_sections import comparison_section, cost_section, fidelity_section, overall_section
 
 PLOT_FILE = "report-curves.png"
+
+log = logging.getLogger(__name__)
 
 
 def official_metrics(benchmark: str, problems: Sequence[Problem], correct: dict[str, bool]) -> dict[str, Any] | None:
@@ -152,13 +171,15 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, curves: bool = True,
                  plot: bool = True, plot_convention: str = "subsets", workers: int | None = None,
                  progress: bool = False, name: str = "report") -> dict[str, Any]:
-    """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files.
+    """Accuracy of stored selections plus accuracy-vs-n curves with intervals; writes the report files
+    (unless another process is writing the run: see the module docstring).
 
     ``curves=False`` skips the curve analysis (only the selection accuracy is computed). The curves read
     the scores of ``critic`` (a label), else of the run's only critic; with several and none named this
     raises instead of guessing. ``name`` is the file stem (:func:`report_files`): a report restricted to
     some strategies or aggregations is written beside the full one, never over it.
     """
+    writer = None if run.writable else holder(run.path)
     problems = {p.id: p for p in run.read(Problem)}
     if curves and problems:
         critic = pick_critic(run, critic)
@@ -178,6 +199,11 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     report["overall"] = overall_section(metrics)
     report["comparison"] = comparison_section(run, metrics, report["overall"])
     report["cost"] = cost_section(run)
+    report["fidelity"] = fidelity_section(run)
+    if writer is not None:
+        report["in_progress"] = writer.describe()
+        log.warning("%s is being written by %s: this report rests on the records written so far", run.path,
+                    writer.describe())
     if rules == "official":
         from tts.grading import official_fallback_note
 
@@ -185,11 +211,66 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         report["official_notes"] = {b: note for b, note in notes.items() if note}
     if curves and problems:
         report.update(curve_report(run, rules, critic=critic, strategies=strategies, aggregations=aggregations,
-                                   draws=draws, seed=seed, resamples=resamples, plot=plot,
-                                   plot_convention=plot_convention, workers=workers, progress=progress,
-                                   plot_file=report_files(rules, name)[1]))
-    write_json_atomic(run.path / report_files(rules, name)[0], report)
+                                   draws=draws, seed=seed, resamples=resamples, plot=False,
+                                   plot_convention=plot_convention, workers=workers, progress=progress))
+    if run.ignored:
+        report["ignored_lines"] = {file: dict(counts) for file, counts in sorted(run.ignored.items())}
+    json_file, plot_file = report_files(rules, name)
+    _write_report_files(run, report, json_file, plot_file if plot and "curves" in report else None, plot_convention)
     return report
+
+
+@contextlib.contextmanager
+def _report_lock(run: RunDir) -> Iterator[str | None]:
+    """``None`` while this process may write the report files (it writes the run, or nobody else does),
+    else why not."""
+    if run.writable:
+        yield None
+        return
+    try:
+        with try_acquire(run.path, purpose="report") as lock:
+            if lock is not None:
+                yield None
+                return
+            owner = holder(run.path)
+            who = owner.describe() if owner else "another process"
+            yield f"{run.path} is being written by {who}; its writer writes the report files"
+    except OSError as exc:  # a run on a read-only mount, or someone else's: the report is printed only
+        yield f"cannot write to {run.path} ({exc.strerror or exc})"
+
+
+def _write_report_files(run: RunDir, report: dict[str, Any], json_file: str, plot_file: str | None,
+                        convention: str) -> None:
+    """The report's JSON and plot, each replaced atomically, under the run's lock."""
+    with _report_lock(run) as refused:
+        if refused is not None:
+            report["not_written"] = refused
+            log.warning("%s not updated: %s", run.path / json_file, refused)
+            return
+        if plot_file is not None:
+            report["plot"] = _write_plot(run, report, plot_file, convention)
+        write_json_atomic(run.path / json_file, report)
+
+
+def _write_plot(run: RunDir, report: dict[str, Any], plot_file: str, convention: str) -> str:
+    """Render one plot per aggregation in a private temporary folder, then replace the run's plots atomically
+    (``report["plots"]``: aggregation → file); returns the headline aggregation's file."""
+    from tts.analysis import plot_curves
+
+    info = report["curve_info"]
+    section = report["first_n"] if convention == "first_n" else report
+    label = "first n samples" if convention == "first_n" else f"random n-subsets, {info['draws']} draws"
+    aggs = info["aggregations"]
+    headline = headline_aggregation(aggs)
+    report["plots"] = {}
+    with tempfile.TemporaryDirectory(prefix="tts-plot-") as tmp:
+        for agg in [headline, *(a for a in aggs if a != headline)]:
+            name = aggregation_plot_file(plot_file, agg, headline)
+            title = f"{run.path.name}: critic {info['critic'] or 'none'}, aggregation {agg}, {label}"
+            path = plot_curves(section, Path(tmp) / name, aggregation=agg, title=title)
+            write_bytes_atomic(run.path / name, path.read_bytes())
+            report["plots"][agg] = name
+    return report["plots"][headline]
 
 
 def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
@@ -238,7 +319,7 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
         "warnings": coverage_warnings(arrays, "greedy" in names and "greedy" not in unavailable),
     }
-    if plot:
+    if plot:  # build_report writes its plot itself (atomically, under the lock); this is for direct use
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
         headline = headline_aggregation(aggs)
         out["plots"] = {}

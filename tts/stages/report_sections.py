@@ -10,6 +10,14 @@
 ``cost``
     Policy prompt/completion tokens, critic tokens per critic, and wall seconds per stage (accumulated
     across resumes; summed over shards for a merged run).
+``fidelity``
+    The evaluation settings the run used, set against the reference evaluation (VLMEvalKit@3b6bca0f's
+    InternVL Best-of-N with VisualPRM on a bf16 GPU, which produced the InternVL3 model card's numbers):
+    ``prompt_set`` (name, the upstream code it reproduces, its documented departures), ``response_text``,
+    ``sampling``, ``policy_system_message``, ``critics[label]`` (model, step cap, score rounding, system message
+    and where it came from, dtype, backend), ``deviations`` (what makes the run differ from the reference:
+    empty for a faithful reproduction), ``notes`` (settings the reference leaves open or we could not verify)
+    and ``faithful``. :func:`fidelity_lines` renders it for ``tts report``.
 """
 
 from __future__ import annotations
@@ -87,3 +95,122 @@ def cost_section(run: RunDir) -> dict[str, Any]:
     seconds = {stage: entry["seconds"] for stage, entry in run.manifest.get("stages", {}).items() if "seconds" in entry}
     return {"policy": {"rollouts": rollouts, "prompt_tokens": prompt, "completion_tokens": completion},
             "critics": critics, "seconds": seconds}
+
+
+REFERENCE_EVALUATION = "VLMEvalKit@3b6bca0f (2025-04-29): InternVLChat Best-of-N with VisualPRM, bf16 GPU"
+REFERENCE_PROMPT_SET = "internvl_cot"
+REFERENCE_SAMPLING = {"temperature": 0.7, "top_p": 0.95, "top_k": 50, "first_greedy": True, "max_new_tokens": 4096}
+"""VLMEvalKit@3b6bca0f ``generate_v2``: temperature 0.7, top-p 0.95, sample 0 greedy, 4096 new tokens; ``model.chat``
+passes no top-k, so transformers 4.x's ``GenerationConfig`` default (50) applies (InternVL3's
+generation_config.json sets none)."""
+_PRM_CRITICS = ("visualprm", "visualprm-orm")
+
+
+def _system_message_origin(text: str | None) -> str:
+    from tts.prompts import prompt_text
+
+    if text is None:
+        return "unknown"
+    if text == "":
+        return "empty system turn"
+    for name in ("internvl_system", "visualprm_system"):
+        if text == prompt_text(name):
+            return f"prompts/{name}.txt"
+    return "custom text"
+
+
+def _critic_fidelity(label: str, info: dict[str, Any], deviations: list[str], notes: list[str]) -> dict[str, Any]:
+    from tts.prompts import text_hash
+
+    kind = info.get("critic", label)
+    system = info.get("system_message")
+    entry = {
+        "critic": kind, "model": info.get("model"), "max_steps": info.get("max_steps"),
+        "score_rounding": info.get("score_rounding", "none"), "dtype": info.get("dtype"), "backend": info.get("backend"),
+        "system_message": {"source": info.get("system_message_source", "unknown"),
+                           "text": _system_message_origin(system),
+                           "sha": text_hash(system) if isinstance(system, str) else None},
+    }
+    if kind not in _PRM_CRITICS:
+        notes.append(f"critic {label} is {kind}, not the reference's VisualPRM")
+        return entry
+    if entry["score_rounding"] != "bf16":
+        deviations.append(f"critic {label}: step scores in float32 (score_rounding {entry['score_rounding']}); the "
+                          "reference's bf16 P(+) ties responses and its stable sort picks the earliest")
+    elif entry["dtype"] not in (None, "bfloat16"):
+        notes.append(f"critic {label} ran in {entry['dtype']}: bf16 rounding applies to its label logits and P(+), "
+                     "the rest of the forward pass is more exact than the reference's")
+    cap = entry["max_steps"]
+    notes.append(f"critic {label}: step cap {cap if cap is not None else 'none'} (the paper merges to 12 steps; "
+                 "the reference library's default could not be verified and may be no cap)")
+    source = entry["system_message"]["source"]
+    if source.startswith("prompts/"):
+        notes.append(f"critic {label}: the checkpoint config has no system message; used {source} (the reference's "
+                     "model code would fall back to the template's default, prompts/internvl_system.txt)")
+    elif source == "argument":
+        deviations.append(f"critic {label}: system message given explicitly ({entry['system_message']['text']})")
+    return entry
+
+
+def fidelity_section(run: RunDir) -> dict[str, Any]:
+    """The evaluation-fidelity settings of the run against the reference evaluation (see the module docstring)."""
+    from tts.prompts import PROMPT_SETS
+
+    deviations: list[str] = []
+    notes: list[str] = []
+    prompt_cfg = run.config("prompt") or {}
+    name = prompt_cfg.get("set")
+    prompt: dict[str, Any] = {"name": name}
+    if isinstance(name, str) and name in PROMPT_SETS:
+        prompt.update(PROMPT_SETS.get(name).describe())
+    if name is None:
+        notes.append("no rollouts sampled yet: prompt set unknown")
+    elif name != REFERENCE_PROMPT_SET:
+        deviations.append(f"prompt set {name} ({prompt.get('reference') or 'unknown'}); the reference's is "
+                          f"{REFERENCE_PROMPT_SET} (VLMEvalKit@3b6bca0f)")
+    deviations += [f"prompt set {name}: {d}" for d in prompt.get("departures", ())]
+    response_text = prompt_cfg.get("response_text")
+    if name is not None and response_text != "model.chat":
+        deviations.append("rollouts hold the raw decode, not the stripped text model.chat returns (and VLMEvalKit "
+                          "grades, VisualPRM scores)")
+    sampling_cfg = run.config("sampling") or {}
+    sampling = {k: sampling_cfg.get(k) for k in REFERENCE_SAMPLING}
+    for key, want in REFERENCE_SAMPLING.items():
+        if sampling_cfg and sampling[key] != want:
+            deviations.append(f"sampling {key} {sampling[key]} (reference {want})")
+    models = run.manifest.get("models") or {}
+    policy = models.get("policy") or {}
+    policy_system = _system_message_origin(policy.get("system_message")) if policy else "unknown"
+    if policy and policy_system not in ("prompts/internvl_system.txt",):
+        notes.append(f"policy system message: {policy_system} (InternVL's default is prompts/internvl_system.txt; a "
+                     "checkpoint config may set its own)")
+    critics = {role.split(":", 1)[1]: _critic_fidelity(role.split(":", 1)[1], dict(info), deviations, notes)
+               for role, info in sorted(models.items()) if role.startswith("critic:")}
+    return {"reference": REFERENCE_EVALUATION, "prompt_set": prompt, "response_text": response_text,
+            "sampling": sampling, "policy_system_message": policy_system, "critics": critics,
+            "deviations": deviations, "notes": notes, "faithful": not deviations and name is not None}
+
+
+def fidelity_lines(fidelity: dict[str, Any]) -> list[str]:
+    """Plain-text lines of the fidelity section, for ``tts report`` (printed under the published comparison)."""
+    if not fidelity:
+        return []
+    verdict = "faithful reproduction" if fidelity.get("faithful") else f"{len(fidelity.get('deviations', []))} deviation(s)"
+    out = [f"Evaluation fidelity vs {fidelity['reference']}: {verdict}"]
+    prompt = fidelity.get("prompt_set") or {}
+    out.append(f"  prompt set: {prompt.get('name')} — {prompt.get('reference') or 'unknown reference'}")
+    out.append(f"  responses: {fidelity.get('response_text') or 'raw decode'}"
+               + (" (cut at <|im_end|>, stripped)" if fidelity.get("response_text") == "model.chat" else ""))
+    smp = fidelity.get("sampling") or {}
+    if any(v is not None for v in smp.values()):
+        out.append(f"  sampling: temperature {smp.get('temperature')}, top-p {smp.get('top_p')}, top-k {smp.get('top_k')}, "
+                   f"sample 0 greedy {smp.get('first_greedy')}, {smp.get('max_new_tokens')} new tokens")
+    out.append(f"  policy system message: {fidelity.get('policy_system_message')}")
+    for label, c in (fidelity.get("critics") or {}).items():
+        cap = c.get("max_steps")
+        out.append(f"  critic {label} ({c.get('model')}): step cap {cap if cap is not None else 'none'}, score "
+                   f"rounding {c.get('score_rounding')}, system message {c['system_message']['text']} "
+                   f"({c['system_message']['source']}), {c.get('dtype')}, {c.get('backend')} backend")
+    out += [f"  deviation: {d}" for d in fidelity.get("deviations", [])]
+    out += [f"  note: {n}" for n in fidelity.get("notes", [])]
+    return out

@@ -13,6 +13,13 @@ instead of a run that goes on to score nothing.
 Streaming: the engine yields each problem as soon as it is done (:meth:`tts.engines.Engine.stream`) and its
 rollouts are appended right away, so a crash or a server failure loses at most the problems in flight. A
 problem that fails is reported as a warning with the reason; whatever samples of it did complete are kept.
+
+Response text: a rollout stores what the reference returns, for every engine: InternVL's ``model.chat``
+cuts the decode at the template separator (``<|im_end|>``) and strips it (``response.strip()``), and that
+text is what VLMEvalKit grades and VisualPRM scores (a trailing ``"\n\n"`` would otherwise become an extra
+empty critic step, a leading space change the first one). ``completion_tokens`` still counts the raw decode.
+Engines themselves return the raw decode: a continuation of an ``assistant_prefix`` (DropoutNTP) must keep
+its leading whitespace, as InternVL's pipeline joins ``prefix + response``.
 """
 
 from __future__ import annotations
@@ -60,9 +67,25 @@ def all_failed_message(what: str, failed: int, failures: Sequence[str]) -> str:
             "manifest's warnings and run.log; fix the cause and run the command again to resume)")
 
 
+END_OF_TURN = "<|im_end|>"
+RESPONSE_TEXT = "model.chat"
+"""How rollout texts are derived from the decode (:func:`reference_response`); bound into every run."""
+
+
+def reference_response(raw: str) -> str:
+    """The response as InternVL's ``model.chat`` returns it: the decode cut at the first ``<|im_end|>``
+    (``response.split(template.sep.strip())[0]``) and stripped of surrounding whitespace.
+
+    >>> reference_response(" The answer is 4.\\n\\n")
+    'The answer is 4.'
+    """
+    return raw.split(END_OF_TURN, 1)[0].strip()
+
+
 def prompt_binding(prompt_set: str) -> dict[str, str]:
-    """What a run stores under ``config.prompt``: the prompt set and the fingerprint of its texts."""
-    return {"set": prompt_set, "fingerprint": PROMPT_SETS.get(prompt_set).fingerprint()}
+    """What a run stores under ``config.prompt``: the prompt set, the fingerprint of its texts and routing, and
+    how responses are read from the decode (a run sampled before responses were stripped is not resumed)."""
+    return {"set": prompt_set, "fingerprint": PROMPT_SETS.get(prompt_set).fingerprint(), "response_text": RESPONSE_TEXT}
 
 
 def bind_sampling(run: RunDir, engine: Engine, params: SamplingParams, prompt_set: str) -> None:
@@ -115,7 +138,8 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                         continue
                     have.add(c.sample_idx)
                     records.append(Rollout(
-                        problem_id=p.id, sample_idx=c.sample_idx, text=c.text, finish_reason=c.finish_reason,  # type: ignore[arg-type]
+                        problem_id=p.id, sample_idx=c.sample_idx, text=reference_response(c.text),
+                        finish_reason=c.finish_reason,  # type: ignore[arg-type]
                         prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, seconds=c.seconds,
                         model=engine.model_id, engine=engine.name, seed=seed, flags=c.flags,
                     ))

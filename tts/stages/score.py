@@ -5,12 +5,16 @@ per critic call (so it can batch across problems up to its token budget); each c
 appended durably before the next. Resume: a problem whose rollouts are all scored is skipped; otherwise
 all its rollouts are scored again (same batch, same numbers) and only the missing records are written.
 
+Every record carries the :func:`~tts.records.hash_text` of the rollout text it scored, so a score whose
+rollout changed since (or that was copied from another run) is ignored on reading and scored again.
+
 ``max_steps`` and ``question`` override the critic's own settings for this pass (``max_steps=0`` means no
 cap); they are part of the critic's identity, so a run refuses to mix scores made with different values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +22,7 @@ from tts.critics.base import Critic, ScoringRequest
 from tts.images import BadImage
 from tts.progress import progress_bar
 from tts.prompts import IMAGE_PLACEHOLDER, build_prompt, letters, place_images
-from tts.records import Problem, Rollout, StepScores
+from tts.records import Problem, Rollout, StepScores, hash_text
 from tts.rundir import ConfigConflict, RunDir
 from tts.stages.common import (
     after_batch,
@@ -87,11 +91,13 @@ def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None
                                                max_tiles=tiles_for(p), raw_question=raw))
             results = call_isolated(critic.score, requests, lambda r: r.problem_id, warnings)
             records = []
-            for scored in results:
+            for request, scored in zip(requests, results):
                 if scored is None:
                     failed += 1
                     continue
-                records += [s for s in scored if s.key() not in done]
+                texts = dict(request.responses)
+                records += [dataclasses.replace(s, text_hash=hash_text(texts[s.sample_idx]))
+                            for s in scored if s.key() not in done and s.sample_idx in texts]
             unscored += sum(not s.scored for s in records)
             written += run.append(records, critic=critic.label)
             advance(sum(len(rollouts[p.id]) for p in batch))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when the recipe changes so stale caches are rebuilt.
-TEXT_PRM_VERSION = 1
+TEXT_PRM_VERSION = 2  # 2: tokenizer built from the trained object (NFC as Qwen2), loads on transformers 4.57
 STEP_TAG = "ки"
 
 _CORPUS = [
@@ -52,15 +52,21 @@ class TextPRMCheckpoints:
     visualprm_lm: Path
 
 
+def _training_texts() -> list[str]:
+    from tts.prompts import prompts_dir
+
+    return list(_CORPUS) + [p.read_text(encoding="utf-8") for p in sorted(prompts_dir().glob("*.txt"))]
+
+
 def build_step_tag_tokenizer(vocab_size: int = 768):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization, ChatML specials) in which ``" ки"`` is one token."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast  # type: ignore[attr-defined]  # lazily exported
 
-    from tts.prompts import prompts_dir
     from tts.testing.tiny import _QWEN2_SPLIT, CHATML_TOKENS
 
     raw = Tokenizer(models.BPE())
+    raw.normalizer = normalizers.NFC()  # as Qwen2's tokenizer
     raw.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(_QWEN2_SPLIT), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
@@ -68,12 +74,9 @@ def build_step_tag_tokenizer(vocab_size: int = 768):
     raw.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    texts = list(_CORPUS) + [p.read_text(encoding="utf-8") for p in sorted(prompts_dir().glob("*.txt"))]
-    raw.train_from_iterator(texts * 8, trainer)
-    model = json.loads(raw.to_str())["model"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
-    tok = Qwen2Tokenizer(vocab=model["vocab"], merges=merges, unk_token=None, eos_token="<|im_end|>",
-                         pad_token="<|endoftext|>")
+    raw.train_from_iterator(_training_texts() * 8, trainer)
+    # Wrapping the trained object works on every supported transformers (see tts.testing.tiny.build_tokenizer).
+    tok = Qwen2TokenizerFast(tokenizer_object=raw, unk_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     tok.add_special_tokens({"additional_special_tokens": list(CHATML_TOKENS)})
     tok.model_max_length = 4096
     for text in (f" {STEP_TAG}", "+", "-", " -"):
@@ -141,7 +144,9 @@ def text_prm_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: 
     import transformers
 
     from tts.testing.cache import cached_build
+    from tts.testing.tiny import _corpus, corpus_key
 
-    target = cached_build(f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}",
+    key = corpus_key(_training_texts() + _corpus())  # the visualprm pair uses the InternVL tiny tokenizer
+    target = cached_build(f"text-prm-v{TEXT_PRM_VERSION}-s{seed}-tf{transformers.__version__}-c{key}",
                           lambda d: build_text_prms(d, seed=seed), cache_dir)
     return TextPRMCheckpoints(target / "math-shepherd", target / "visualprm", target / "visualprm-lm")

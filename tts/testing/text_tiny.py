@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TEXT_TINY_VERSION = 1
+TEXT_TINY_VERSION = 2  # 2: the tiny tokenizer built from the trained object (loads on transformers 4.57)
 
 
 def build_text_tiny(directory: str | os.PathLike[str], *, seed: int = 0, hidden: int = 128, layers: int = 2,
@@ -57,6 +57,8 @@ def text_tiny_checkpoint(cache_dir: str | os.PathLike[str] | None = None, seed: 
     import transformers
 
     from tts.testing.cache import cached_build
+    from tts.testing.tiny import _corpus, corpus_key
 
-    name = f"text-tiny-v{TEXT_TINY_VERSION}-s{seed}-h{hidden}-l{layers}-tf{transformers.__version__}"
+    name = (f"text-tiny-v{TEXT_TINY_VERSION}-s{seed}-h{hidden}-l{layers}-tf{transformers.__version__}"
+            f"-c{corpus_key(_corpus())}")
     return cached_build(name, lambda d: build_text_tiny(d, seed=seed, hidden=hidden, layers=layers), cache_dir)

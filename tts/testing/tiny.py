@@ -19,9 +19,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-# Bump when the recipe changes so stale caches are rebuilt.
-TINY_VERSION = 2
+# Bump when the recipe changes so stale caches are rebuilt (3: the remote-code variants without post_init).
+TINY_VERSION = 3
 
 IMAGE_TOKENS = {
     "start_image_token": "<img>",
@@ -71,12 +72,16 @@ _CORPUS = [
 
 @dataclass(frozen=True)
 class TinyCheckpoints:
-    """Transformers-native policy and critic, plus the same pair in the original remote-code layout."""
+    """Transformers-native policy and critic, plus the same pair in the original remote-code layout, twice:
+    with a model class that calls ``post_init()`` and with one that does not (as the hub's InternVL3,
+    InternVL3.5 and VisualPRM files; transformers 5 cannot load those without help)."""
 
     policy: Path
     critic: Path
     policy_remote: Path
     critic_remote: Path
+    policy_no_post_init: Path
+    critic_no_post_init: Path
 
 
 def _corpus() -> list[str]:
@@ -88,12 +93,22 @@ def _corpus() -> list[str]:
     return texts * 4
 
 
+def corpus_key(texts: list[str]) -> str:
+    """A short hash of a tokenizer's training texts, part of the cache keys: the tiny tokenizers learn from
+    every ``prompts/*.txt``, so adding or editing a prompt file changes the checkpoints and must not hit a
+    stale cache."""
+    import hashlib
+
+    return hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:8]
+
+
 def build_tokenizer(vocab_size: int = 1024):
     """A byte-level BPE tokenizer (Qwen2 pre-tokenization) with InternVL's and ChatML's special tokens."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import Qwen2Tokenizer
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import Qwen2TokenizerFast  # type: ignore[attr-defined]  # lazily exported
 
     raw = Tokenizer(models.BPE())
+    raw.normalizer = normalizers.NFC()  # as Qwen2's tokenizer
     raw.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(_QWEN2_SPLIT), behavior="isolated"),
@@ -105,11 +120,10 @@ def build_tokenizer(vocab_size: int = 1024):
         vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
     )
     raw.train_from_iterator(_corpus(), trainer)
-    model = json.loads(raw.to_str())["model"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
-    tok = Qwen2Tokenizer(
-        vocab=model["vocab"],
-        merges=merges,  # transformers 5 wants tuples here
+    # Wrapping the trained tokenizer object works on every supported transformers (4.57's Qwen2Tokenizer is
+    # the file-based slow one; 5.x's takes vocab/merges); both give the same vocabulary and ids.
+    tok = Qwen2TokenizerFast(
+        tokenizer_object=raw,
         unk_token=None,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
@@ -121,14 +135,15 @@ def build_tokenizer(vocab_size: int = 1024):
     return tok
 
 
-def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_heads: int, image_size: int):
+def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_heads: int, image_size: int,
+                     vision_hidden: int = 32, tie_embeddings: bool = True):
     from transformers import InternVLConfig, InternVLVisionConfig, Qwen2Config
 
     vision = InternVLVisionConfig(
-        hidden_size=32,
+        hidden_size=vision_hidden,
         num_hidden_layers=2,
         num_attention_heads=2,
-        intermediate_size=64,
+        intermediate_size=vision_hidden * 2,
         image_size=[image_size, image_size],
         patch_size=[14, 14],
         use_absolute_position_embeddings=True,
@@ -141,17 +156,19 @@ def _internvl_config(tokenizer, *, hidden: int, layers: int, heads: int, kv_head
         num_attention_heads=heads,
         num_key_value_heads=kv_heads,
         max_position_embeddings=8192,
-        tie_word_embeddings=True,
+        tie_word_embeddings=tie_embeddings,
         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
     )
     patches = (image_size // 14) ** 2
+    untie: dict[str, Any] = {} if tie_embeddings else {"tie_word_embeddings": False}
     return InternVLConfig(
         vision_config=vision,
         text_config=text,
         image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
         image_seq_length=int(patches * 0.25),
         downsample_ratio=0.5,
+        **untie,
     )
 
 
@@ -166,8 +183,16 @@ def build_internvl(
     image_size: int = 56,
     max_tiles: int = 6,
     tokenizer=None,
+    vision_hidden: int = 32,
+    lm_head_scale: float | None = None,
 ) -> Path:
-    """Build one tiny ``InternVLForConditionalGeneration`` checkpoint with its processor into ``directory``."""
+    """Build one tiny ``InternVLForConditionalGeneration`` checkpoint with its processor into ``directory``.
+
+    ``vision_hidden`` sets the vision tower's width (2 heads). ``lm_head_scale`` unties the LM head from the
+    token embeddings and multiplies it, which makes the random model's next-token logits peaked, so that
+    greedy decoding is not decided by rounding noise (where two numerical paths must agree on greedy
+    outputs); an untied head also keeps a random model from merely repeating its input token.
+    """
     import torch
     from transformers import (
         GenerationConfig,
@@ -181,9 +206,13 @@ def build_internvl(
     hf_logging.disable_progress_bar()
     directory = Path(directory)
     tok = tokenizer if tokenizer is not None else build_tokenizer()
-    config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size)
+    config = _internvl_config(tok, hidden=hidden, layers=layers, heads=heads, kv_heads=kv_heads, image_size=image_size,
+                              vision_hidden=vision_hidden, tie_embeddings=lm_head_scale is None)
     torch.manual_seed(seed)
     model = InternVLForConditionalGeneration(config).eval()
+    if lm_head_scale is not None:
+        with torch.no_grad():
+            model.get_output_embeddings().weight.mul_(lm_head_scale)
     model.generation_config = GenerationConfig(
         eos_token_id=config.text_config.eos_token_id, pad_token_id=config.text_config.pad_token_id
     )
@@ -276,16 +305,42 @@ def _native_to_remote(native_dir: str | os.PathLike[str]) -> dict:
     return out
 
 
+NO_POST_INIT_CLASS = "TinyInternVLChatModelWithoutPostInit"
+
+
+def without_post_init(remote_dir: str | os.PathLike[str], directory: str | os.PathLike[str]) -> Path:
+    """A copy of a tiny remote-code checkpoint whose ``auto_map`` names the model class that never calls
+    ``post_init()`` (same files, same weights: only the class that ``AutoModel`` builds differs)."""
+    import shutil
+
+    directory = Path(directory)
+    shutil.copytree(remote_dir, directory)
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    module = config["auto_map"]["AutoModel"].rsplit(".", 1)[0]
+    config["auto_map"]["AutoModel"] = f"{module}.{NO_POST_INIT_CLASS}"
+    config["architectures"] = [NO_POST_INIT_CLASS]
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return directory
+
+
 def build_tiny(directory: str | os.PathLike[str], seed: int = 0) -> TinyCheckpoints:
     """Build the tiny policy and critic (native under ``policy``/``critic``; the same weights in the
-    remote-code layout under ``policy-remote``/``critic-remote``)."""
+    remote-code layout under ``policy-remote``/``critic-remote``, and again with a model class that skips
+    ``post_init()`` under ``policy-remote-no-post-init``/``critic-remote-no-post-init``)."""
     directory = Path(directory)
     tok = build_tokenizer()
+    policy_remote = build_remote_internvl(directory / "policy-remote", tokenizer=tok,
+                                          weights_from=build_internvl(directory / "policy", seed=seed, tokenizer=tok))
+    critic_remote = build_remote_internvl(directory / "critic-remote", tokenizer=tok,
+                                          weights_from=build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok))
     out = TinyCheckpoints(
-        policy=build_internvl(directory / "policy", seed=seed, tokenizer=tok),
-        critic=build_internvl(directory / "critic", seed=seed + 1, tokenizer=tok),
-        policy_remote=build_remote_internvl(directory / "policy-remote", tokenizer=tok, weights_from=directory / "policy"),
-        critic_remote=build_remote_internvl(directory / "critic-remote", tokenizer=tok, weights_from=directory / "critic"),
+        policy=directory / "policy",
+        critic=directory / "critic",
+        policy_remote=policy_remote,
+        critic_remote=critic_remote,
+        policy_no_post_init=without_post_init(policy_remote, directory / "policy-remote-no-post-init"),
+        critic_no_post_init=without_post_init(critic_remote, directory / "critic-remote-no-post-init"),
     )
     (directory / "TINY.json").write_text(json.dumps({"version": TINY_VERSION, "seed": seed}) + "\n")
     return out
@@ -297,7 +352,9 @@ def tiny_checkpoints(cache_dir: str | os.PathLike[str] | None = None, seed: int 
 
     from tts.testing.cache import cached_build
 
-    target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}",
+    target = cached_build(f"tiny-v{TINY_VERSION}-s{seed}-tf{transformers.__version__}-c{corpus_key(_corpus())}",
                           lambda d: build_tiny(d, seed=seed), cache_dir)
     return TinyCheckpoints(policy=target / "policy", critic=target / "critic",
-                           policy_remote=target / "policy-remote", critic_remote=target / "critic-remote")
+                           policy_remote=target / "policy-remote", critic_remote=target / "critic-remote",
+                           policy_no_post_init=target / "policy-remote-no-post-init",
+                           critic_no_post_init=target / "critic-remote-no-post-init")

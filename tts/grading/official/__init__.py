@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import random
 
+from tts.grading.equivalence import judge
 from tts.grading.official import mathvision, mathvista, mmmu, others
+from tts.grading.rules import rule_for
 from tts.records import Problem
 
 _NOTES = {
@@ -72,9 +74,6 @@ def grade_official(
 
 def official_equivalent(pred: str, gold: str, problem: Problem) -> bool:
     """An already-extracted answer compared with ``gold`` by ``problem``'s official comparison rule."""
-    from tts.grading.equivalence import judge
-    from tts.grading.rules import rule_for
-
     name = (problem.benchmark or "").strip().lower()
     if name == "mathvista":
         return mathvista.official_equal(pred, gold, problem)

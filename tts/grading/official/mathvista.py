@@ -69,6 +69,8 @@ def bare_number(extraction: str) -> str:
     """The number an extraction spells, as the GPT extractor returns it (its few-shot answers are bare
     numbers: ``5`` for "5 years", ``-3`` for "−3", ``1000`` for "1,000", ``0.6`` for ``\\frac{3}{5}``);
     the extraction unchanged when it is not a plain number."""
+    if not any(c.isdigit() for c in extraction):
+        return extraction  # number words stay words here: official mode predates the strict word rule
     number = parse_number(extraction)
     if number is None:
         return extraction

@@ -90,7 +90,10 @@ def _transfer(token: str) -> float:
 def dynamath_parse(answer: str, answer_type: str) -> tuple[bool, float | str | None]:
     if answer_type == "float":
         if answer.isdigit():
-            return True, float(answer)
+            try:
+                return True, float(answer)
+            except ValueError:  # "²".isdigit() is True; VLMEvalKit would crash here, we read it as unparsed
+                return False, None
         try:
             return True, _transfer(answer.split(" ")[0])
         except (ValueError, OverflowError):
@@ -105,9 +108,11 @@ def dynamath_parse(answer: str, answer_type: str) -> tuple[bool, float | str | N
 
 def _dynamath_compare(value: float | str | None, parsed: bool, gold: str, kind: str, raw: str) -> bool:
     if kind == "float":
+        if not parsed or value is None:
+            return False
         try:
-            return parsed and abs(float(value) - float(gold)) <= 0.001  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            return abs(float(value) - float(gold)) <= 0.001
+        except (TypeError, ValueError, OverflowError):
             return False
     if kind == "multiple choice":
         return value == gold if parsed else gold in raw[:3].upper()

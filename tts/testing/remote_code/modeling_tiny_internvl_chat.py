@@ -15,6 +15,10 @@ class TinyInternVLChatModel(PreTrainedModel):
 
     def __init__(self, config):
         super().__init__(config)
+        self._build(config)
+        self.post_init()
+
+    def _build(self, config):
         self.image_size = config.force_image_size
         patch = config.vision_config.patch_size
         patch = patch[0] if isinstance(patch, (list, tuple)) else patch
@@ -28,7 +32,6 @@ class TinyInternVLChatModel(PreTrainedModel):
         vit, llm = config.vision_config.hidden_size, config.llm_config.hidden_size
         scale = int(1 / config.downsample_ratio) ** 2
         self.mlp1 = nn.Sequential(nn.LayerNorm(vit * scale), nn.Linear(vit * scale, llm), nn.GELU(), nn.Linear(llm, llm))
-        self.post_init()
 
     def pixel_shuffle(self, x, scale):
         n, w, h, c = x.shape
@@ -57,3 +60,13 @@ class TinyInternVLChatModel(PreTrainedModel):
     def generate(self, pixel_values=None, input_ids=None, attention_mask=None, **kwargs):
         return self.language_model.generate(inputs_embeds=self._merge(pixel_values, input_ids),
                                             attention_mask=attention_mask, **kwargs)
+
+
+class TinyInternVLChatModelWithoutPostInit(TinyInternVLChatModel):
+    """The same model whose ``__init__`` never calls ``self.post_init()``, as the InternVL-Chat files on the hub
+    (InternVL3, InternVL3.5, VisualPRM) were written before InternVL's fix eecca2a (#1100). Under transformers 5
+    such a class has no ``all_tied_weights_keys`` and ``from_pretrained`` fails on it."""
+
+    def __init__(self, config):
+        PreTrainedModel.__init__(self, config)
+        self._build(config)

@@ -1,0 +1,76 @@
+"""Answers with harmless qualifiers: "Lyon, France" for "Lyon", "Yes, it is symmetric" for "Yes", "June 1889"
+for 1889 — but never an answer that adds a second, different claim ("Lyon and Paris", "Lyon or Paris",
+"No, it is symmetric about the origin", "5 years and 2 months").
+
+The gold must appear as whole words in the prediction, and everything else must be words that neither
+hedge, negate nor add another candidate: no "or"/"and"/"but"/"not"..., no second number, no more than a
+short phrase around the gold. A yes/no gold must open the prediction ("Yes, ..."), since a later "yes" may be
+quoted rather than answered.
+
+Example:
+    >>> harmless_qualifier("Lyon, France", "Lyon"), harmless_qualifier("the city of Lyon", "Lyon")
+    (True, True)
+    >>> harmless_qualifier("Lyon and Paris", "Lyon"), harmless_qualifier("No, not Lyon", "Lyon")
+    (False, False)
+    >>> lone_number("June 1889"), lone_number("5 years and 2 months")
+    ('1889', None)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from tts.grading.text import clean
+
+MAX_EXTRA_WORDS = 6
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*")
+_SECOND_CLAIM = frozenset(
+    "or and but not no nor never neither either except instead vs versus than unless maybe perhaps possibly "
+    "probably might could although though however also plus minus between".split()
+)
+_NEGATIONS = frozenset({"not", "no", "never"})
+_YES_NO = frozenset({"yes", "no", "true", "false"})
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?![\w.])")
+
+
+def _words(s: str) -> list[str]:
+    return [w.lower() for w in _TOKEN.findall(clean(s))]
+
+
+@lru_cache(maxsize=65536)
+def harmless_qualifier(pred: str, gold: str) -> bool:
+    """Whether ``pred`` states ``gold`` (a text answer) with only harmless extra words around it."""
+    p, g = _words(pred), _words(gold)
+    if not g or len(p) <= len(g) or len(p) - len(g) > MAX_EXTRA_WORDS:
+        return False
+    starts = [i for i in range(len(p) - len(g) + 1) if p[i : i + len(g)] == g]
+    if len(starts) != 1:
+        return False
+    start = starts[0]
+    rest = p[:start] + p[start + len(g) :]
+    negative = g[0] in ("no", "false") and start == 0  # "No, it is not odd": the negation repeats the answer
+    if any((w in _SECOND_CLAIM and not (negative and w in _NEGATIONS)) or w in _YES_NO for w in rest):
+        return False
+    if any(any(c.isdigit() for c in w) for w in rest) and not any(any(c.isdigit() for c in w) for w in g):
+        return False
+    if g[0] in _YES_NO and start != 0:
+        return False
+    return True
+
+
+@lru_cache(maxsize=65536)
+def lone_number(pred: str) -> str | None:
+    """The only number of a short qualified answer ("June 1889" → "1889", "about 12" → "12"), else None."""
+    s = clean(pred)
+    if any(c in s for c in "\\^_{}=+*/()[]|<>"):
+        return None  # mathematics, not a qualified number
+    numbers = _NUMBER.findall(s)
+    if len(numbers) != 1:
+        return None
+    rest = _words(_NUMBER.sub(" ", s))
+    if not rest or len(rest) > 3 or any(w in _SECOND_CLAIM for w in rest):
+        return None
+    if not all(w.isalpha() and len(w) >= 3 for w in rest):
+        return None
+    return numbers[0]
