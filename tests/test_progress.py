@@ -65,7 +65,7 @@ def test_an_interrupted_stage_says_what_it_did_not_reach(clock, capsys):
         advance(4)
         raise KeyboardInterrupt
     assert capsys.readouterr().err.strip().splitlines()[-1] == \
-        "scoring: done, 4 rollouts in 0:00:02 (2.00 rollouts/s), 4 not reached"
+        "scoring: stopped after 4 rollouts in 0:00:02 (2.00 rollouts/s), 4 not reached"
 
 
 def test_a_terminal_gets_a_bar_with_the_same_rate_and_no_thread(clock, monkeypatch, capsys):

@@ -9,7 +9,7 @@ counts, rate and ETA, and one when it ends. For example::
     sampling: 480/1,600 rollouts (30%), 2.41 rollouts/s, ETA 0:07:45
     sampling: done, 1,600 rollouts in 0:11:02 (2.42 rollouts/s)
 
-Rates count only the work done: ``advance(k, skipped=True)`` moves the bar over items that were not
+(``stopped after`` instead of ``done,`` when the stage is interrupted or fails.) Rates count only the work done: ``advance(k, skipped=True)`` moves the bar over items that were not
 worked on (already on disk, failed before any work), so a stage that skips most of its items does not
 claim thousands of items a second, and the ETA is the remaining work at the rate of real work. A rate
 is shown once a second of work has passed (before that it is noise).
@@ -115,10 +115,12 @@ class Tracker:
         eta = self.eta(now)
         return text + (f", {self.rate_text(now)}, ETA {clock(eta)}" if eta is not None else "")
 
-    def final(self, description: str, now: float | None = None) -> str:
-        """The end line: ``sampling: done, 1,600 rollouts in 0:11:02 (2.42 rollouts/s)``."""
+    def final(self, description: str, now: float | None = None, *, stopped: bool = False) -> str:
+        """The end line: ``sampling: done, 1,600 rollouts in 0:11:02 (2.42 rollouts/s)`` (``stopped after``
+        when the stage was interrupted or failed)."""
         rate = self.rate(now)
-        text = f"{description}: done, {self.done:,} {self.unit} in {clock(self.elapsed(now))}"
+        text = f"{description}: {'stopped after' if stopped else 'done,'} {self.done:,} {self.unit} in " \
+               f"{clock(self.elapsed(now))}"
         text += f" ({rate:.2f} {self.unit}/s)" if rate is not None else ""
         if self.skipped:
             text += f", {self.skipped:,} skipped"
@@ -174,8 +176,10 @@ def _lines(console: Any, description: str, tracker: Tracker) -> Iterator[Advance
 
     try:
         yield advance
-    finally:
-        say(tracker.final(description))
+    except BaseException:
+        say(tracker.final(description, stopped=True))
+        raise
+    say(tracker.final(description))
 
 
 @contextmanager
