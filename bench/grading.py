@@ -9,6 +9,10 @@ Baseline: ``math_verify.verify(parse(gold), parse(response))`` with its default 
 ``StringExtractionConfig`` for letter answers, as its README advises), its own signal timeouts on.
 Ours: ``tts.grading.grade(response, problem)``, caches cleared first.
 
+Then realistic endings: the blind human-verdict set (``tests/grading/data/blind_human_set.jsonl``, 558
+InternVL-style responses, many ending in prose rather than a box), graded cold by both, with their
+agreement with the human verdicts.
+
 Then the same grading at scale, the two ways ``tts grade`` takes it: a responses file (``tts grade FILE``,
 :func:`tts.grading.grade_file`) and a run directory (``tts grade RUN``, :func:`tts.stages.grade_run`), on the
 same ``--rollouts`` long chain-of-thought responses (about 1,500 characters each), with worker processes;
@@ -168,6 +172,17 @@ def time_run(rollouts: list[tuple[str, Problem]], workers: int, folder: Path) ->
     return time.perf_counter() - start
 
 
+HUMAN_SET = Path(__file__).resolve().parents[1] / "tests" / "grading" / "data" / "blind_human_set.jsonl"
+
+
+def human_cases(path: Path) -> list[tuple[str, Problem, bool, str]]:
+    """The labelled rows of a human-verdict set as bench cases (response, problem, human verdict, family)."""
+    from tts.grading.files import problem_from_line
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["response"], problem_from_line(r, i), r["human"], r["family"]) for i, r in enumerate(rows)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=3000, help="number of distinct cases")
@@ -186,6 +201,20 @@ def main() -> None:
     our_s, our_acc = measure("ttscale", ours, cases)
     print(f"ratio: ttscale is {mv_s / our_s:.1f}x math-verify's throughput "
           f"(target >= 10x); accuracy {100 * our_acc:.2f}% vs {100 * mv_acc:.2f}%")
+    if HUMAN_SET.exists():
+        human = human_cases(HUMAN_SET)
+        print(f"{len(human)} realistic responses with human verdicts ({HUMAN_SET.name})")
+        from tts.grading.equivalence import clear_cache
+
+        warm = ("Answer: \\boxed{\\frac{\\sqrt{2}}{2}}", _problem(-1, "\\frac{1}{\\sqrt{2}}"))
+        mv(*warm), ours(*warm)  # SymPy's LaTeX parser and our symbolic worker started outside the timings
+        clear_cache()
+        h_mv_s, h_mv_acc = measure("math-verify", math_verify_grader(), human)
+        h_our_s, h_our_acc = measure("ttscale", ours_grader(), human)
+        print(f"ratio: ttscale is {h_mv_s / h_our_s:.1f}x math-verify's throughput on realistic endings; "
+              f"agreement with the human verdicts {100 * h_our_acc:.2f}% vs {100 * h_mv_acc:.2f}%")
+    else:
+        print(f"warning: {HUMAN_SET} is missing; the realistic-endings timing is skipped")
     if args.rollouts <= 0:
         return
     rollouts = long_rollouts(cases, args.rollouts)

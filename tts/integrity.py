@@ -120,18 +120,17 @@ def scan_records(path: Path, cls: type[R], *, label: str | None = None,
             scan.ignored.append(Finding(name, lineno, "invalid", _short(str(exc))))
     # A file of another label's lines (renamed or copied whole) is that critic's scores under a new name; only
     # a file that mixes critics has foreign lines: those not of its label.
-    mixed = label is not None and cls is StepScores and any(r.critic == label for _, r in parsed) and \
-        any(r.critic != label for _, r in parsed)  # type: ignore[attr-defined]
-    depends = rollouts is not None and cls in DEPENDENT_TYPES
+    critics = {r.critic for _, r in parsed if isinstance(r, StepScores)}
+    mixed = label is not None and label in critics and len(critics) > 1
     seen: set[tuple] = set()
     for lineno, rec in parsed:
         key = rec.key()
-        if mixed and rec.critic != label:  # type: ignore[attr-defined]
-            scan.ignored.append(Finding(name, lineno, "foreign", f"critic {rec.critic!r}"))  # type: ignore[attr-defined]
+        if mixed and isinstance(rec, StepScores) and rec.critic != label:
+            scan.ignored.append(Finding(name, lineno, "foreign", f"critic {rec.critic!r}"))
             continue
-        if depends:
-            wanted = rollouts.get((rec.problem_id, rec.sample_idx))  # type: ignore[attr-defined, union-attr]
-            have = rec.text_hash  # type: ignore[attr-defined]
+        if rollouts is not None and isinstance(rec, DEPENDENT_TYPES):
+            wanted = rollouts.get((rec.problem_id, rec.sample_idx))
+            have = rec.text_hash
             if wanted is None:
                 scan.ignored.append(Finding(name, lineno, "orphan", _key(key)))
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,25 @@ def is_temporary(path: Path) -> bool:
     name = Path(path).name
     head, sep, pid = name.rpartition(TMP_MARK)
     return name.startswith(".") and bool(sep) and bool(head) and pid.isdigit()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` if JSON can hold it, else the same structure with what JSON cannot hold as ``str``.
+
+    Why: model and critic ``info()`` may carry paths, dtypes or devices; a manifest must still be written.
+
+    >>> jsonable({"dtype": type, "n": [1, 2]})
+    {'dtype': "<class 'type'>", 'n': [1, 2]}
+    """
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        if isinstance(value, Mapping):
+            return {str(k): jsonable(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [jsonable(v) for v in value]
+        return str(value)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -65,6 +65,26 @@ Outside run directories, ``tts critic-eval`` writes one more record type:
     the critic gave it none (``flags`` says why: ``unscored`` with a reason, or ``truncated`` /
     ``dropped_steps:<k>`` when the start of a long solution did not fit the critic's context).
 
+``tts label`` (Monte Carlo step labels, :mod:`tts.step_labels`) writes two more, in its label folder (``RUN/labels``
+by default):
+
+``mc_steps.jsonl`` — :class:`MCStep`
+    ``problem_id, sample_idx, step_idx, n_steps, correct, total, cut, tokens, prompt_tokens, seconds, seed?,
+    digest?, text_hash?, flags``. One step prefix of one rollout (steps ``0..step_idx`` joined by a blank line)
+    continued ``total`` times by the policy; ``correct`` continuations reached a correct answer (prefix +
+    continuation graded), ``cut`` ended at the token cap (or a loop) rather than the end of sequence. ``mc`` is
+    ``correct / total``. ``total`` is 0 only with the flag ``early_stop`` (an earlier step had mc 0, so this one
+    is 0 without rollouts, as InternVL's ``--early-stop``). ``tokens`` / ``prompt_tokens`` are the continuations'
+    generated tokens and the prompt tokens of the request, ``seconds`` its share of the engine call's wall time;
+    ``seed`` the request's seed (continuation ``j`` drew with ``seed + j``), ``digest`` the first 16 hex digits of
+    the SHA-256 of the continuation texts (a reproducibility check). The append-only journal the stage resumes
+    from, one line per (problem, sample, step).
+
+``labels.jsonl`` — :class:`StepLabels`
+    ``problem_id, sample_idx, steps, mc, correct, total, labels, threshold, text_hash?, flags``. One rollout whose
+    every step has an :class:`MCStep`: ``labels[i]`` is ``mc[i] > threshold`` (VisualPRM's ``+``). Rewritten from
+    the journal at the end of every ``tts label`` call (so a new ``--threshold`` needs no new rollouts).
+
 Example:
     >>> r = Rollout(problem_id="p1", sample_idx=0, text="Answer: \\\\boxed{2}", finish_reason="stop",
     ...             prompt_tokens=10, completion_tokens=5, seconds=0.1, model="m", engine="transformers")
@@ -75,7 +95,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -164,20 +183,27 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-@functools.cache
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def _text_fields(cls: type) -> tuple[str, ...]:
-    """Fields that may hold text: everything but plain numbers and booleans."""
-    plain = {"int", "float", "bool", "int | None", "float | None", "bool | None"}
-    return tuple(f.name for f in dataclasses.fields(cls) if str(f.type) not in plain)
+    """Fields that may hold text: everything but plain numbers and booleans (cached per class)."""
+    if cls not in _TEXT_FIELDS:
+        plain = {"int", "float", "bool", "int | None", "float | None", "bool | None"}
+        _TEXT_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if str(f.type) not in plain)
+    return _TEXT_FIELDS[cls]
 
 
-@functools.cache
 def _field_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
     """(all field names, required field names) of a record class; cached, since reading a run calls it
     once per line."""
-    fields = dataclasses.fields(cls)
-    required = {f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    return frozenset(f.name for f in fields), frozenset(required)
+    if cls not in _FIELD_NAMES:
+        fields = dataclasses.fields(cls)
+        required = {f.name for f in fields
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        _FIELD_NAMES[cls] = frozenset(f.name for f in fields), frozenset(required)
+    return _FIELD_NAMES[cls]
 
 
 @dataclass(frozen=True)
@@ -441,10 +467,81 @@ class LabelledStepScores(Record):
         return (self.sample_id,)
 
 
-DEPENDENT_TYPES: tuple[type[Record], ...] = (StepScores, Grade)
+@dataclass(frozen=True)
+class MCStep(Record):
+    """The Monte Carlo estimate of one step prefix of one rollout: K continuations, how many were correct."""
+
+    STAGE: ClassVar[str] = "mc_steps"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
+
+    problem_id: str
+    sample_idx: int
+    step_idx: int
+    n_steps: int
+    correct: int
+    total: int
+    cut: int = 0
+    tokens: int = 0
+    prompt_tokens: int = 0
+    seconds: float = 0.0
+    seed: int | None = None
+    digest: str | None = None
+    text_hash: str | None = None
+    flags: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        where = f"({self.problem_id}#{self.sample_idx} step {self.step_idx})"
+        if not 0 <= self.step_idx < self.n_steps:
+            raise RecordError(f"MCStep: step_idx {self.step_idx} outside 0..{self.n_steps - 1} {where}")
+        if not 0 <= self.correct <= self.total or not 0 <= self.cut <= self.total:
+            raise RecordError(f"MCStep: correct {self.correct} / cut {self.cut} of {self.total} continuations {where}")
+
+    @property
+    def mc(self) -> float:
+        """The share of continuations that reached a correct answer (0 for a step skipped by early stop)."""
+        return self.correct / self.total if self.total else 0.0
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.sample_idx, self.step_idx)
+
+
+@dataclass(frozen=True)
+class StepLabels(Record):
+    """Monte Carlo step labels of one rollout: every step's mc score, counts and ``+``/``-`` label."""
+
+    STAGE: ClassVar[str] = "labels"
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("steps", "mc", "correct", "total", "labels", "flags")
+
+    problem_id: str
+    sample_idx: int
+    steps: tuple[str, ...]
+    mc: tuple[float, ...]
+    correct: tuple[int, ...]
+    total: tuple[int, ...]
+    labels: tuple[bool, ...]
+    threshold: float = 0.0
+    text_hash: str | None = None
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mc", tuple(float(v) for v in _as_tuple(self.mc)))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        n = len(self.steps)
+        if not all(len(v) == n for v in (self.mc, self.correct, self.total, self.labels)):
+            raise RecordError(f"StepLabels: steps, mc, correct, total and labels differ in length "
+                              f"({self.problem_id}#{self.sample_idx})")
+
+    def key(self) -> tuple:
+        return (self.problem_id, self.sample_idx)
+
+
+DEPENDENT_TYPES: tuple[type[StepScores], type[Grade]] = (StepScores, Grade)
 """Records computed from one rollout's text (they carry ``text_hash``)."""
 
-#: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs).
+#: The record types of a run directory, by stage (``LabelledStepScores`` lives outside runs; ``MCStep`` and
+#: ``StepLabels`` in a label folder).
 RECORD_TYPES: dict[str, type[Record]] = {
     cls.STAGE: cls for cls in (Problem, Rollout, StepScores, Grade, Selection)
 }

@@ -190,3 +190,18 @@ def test_jobs_built_on_access_each_get_their_own_curve(monkeypatch):
     together = votes_first_n.vote_first_n_curves(jobs, base.clusters, base.correct)
     for got, (u, o, st) in zip(together, jobs):
         np.testing.assert_array_equal(got, votes_first_n.vote_first_n(u, base.clusters, base.correct, o, st))
+
+
+@needs_fork
+def test_tqdm_monitor_thread_does_not_stop_forking():
+    """A benchmark loaded through ``datasets`` (or checkpoint shards through transformers) leaves tqdm's
+    monitor thread running for good; the report must still fork its workers afterwards."""
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 10
+    with tqdm.tqdm(total=1, disable=False, file=open(os.devnull, "w")) as bar:  # noqa: SIM115
+        bar.update(1)
+    assert tqdm.tqdm.monitor is not None and threading.active_count() > 1
+    got = forked.forked_map(lambda i: os.getpid(), 2)
+    assert got is not None and len(set(got)) == 2
+    assert threading.active_count() == 1

@@ -177,8 +177,11 @@ MMMU_CASES = [
     ("x = 3.429", "open_num", True, True),
     ("Answer: 3.428571", "open_num", True, True),
     ("Answer: 24/7", "open_num", True, True),
-    # No answer statement: strict never guesses; MMMU's open rule finds the gold inside a candidate.
-    ("The compound formed is magnesium sulfide (MgS).", "open_text", False, True),
+    # A final sentence that states the answer ("X is Y") is the answer, as a careful grader reads it (the
+    # blind human-verdict set); with no statement strict never guesses, while MMMU's open rule finds the gold
+    # inside any candidate.
+    ("The compound formed is magnesium sulfide (MgS).", "open_text", True, True),
+    ("The compound formed is magnesium sulfide or MgS2.", "open_text", False, True),
     ("The hurricane made landfall near Tampa, Florida.", "open_city", False, True),
 ]
 

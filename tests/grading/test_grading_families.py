@@ -88,6 +88,39 @@ P = {
                           question="Which cards must be turned over?\nA. 3\nB. 8\nC. red\nD. brown"),
     "lv_bce": make_problem("logicvista", "B, C, E", question_type=MC, answer_type="text",
                            question="Which shapes are symmetric?\nA. a\nB. b\nC. c\nD. d\nE. e"),
+    # Added by the blind-set review: options in the question's text, paraphrased options, stated answers
+    "dyna_mc_inline": make_problem("dynamath", "C", question_type=MC, answer_type="text",
+                                   question="Which function grows fastest?\nChoices: (A) linear (B) quadratic "
+                                            "(C) exponential (D) logarithmic"),
+    "lv_inline": make_problem("logicvista", "B", question_type=MC, answer_type="text",
+                              question="How many faces of the hidden cube are visible? A. 2 B. 3 C. 4 D. 5"),
+    "lv_names": make_problem("logicvista", "C", question_type=MC, answer_type="text",
+                             question="Who is the oldest? Options: A. Dana B. Eli C. Fay D. Gus"),
+    "verse_vo": make_problem("mathverse", "B", question_type=MC, answer_type="text",
+                             question="According to the question shown in the image, please directly answer the "
+                                      "question and provide the correct option letter, e.g., A, B, C, D."),
+    "mmmu_mc_text": make_problem("mmmu", "B", question_type=MC, answer_type="text",
+                                 choices=("The demand curve shifts right", "The demand curve shifts left",
+                                          "The supply curve shifts right", "Nothing changes")),
+    "mmmu_mc_names": make_problem("mmmu", "C", question_type=MC, answer_type="text",
+                                  choices=("Claude Monet", "Pablo Picasso", "Vincent van Gogh", "Salvador Dali")),
+    "wemath_vol": make_problem("wemath", "C", question_type=MC, answer_type="text",
+                               choices=("8 dm³", "16 dm³", "64 dm³", "24 dm³")),
+    "dyna_color": make_problem("dynamath", "red", answer_type="text", question="What color is the largest slice?"),
+    "dyna_half": make_problem("dynamath", "0.5", answer_type="float", question="What is the slope of the line?"),
+    "dyna_yint": make_problem("dynamath", "3.0", answer_type="float", question="What is the y-intercept of the line?"),
+    "dyna_area": make_problem("dynamath", "12.0", answer_type="float", question="What is the area of the region?"),
+    "verse_line": make_problem("mathverse", "y=\\frac{1}{2}x-1", question="Write the equation of the line."),
+    "verse_dom": make_problem("mathverse", "[0, 4)", question="State the domain of f in interval notation."),
+    "vis_ratio": make_problem("mathvision", "2:3", question="What is the ratio of the two areas?"),
+    "vista_usd": make_problem("mathvista", "45", answer_type="integer", unit="$",
+                              question="How much do the two toys cost together? (Unit: $)"),
+    "mmmu_amp": make_problem("mmmu", "C", question_type=MC, answer_type="text", choices=("0.5 A", "1 A", "1.5 A", "2 A")),
+    "vista_fast": make_problem("mathvista", "the blue car", question_type=MC, answer_type="text",
+                               choices=("the red car", "the blue car", "the green car"),
+                               question="Which car is the fastest?"),
+    "mmmu_deriv": make_problem("mmmu", "\\cos x - x\\sin x", answer_type="text",
+                               question="Find the derivative of f(x) = x cos x."),
 }
 
 R = "We examine the figure carefully and compute step by step.\n\n"
@@ -119,6 +152,16 @@ UNITS = [
     ("wemath_mc", R + "The side is 400 cm.\n\nAnswer: \\boxed{400 cm}", True),
     ("wemath_mc", R + "The side is 4 cm.\n\nAnswer: \\boxed{4 cm}", False),
     ("wemath_area", R + "The area is 9 m.\n\nAnswer: \\boxed{9 m}", False),
+    # units read from prose and matched to option values (blind-set review)
+    ("wemath_area", R + "The area is 9 square metres.", True),
+    ("wemath_area", R + "The area is 9 metres.", False),
+    ("dyna_area", R + "Area = 12 units²", True),
+    ("dyna_area", R + "Area = 21 units²", False),
+    # currencies and amperes are units too (post-fix holdout)
+    ("vista_usd", R + "The toys cost 45 euros together.\n\nAnswer: \\boxed{45 €}", False),
+    ("vista_usd", R + "Together they cost 45 dollars.", True),
+    ("mmmu_amp", R + "I = 1500 mA.", True),
+    ("mmmu_amp", R + "I = 1.5 mA.", False),
 ]
 
 NUMBER_WORDS = [
@@ -145,6 +188,24 @@ NUMBER_WORDS = [
     ("dyna_big", R + "The total is 70 million.\n\nAnswer: \\boxed{70 million}", False),
     ("wemath_count", R + "There are six squares.\n\nAnswer: \\boxed{six}", True),
     ("wemath_count", R + "There are five squares.\n\nAnswer: \\boxed{five}", False),
+    # number words in a final sentence with no box (blind-set review)
+    ("vista_count", R + "Counting carefully, nine birds are in the air.", True),
+    ("vista_count", R + "So the flock has eleven birds in flight.", False),
+    ("vista_years", R + "The two events happened twelve years apart.", True),
+    ("vista_years", R + "The two events happened twelve months apart.", False),
+    ("vis_int", R + "The first die hides 10 dots and the second 14, so twenty-four dots are hidden.", True),
+    ("vis_int", R + "Altogether, twenty dots are hidden.", False),
+    ("dyna_big", R + "Adding both, the total comes to seven million.", True),
+    ("dyna_big", R + "Adding both, the total comes to 7 thousand.", False),
+    ("verse_deg", R + "Therefore the angle ABC measures seventy-two degrees.", True),
+    ("verse_deg", R + "Therefore the angle ABC measures one hundred and eight degrees.", False),
+    ("lv_inline", R + "Three faces are visible.", True),
+    ("lv_inline", R + "I can see four faces.", False),
+    ("wemath_vol", R + "So the volume is sixty-four cubic decimetres.", True),
+    ("vista_mc_km", R + "The school is twelve kilometres away.", True),
+    ("vista_mc_km", R + "The school is ten kilometres away.", False),
+    ("vista_big", R + "Revenue was $4.5 million.", True),
+    ("vista_big", R + "Revenue was 4.5 thousand.", False),
 ]
 
 HEDGES = [
@@ -167,6 +228,9 @@ HEDGES = [
     ("dyna_text", R + "It may or may not be odd.\n\nAnswer: \\boxed{Yes or No}", False),
     ("wemath_mc", R + "The side is 3 m or 4 m.\n\nAnswer: \\boxed{B or C}", False),
     ("lv_single", R + "Figure 3 or figure 4 completes it.\n\nAnswer: \\boxed{C or D}", False),
+    # a bound is not the number (blind-set review)
+    ("vis_int", R + "At least 24 dots are hidden.\n\nAnswer: \\boxed{\\ge 24}", False),
+    ("vista_count", R + "Fewer than ten birds.\n\nAnswer: \\boxed{x < 10}", False),
 ]
 
 MULTI_SELECT = [
@@ -189,6 +253,15 @@ MULTI_SELECT = [
     ("lv_bce", R + "Shapes b and c are symmetric.\n\nAnswer: \\boxed{BC}", False),
     ("lv_bce", R + "Shapes b, c, d and e are symmetric.\n\nAnswer: \\boxed{BCDE}", False),
     ("lv_single", R + "Figure 4 completes the series.\n\nAnswer: \\boxed{DD}", False),
+    # letters in prose, and a verdict per statement (blind-set review)
+    ("lv_ab", R + "The statements that must hold are A and B.", True),
+    ("lv_cd", R + "The cards to turn over are (C) and (D).", True),
+    ("lv_cd", R + "The cards to turn over are B and C.", False),
+    ("lv_bce", R + "The symmetric shapes are B, C and E.", True),
+    ("lv_ab", R + "Statement A is true.\nStatement B is true.\nStatement C is false.\nStatement D is false.", True),
+    ("lv_ab", R + "Statement A is true. Statement B is false. Statement C is false. Statement D is false.", False),
+    ("lv_ab", R + "Statements A and B hold; C and D do not.", True),
+    ("lv_ab", R + "Statements A and C hold; B and D do not.", False),
 ]
 
 PROSE_CUES = [
@@ -217,6 +290,25 @@ PROSE_CUES = [
     ("lv_single", R + "Figures 1 to 3 fail, so we still have to check option D.", False),
     ("vis_letters", R + "The pattern breaks, so the answer is not E.", False),
     ("mmmu_mc", R + "The style is unclear, so I cannot decide whether it is D.", False),
+    # answer nouns, "that's", markdown, Chinese, and a later commitment (blind-set review)
+    ("lv_single", R + "The missing figure is D because the dots increase by one.", True),
+    ("lv_single", R + "The missing figure must be C.", False),
+    ("vis_letters", R + "Among all the choices, that's E.", True),
+    ("vis_letters", R + "I cannot tell whether it is E.", False),
+    ("verse_mc", R + "The correct choice is **C**.", True),
+    ("verse_mc", R + "The answer is C. However, CD is a leg, not the hypotenuse, so B.", False),
+    ("dyna_mc", R + "The answer is B. On second look the red curve is the concave one, so A.", True),
+    ("vis_letters", R + "经过比较，答案是 E。", True),
+    ("mmmu_mc", R + "因此，答案选 C。", False),
+    ("wemath_mc", R + "边长为 4 m，所以选 C。", True),
+    # an option set aside by a contrast, a letter as subject, a correction after the box (post-fix holdout)
+    ("wemath_count", R + "Option C says 5, but I count 6 squares.", True),
+    ("wemath_count", R + "Option D says 6, but I count 5 squares.", False),
+    ("lv_single", R + "All other figures repeat a term, so D is the missing one.", True),
+    ("lv_single", R + "So C is the odd one out.", False),
+    ("lv_single", R + "Figure D completes the series.", True),
+    ("vista_count", R + "Answer: \\boxed{9}\n\nWait, one bird is hidden behind the tree, so there are 10.", False),
+    ("vista_count", R + "Answer: \\boxed{8}\n\nActually, I missed the bird on the branch, so there are nine.", True),
 ]
 
 PROSE_LISTS = [
@@ -235,6 +327,14 @@ PROSE_LISTS = [
     ("vis_roots", R + "Answer: \\boxed{4 \\text{ and } 1}", True),
     ("vis_roots", R + "The solutions are x = 4 and x = 2.", False),
     ("vis_roots", R + "Answer: \\boxed{1, 4, 5}", False),
+    # intervals, intercept points and ratios in prose (blind-set review)
+    ("verse_dom", R + "The domain is all x such that x ≥ 0 and x < 4.", True),
+    ("verse_dom", R + "The domain is all x with x > 0 and x < 4.", False),
+    ("dyna_yint", R + "The line crosses the y-axis at (0, 3).\n\nAnswer: \\boxed{(0, 3)}", True),
+    ("dyna_yint", R + "The line crosses the x-axis at (3, 0).\n\nAnswer: \\boxed{(3, 0)}", False),
+    ("vis_ratio", R + "The ratio of the areas is 2 : 3.", True),
+    ("vis_ratio", R + "Answer: \\boxed{\\frac{2}{3}}", True),
+    ("vis_ratio", R + "Answer: \\boxed{3:2}", False),
 ]
 
 RADICALS = [
@@ -256,6 +356,18 @@ RADICALS = [
     ("vis_frac", R + "The grey part is ⅓.\n\nAnswer: \\boxed{⅓}", False),
     ("dyna_float", R + "d = √2 ≈ 1.414.\n\nAnswer: \\boxed{√2}", True),
     ("dyna_float", R + "d = √3.\n\nAnswer: \\boxed{√3}", False),
+    # Unicode fractions and bare function names (blind-set review)
+    ("dyna_half", R + "Slope = ½", True),
+    ("dyna_half", R + "Slope = ⅓", False),
+    ("verse_line", R + "So y = ½x − 1.", True),
+    ("verse_line", R + "So y = 2x − 1.", False),
+    ("mmmu_deriv", R + "f'(x) = cos x − x·sin x", True),
+    ("mmmu_deriv", R + "f'(x) = cos x + x·sin x", False),
+    ("verse_sqrt", R + "So the height is 4√3 cm.", True),
+    ("verse_sqrt", R + "So the height is 3√4 cm.", False),
+    # a chain of equalities: the exact member before a decimal approximation (post-fix holdout)
+    ("verse_sqrt", R + "The height is h = √48 ≈ 6.93.", True),
+    ("verse_sqrt", R + "The height is h = √12 ≈ 3.46.", False),
 ]
 
 BEARINGS = [
@@ -275,6 +387,12 @@ BEARINGS = [
     ("verse_true", R + "Answer: \\boxed{N 40° W}", False),
     ("verse_true", R + "Answer: \\boxed{040°T}", False),
     ("verse_true", R + "Answer: \\boxed{140°T}", False),
+    # bearings stated in prose or with a \\text{degrees} (blind-set review)
+    ("verse_bearing", R + "So the bearing of C from B is S35°E.", True),
+    ("verse_bearing", R + "So the bearing of C from B is S35°W.", False),
+    ("verse_bearing", R + "Answer: \\boxed{S\\ 35\\ \\text{degrees}\\ E}", True),
+    ("verse_bearing", R + "So the bearing of C from B is 35° east of south.", True),
+    ("verse_bearing", R + "So the bearing of C from B is 35° west of south.", False),
 ]
 
 PRECISION = [
@@ -294,6 +412,8 @@ PRECISION = [
     ("dyna_float", R + "d ≈ 1.4142.\n\nAnswer: \\boxed{1.4142}", True),
     ("dyna_float", R + "d ≈ 1.41.\n\nAnswer: \\boxed{1.41}", False),
     ("dyna_float", R + "d ≈ 1.415.\n\nAnswer: \\boxed{1.415}", True),
+    ("verse_len", R + "So x ≈ 1263 cm.", True),
+    ("verse_len", R + "So x ≈ 12.6 cm.", False),
 ]
 
 QUALIFIERS = [
@@ -313,12 +433,52 @@ QUALIFIERS = [
     ("vista_years", R + "Answer: \\boxed{about 12}", True),
     ("vista_years", R + "Answer: \\boxed{12 years and 3 months}", False),
     ("mmmu_force", R + "Answer: \\boxed{roughly 1500}", True),
+    # a list of words is several answers; a stated answer keeps its harmless qualifier (blind-set review)
+    ("dyna_color", R + "Answer: \\boxed{red, green}", False),
+    ("dyna_color", R + "Answer: \\boxed{red, the largest slice}", True),
+    ("dyna_color", R + "The largest slice is red, about a third of the pie.", True),
+    ("dyna_color", R + "The largest slice is green.", False),
+    ("mmmu_city", R + "The fresco was painted in Florence.", True),
+    ("mmmu_city", R + "The fresco's location is Siena.", False),
+    ("mmmu_text", R + "The salt that forms is NaCl, common table salt.", True),
+    ("mmmu_text", R + "The salt that forms is KCl.", False),
+    ("mmmu_city", R + "Answer: \\boxed{Florence, not Siena}", True),
+    ("mmmu_city", R + "Answer: \\boxed{Siena, not Florence}", False),
+]
+
+STATED = [
+    # answers stated in the final sentence: yes/no restated, options named by their text or their own words
+    ("dyna_text", R + "Since f(-x) ≠ -f(x), the function is not odd.", True),
+    ("dyna_text", R + "Since f(-x) = -f(x) for every x, the function is odd.", False),
+    ("dyna_text", R + "No, because the graph is not symmetric about the origin.", True),
+    ("dyna_mc_inline", R + "The exponential curve eventually outgrows all others, so exponential.", True),
+    ("dyna_mc_inline", R + "The quadratic grows fastest on this window.", False),
+    ("dyna_mc_inline", R + "It is not linear and not logarithmic; it is exponential.", True),
+    ("dyna_mc_inline", R + "It is not exponential.", False),
+    ("lv_inline", R + "The hidden cube shows 3 faces.\n\nAnswer: \\boxed{3}", True),
+    ("lv_names", R + "Fay is the oldest of the four.", True),
+    ("lv_names", R + "Eli must be the oldest.", False),
+    ("lv_names", R + "Comparing the ages, Fay is older than Eli but Gus is the oldest.", False),
+    ("verse_vo", R + "The options read A: 30°, B: 45°, C: 60°, D: 75°. The angle is 45°.", True),
+    ("verse_vo", R + "The options read A: 30°, B: 45°, C: 60°, D: 75°. The angle is 60°.", False),
+    ("mmmu_mc_text", R + "With fewer buyers, the demand curve shifts left.", True),
+    ("mmmu_mc_names", R + "The swirling brushwork is typical of van Gogh.", True),
+    ("mmmu_mc_names", R + "The fragmented faces point to Picasso rather than van Gogh.", False),
+    ("mmmu_mc_names", R + "The painter is Vincent van Gogh, not Monet.", True),
+    ("wemath_vol", R + "The volume is 4 × 4 × 4 = 64 cubic decimetres.", True),
+    ("wemath_vol", R + "The volume is 64 cubic centimetres.", False),
+    # comparisons answering a superlative, the last clause, a restated predicate (post-fix holdout)
+    ("vista_fast", R + "The blue car is faster than the red car and the green car.", True),
+    ("vista_fast", R + "The red car is faster than the blue car and the green car.", False),
+    ("vista_fast", R + "The red car is slower than the green car, but the blue car is the fastest.", True),
+    ("dyna_text", R + "The graph is symmetric about the y-axis, so the function is not odd.", True),
+    ("dyna_text", R + "f(-x) = -f(x), so the function is odd.", False),
 ]
 
 FAMILIES = {
     "units": UNITS, "number_words": NUMBER_WORDS, "hedges": HEDGES, "multi_select": MULTI_SELECT,
     "prose_cues": PROSE_CUES, "prose_lists": PROSE_LISTS, "radicals": RADICALS, "bearings": BEARINGS,
-    "precision": PRECISION, "qualifiers": QUALIFIERS,
+    "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED,
 }
 CASES = [pytest.param(P[key], response, verdict, id=f"{family}-{i}")
          for family, rows in FAMILIES.items() for i, (key, response, verdict) in enumerate(rows)]

@@ -77,7 +77,7 @@ class RunArrays:
             if aggregation not in AGGREGATIONS:
                 raise KeyError(f"unknown aggregation {aggregation!r}; known: {', '.join(AGGREGATIONS)}")
             return np.zeros(self.correct.shape, dtype=np.int64)  # no critic: everything unscored
-        return score_units(self.scores[aggregation])  # type: ignore[return-value]
+        return score_units(self.scores[aggregation])
 
     def benchmark_rows(self) -> dict[str, np.ndarray]:
         """Benchmark name → row indices of its problems (names sorted)."""

@@ -48,8 +48,26 @@ MAX_WORKERS = 8
 def can_fork() -> bool:
     """Fork-started workers are available (Linux: macOS's fork is unsafe with system frameworks), this
     process has no other thread (see the module docstring) and may have children (not a daemon)."""
+    if threading.active_count() > 1:
+        stop_tqdm_monitor()
     return (sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
             and threading.active_count() == 1 and not multiprocessing.current_process().daemon)
+
+
+def stop_tqdm_monitor() -> None:
+    """Stop tqdm's monitor thread and keep it from restarting.
+
+    Why: the first tqdm bar of a process (``datasets`` loading a benchmark, transformers loading checkpoint
+    shards) starts a daemon thread that lives until exit, so every real pipeline run would otherwise compute
+    its report in one process. The thread only retunes slow bars' refresh interval; tqdm documents
+    ``monitor_interval = 0`` as the way to turn it off."""
+    std, monitors = sys.modules.get("tqdm.std"), sys.modules.get("tqdm._monitor")
+    if std is None or monitors is None:
+        return
+    std.tqdm.monitor_interval = 0  # inherited by the subclasses (datasets', huggingface_hub's) that start it
+    for thread in threading.enumerate():
+        if isinstance(thread, monitors.TMonitor):
+            thread.exit()  # sets its stop event and joins it
 
 
 def available_workers() -> int:

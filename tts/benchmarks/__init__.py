@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tts.benchmarks.base import Benchmark, BenchmarkError, LoadedProblems, Progress
 from tts.images import ImageStore
@@ -150,6 +151,19 @@ def upscale_first_image(name: str) -> bool:
     return bool(BENCHMARKS.get(name).upscale_first_image) if name in BENCHMARKS else False
 
 
+def as_evaluated(images: Sequence[Any], name: str | None) -> tuple[Any, ...]:
+    """A problem's decoded RGB images as the reference evaluation feeds them to the model: for benchmarks
+    whose VLMEvalKit InternVL evaluation upscales the first image (MMMU), that image doubled in size with
+    bilinear resampling before tiling; the others unchanged."""
+    images = list(images)
+    if images and name and upscale_first_image(name):
+        from PIL import Image
+
+        first = images[0]
+        images[0] = first.resize((first.width * 2, first.height * 2), Image.Resampling.BILINEAR)
+    return tuple(images)
+
+
 __all__ = ["BENCHMARKS", "GROUPS", "REASONING7", "Benchmark", "BenchmarkError", "BenchmarkSpec", "LoadedProblems",
            "benchmark", "expand_spec", "load_problems", "max_tiles", "parse_full_spec", "parse_spec",
-           "upscale_first_image"]
+           "upscale_first_image", "as_evaluated"]

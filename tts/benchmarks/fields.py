@@ -107,7 +107,7 @@ def choices_block(question: str) -> list[str]:
     head, sep, tail = question.rpartition("Choices:")
     if not sep:
         return []
-    options = []
+    options: list[str] = []
     for line in tail.strip().splitlines():
         m = re.match(r"\s*\(?([A-Z])\)?\s*[:.：]\s*(.*)", line)
         if m is None or m.group(1) != chr(ord("A") + len(options)):

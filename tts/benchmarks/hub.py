@@ -58,17 +58,16 @@ def image_bytes(value: Any, label: str, base: Path | None = None) -> bytes:
     if value is None:
         raise BadRow(f"missing image {label}")
     if isinstance(value, bytes | bytearray):
-        data: bytes | None = bytes(value)
-    elif isinstance(value, Mapping):
-        data = value.get("bytes")
-        path = value.get("path")
-        if not data and path and base is not None and (base / path).is_file():
-            data = (base / path).read_bytes()
-        if not data:
-            where = f" (path {path!r} not found)" if path else ""
-            raise BadRow(f"missing image {label}: no bytes{where}")
-    else:
+        return bytes(value)
+    if not isinstance(value, Mapping):
         raise BadRow(f"image {label} has unexpected type {type(value).__name__}")
+    data = value.get("bytes")
+    path = value.get("path")
+    if not data and path and base is not None and (base / path).is_file():
+        data = (base / path).read_bytes()
+    if not data:
+        where = f" (path {path!r} not found)" if path else ""
+        raise BadRow(f"missing image {label}: no bytes{where}")
     return bytes(data)
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "tts.cli.merge",
     "tts.cli.problems",
     "tts.cli.critic_eval",
+    "tts.cli.label",
     "tts.cli.doctor",
 )
 

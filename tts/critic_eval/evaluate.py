@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -15,7 +14,7 @@ from tts.benchmarks.visualprocessbench import LoadedSamples
 from tts.critic_eval.report import build_report, format_table, not_applicable_report, plot_report
 from tts.critic_eval.scoring import OutputDir, ScoringSummary, score_samples
 from tts.critics.base import Critic
-from tts.jsonl import write_json_atomic
+from tts.jsonl import jsonable, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,7 @@ def _score(folder: OutputDir, critic: Critic | str, loaded: LoadedSamples, *, ki
         scorer.configure(max_steps=None)  # the dataset's steps are the steps: no even merge
         described = {"label": scorer.label, **scorer.identity()}
         folder.bind({"dataset": loaded.identity(), "critic": described, "max_tiles": max_tiles},
-                    {"critic": _jsonable(scorer.info()), "dataset_root": str(loaded.root),
+                    {"critic": jsonable(scorer.info()), "dataset_root": str(loaded.root),
                      "dataset_revision": loaded.revision})
         start = time.perf_counter()
         summary = score_samples(folder, scorer, loaded, batch_size=batch_size, max_tiles=max_tiles,
@@ -138,14 +137,3 @@ def _score(folder: OutputDir, critic: Critic | str, loaded: LoadedSamples, *, ki
     return described, summary
 
 
-def _jsonable(value: Any) -> Any:
-    """``value`` if JSON can hold it, else its ``str`` (critic info may carry paths or dtypes)."""
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        if isinstance(value, Mapping):
-            return {str(k): _jsonable(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [_jsonable(v) for v in value]
-        return str(value)

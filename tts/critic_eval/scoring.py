@@ -33,6 +33,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -62,7 +63,7 @@ class CriticEvalError(TTSError, RuntimeError):
 class OutputDir:
     """One critic evaluation's folder: one writer (a lock), settings bound once, records appended."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock: Any = None
@@ -156,17 +157,10 @@ def align(record: StepScores, sent: Sequence[str]) -> tuple[tuple[float | None, 
 
 def load_images(files: ImageFiles, sample: ProcessSample) -> tuple[Any, ...]:
     """RGB images as the source benchmark's Best-of-N evaluation feeds them (raises on a bad image)."""
-    from tts.benchmarks import upscale_first_image
+    from tts.benchmarks import as_evaluated
     from tts.images import decode, to_rgb
 
-    images = [to_rgb(decode(files.read(p))) for p in sample.images]
-    bench = benchmark_of(sample.column)
-    if images and bench and upscale_first_image(bench):
-        from PIL import Image
-
-        first = images[0]
-        images[0] = first.resize((first.width * 2, first.height * 2), Image.BILINEAR)
-    return tuple(images)
+    return as_evaluated([to_rgb(decode(files.read(p))) for p in sample.images], benchmark_of(sample.column))
 
 
 def tiles(sample: ProcessSample, override: int | None) -> int:

@@ -73,7 +73,7 @@ class Critic(ABC):
         if max_steps != "keep":
             if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
                 raise ConfigError(f"max_steps must be a positive integer or None, got {max_steps!r}")
-            self.max_steps = max_steps  # type: ignore[assignment]
+            self.max_steps = max_steps
 
     @abstractmethod
     def score(self, requests: Sequence[ScoringRequest]) -> list[list[StepScores]]:

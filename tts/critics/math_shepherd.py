@@ -66,8 +66,9 @@ class MathShepherd(Critic):
 
             self.device = pick_device(device)
             self.tokenizer = AutoTokenizer.from_pretrained(model, revision=revision)
-            self.model = AutoModelForCausalLM.from_pretrained(
-                model, revision=revision, dtype=pick_dtype(dtype, self.device)).to(self.device).eval()
+            loaded: Any = AutoModelForCausalLM.from_pretrained(  # transformers types .to() as unbound
+                model, revision=revision, dtype=pick_dtype(dtype, self.device))
+            self.model = loaded.to(self.device).eval()
             model_length = getattr(self.model.config, "max_position_embeddings", None)
             self.token_budget = token_budget or default_token_budget(self.device)
         elif backend == "vllm":
@@ -119,7 +120,7 @@ class MathShepherd(Critic):
                 yield self.unscored(request.problem_id, sample_idx, steps, "empty")
                 continue
             fit = fit_steps(steps, build, self.max_length, encode_text=lambda s: tok.encode(s, add_special_tokens=False),
-                            decode=tok.decode)
+                            decode=lambda ids: str(tok.decode(ids)))
             if fit is None:
                 yield self.unscored(request.problem_id, sample_idx, steps, "too_long")
                 continue

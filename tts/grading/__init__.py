@@ -10,7 +10,8 @@ Modules, in their layers (each imports only from the layers before it; a test ch
 - strings: :mod:`~tts.grading.text` (clean-up), :mod:`~tts.grading.complexity` (what SymPy may see),
   :mod:`~tts.grading.units` (pint), :mod:`~tts.grading.words` (number words), :mod:`~tts.grading.numeric`
   (plain numbers), :mod:`~tts.grading.bearings`, :mod:`~tts.grading.qualifiers`, :mod:`~tts.grading.choice`
-  (letters/options);
+  (letters/options), :mod:`~tts.grading.prose` (what a last sentence states), :mod:`~tts.grading.commitments`
+  (which option letters it commits to), :mod:`~tts.grading.statements` ("Answer:" lines, tags, JSON);
 - bounded SymPy: :mod:`~tts.grading.symbolic_ops`, :mod:`~tts.grading.sandbox`, :mod:`~tts.grading.runners`,
   :mod:`~tts.grading.symbolic`;
 - :mod:`~tts.grading.extract`, :mod:`~tts.grading.rules`; :mod:`~tts.grading.equivalence`;

@@ -1,4 +1,5 @@
-"""Compass bearings: "N 40° E", "S23.5°W", "north 40 degrees east", and true bearings "315°T", "040°".
+"""Compass bearings: "N 40° E", "S23.5°W", "north 40 degrees east", "40° east of north", and true bearings
+"315°T", "040°".
 
 MathVerse golds carry bearings (``S 23.5 ^\\circ W``, ``315^\\circT``). Two bearings are one answer when they
 name the same direction: "N 45° W" is the true bearing 315°, but "N 40° E", "N 40° W" and "S 40° E" are three
@@ -25,6 +26,12 @@ _QUADRANT = re.compile(
     r"(?P<b>[NSEW]|north|south|east|west)$",
     re.IGNORECASE,
 )
+# "62° east of north" is N 62° E: the angle turns from the second direction towards the first.
+_FROM = re.compile(
+    r"^(?P<deg>\d{1,3}(?:\.\d+)?)\s*(?:°|degrees?|deg)?\s+(?P<b>east|west|north|south)\s+of\s+"
+    r"(?P<a>north|south|east|west)(?:\s+(?:true|direction))?$",
+    re.IGNORECASE,
+)
 _THREE_DIGITS = re.compile(r"^0\d\d(?:\.\d+)?$")  # "040°": a bearing is written with three digits
 _TRUE = re.compile(r"^(?P<deg>\d{1,3}(?:\.\d+)?)\s*°?\s*(?P<t>T|true)?$", re.IGNORECASE)
 
@@ -36,7 +43,7 @@ def _point(word: str) -> int:
 
 def quadrant_bearing(s: str) -> Fraction | None:
     """The true bearing of a quadrant bearing ("N 40° E" → 40, "S 23.5° W" → 203.5), else None."""
-    m = _QUADRANT.match(clean(s))
+    m = _QUADRANT.match(clean(s)) or _FROM.match(clean(s))
     if not m:
         return None
     a, b = _point(m.group("a")), _point(m.group("b"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tts.grading.numeric import parse_number
 from tts.grading.text import clean, squash, text_key
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -63,7 +64,37 @@ def options_from_question(question: str) -> tuple[str, ...]:
             expected = "A"
         if letter == expected:
             found[letter] = m.group("text").strip()
-    return tuple(found.values()) if len(found) >= 2 else ()
+    if len(found) >= 2:
+        return tuple(found.values())
+    return _inline_options(question)
+
+
+# Options written on one line: "Choices: (A) odd (B) even (C) neither", "A. Amy B. Ben C. Cara".
+_INLINE_MARKS = (
+    re.compile(r"(?:(?<=\s)|^)\((?P<l>[A-J])\)\s*"),
+    re.compile(r"(?:(?<=\s)|^)(?P<l>[A-J])[.:：]\s+"),
+)
+
+
+def _inline_options(question: str) -> tuple[str, ...]:
+    """The last line of ``question`` that lists options A, B, C, ... inline, as their texts; () if none."""
+    for line in reversed(question[-3000:].splitlines()):
+        for pattern in _INLINE_MARKS:
+            marks = list(pattern.finditer(line))
+            start = next((i for i in range(len(marks) - 1, -1, -1) if marks[i].group("l") == "A"), None)
+            if start is None:
+                continue
+            run = [marks[start]]
+            for m in marks[start + 1 :]:
+                if m.group("l") == LETTERS[len(run)]:
+                    run.append(m)
+            if len(run) < 2:
+                continue
+            texts = [line[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(line))].strip().rstrip(";,")
+                     for i, m in enumerate(run)]
+            if all(texts) and all(len(t) <= 120 for t in texts):
+                return tuple(t.strip() for t in texts)
+    return ()
 
 
 def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
@@ -131,3 +162,88 @@ def gold_letters(gold: str, options: Sequence[str], n_options: int, *, text_firs
     if text_first:
         return letters_for_text(gold, options) or parse_letters(gold, n_options)
     return parse_letters(gold, n_options) or letters_for_text(gold, options) or concatenated_letters(gold, n_options)
+
+
+MAX_SENTENCE = 2000
+_NEGATED = re.compile(r"(?:\bnot|\bn t|\bno|\bnor|\bneither|\bexcept|\brather\s+than|\binstead\s+of)\s+(?:\w+\s+)?$")
+_SECOND_CLAIM = re.compile(r"(?i)\b(?:than|but|or|except|instead|whereas|while|rather|either|neither|nor|not)\b|n't\b")
+_STOPWORDS = frozenset(
+    "the and that this with from into than then they them their there which what when where have has been "
+    "will would could should does more most less least very only also same other answer option choice".split()
+)
+
+
+def _distinctive_words(options: Sequence[str]) -> list[set[str]]:
+    """For each option, its words (4+ letters, not stop words) that no other option uses."""
+    words = [{w for w in re.findall(r"[a-z]{4,}", text_key(o)) if w not in _STOPWORDS} for o in options]
+    return [w - set().union(*(x for j, x in enumerate(words) if j != i)) for i, w in enumerate(words)]
+
+
+def named_option(sentence: str, options: Sequence[str], *, partial: bool = False, question: str = "") -> str | None:
+    """The one option ``sentence`` names by its text, not negated ("it is not odd" names no option).
+
+    ``partial``: an option also counts when the sentence uses a word only that option has ("The cartoon
+    shows Bismarck" for "Otto von Bismarck", "the equilibrium price increases" for "The price increases"),
+    but only in a sentence that makes no contrast or second claim ("than", "but", "or", "not").
+    A sentence naming several options is read by its last clause ("..., but the circle is the largest") or,
+    for a superlative question, by its comparison ("the red car is faster than the blue car and the green
+    car" answers "Which car is the fastest?").
+    """
+    line = " " + text_key(sentence[-MAX_SENTENCE:]) + " "
+    hits: list[str] = []
+    for opt in options:
+        key = text_key(opt)
+        if not key or (len(key) < 2 and not key.isdigit() and line.strip() != key):
+            continue
+        at = line.find(f" {key} ")
+        while at >= 0 and _NEGATED.search(line[max(0, at - 40) : at + 1]):
+            at = line.find(f" {key} ", at + 1)
+        if at >= 0:
+            hits.append(opt)
+    if len({text_key(h) for h in hits}) == 1:
+        return hits[-1]
+    if len(hits) > 1:
+        return _last_clause_option(sentence, options, question)
+    if not partial or _SECOND_CLAIM.search(sentence):
+        return None
+    words = set(re.findall(r"[a-z]{4,}", line))
+    named = [opt for opt, own in zip(options, _distinctive_words(options), strict=True) if own & words]
+    return named[0] if len(named) == 1 else None
+
+
+def letter_of_value(answer: str, options: Sequence[str]) -> str | None:
+    """The letter of the one option whose text or plain value is ``answer`` ("4" → "C" for "A: 2 ... C: 4")."""
+    key, value = text_key(answer), parse_number(answer)
+    hits = [LETTERS[i] for i, opt in enumerate(options[: len(LETTERS)])
+            if (key and text_key(opt) == key)
+            or (value is not None and (o := parse_number(opt)) is not None and o.value == value.value)]
+    return hits[0] if len(hits) == 1 else None
+
+
+_LAST_CLAUSE = re.compile(r"(?i)(?:[,;:]\s*(?:but|so|thus|therefore|hence|and\s+so)?|\b(?:but|so|therefore|thus|hence)\b)\s*")
+_SUPERLATIVE = re.compile(r"(?i)\b(?:the\s+)?(?:(?P<most>most|least)\s+(?P<adj>[a-z]+)|(?P<stem>[a-z]{2,}?)(?P<i>i)?est)\b")
+
+
+def _last_clause_option(sentence: str, options: Sequence[str], question: str) -> str | None:
+    parts = [p for p in _LAST_CLAUSE.split(sentence) if p and p.strip()]
+    if len(parts) > 1:
+        last = named_option(parts[-1], options)
+        if last is not None:
+            return last
+    return _compared_option(sentence, options, question)
+
+
+def _compared_option(sentence: str, options: Sequence[str], question: str) -> str | None:
+    """The option a comparison puts first, when it answers the question's superlative ("fastest" ← "faster
+    than", "most expensive" ← "more expensive than")."""
+    m = _SUPERLATIVE.search(question[-300:])
+    if not m:
+        return None
+    if m.group("adj"):
+        word = ("more " if m.group("most").lower() == "most" else "less ") + m.group("adj").lower()
+    else:
+        word = m.group("stem").lower() + ("ier" if m.group("i") else "er")
+    at = sentence.lower().find(f" {word} than ")
+    if at < 0:
+        return None
+    return named_option(sentence[:at], options)

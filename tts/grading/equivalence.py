@@ -36,10 +36,11 @@ from tts.grading.numeric import (
 )
 from tts.grading.qualifiers import harmless_qualifier, lone_number
 from tts.grading.rules import GENERIC, Rule
-from tts.grading.text import and_list, clean, squash, text_key
+from tts.grading.text import and_list, clean, inequality_chain, squash, text_key
 from tts.grading.units import same_dimension
 
 MAX_CHARS = 2000
+_RELATION = re.compile(r"[<>≤≥]|\\(?:le|ge|leq|geq|lt|gt|neq|ne)(?![A-Za-z])")
 _PROSE_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
 _LATEX_WORDS = frozenset(
     "frac dfrac tfrac sqrt pi infty cdot times sin cos tan cot sec csc log ln exp lim sum int le ge leq geq neq "
@@ -63,10 +64,20 @@ def _is_prose(s: str) -> bool:
     return len(words) >= 3
 
 
+# Function names written without a backslash ("2x sin x"), which math-verify reads as products of letters.
+_BARE_FUNCTION = re.compile(r"(?<![\\A-Za-z])(arcsin|arccos|arctan|sinh|cosh|tanh|sin|cos|tan|cot|sec|csc|ln|log|exp)"
+                            r"(?![A-Za-z])")
+
+
+def _latex_functions(s: str) -> str:
+    return _BARE_FUNCTION.sub(r"\\\1", s) if any(c.isalpha() for c in s) else s
+
+
 def _symbolic(pred: str, gold: str, rule: Rule) -> Verdict:
     if _is_prose(pred) or _is_prose(gold):
         return Verdict(False, "text")
-    out = symbolic.verify(clean(gold), clean(pred), 6 if rule.precision is None else rule.precision)
+    pred, gold = _latex_functions(clean(pred)), _latex_functions(clean(gold))
+    out = symbolic.verify(gold, pred, 6 if rule.precision is None else rule.precision)
     if out.status == "ok":
         return Verdict(bool(out.value), "symbolic")
     return Verdict(False, out.status)
@@ -129,7 +140,34 @@ def _match(p: Number, g: Number, rule: Rule) -> bool:
     return numbers_match(p, g, precision=rule.precision, abs_tol=rule.abs_tol, integer=rule.integer, unit=rule.unit)
 
 
+_RATIO = re.compile(r"^\s*(?P<a>\d+(?:\.\d+)?)\s*:\s*(?P<b>\d+(?:\.\d+)?)\s*$")
+
+
+def ratio_value(s: str) -> Number | None:
+    """A ratio "a:b" as the number a/b ("1 : 2" → 1/2, "1.85:1" → 1.85); None for anything else."""
+    m = _RATIO.match(clean(s))
+    if not m or not float(m.group("b")):
+        return None
+    return Number(Fraction(m.group("a")) / Fraction(m.group("b")), None)
+
+
+def _judge_ratio(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    """A ratio against a plain number, either way ("24:7" = "24/7", "1.85:1" = "1.85"); two ratios, or a
+    ratio and a time ("8:45"), are left to the other checks."""
+    p_ratio, g_ratio = ratio_value(pred), ratio_value(gold)
+    if (p_ratio is None) == (g_ratio is None):
+        return None
+    p = p_ratio or parse_number(pred)
+    g = g_ratio or parse_number(gold)
+    if p is None or g is None:
+        return None
+    return Verdict(_match(p, g, rule), "ratio")
+
+
 def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
+    v = _judge_ratio(pred, gold, rule)
+    if v is not None:
+        return v
     g = parse_number(gold)
     if g is None:
         if rule.precision is None and rule.abs_tol is None and _rounded_closed_form(pred, gold):
@@ -276,7 +314,7 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
     if v is not None:
         return v
     if rule.answer_type in ("expression", "list"):
-        pred, gold = and_list(clean(pred)), and_list(clean(gold))
+        pred, gold = inequality_chain(and_list(clean(pred))), and_list(clean(gold))
         if squash(pred) == squash(gold):
             return Verdict(True, "same")
     if rule.answer_type == "list" or ("," in pred and "," in gold):
@@ -286,6 +324,8 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
     v = _judge_number(pred, gold, rule)
     if v is not None and (v.correct or parse_number(pred) is not None or rule.answer_type in ("integer", "float")):
         return v
+    if _RELATION.search(clean(pred)) and parse_number(gold) is not None:
+        return Verdict(False, "relation")  # "\\geq 6", "x > 5" bound a number, they do not give it
     if rule.answer_type == "text":
         return _judge_text(pred, gold, rule)
     if text_key(gold) and text_key(pred) == text_key(gold) and not any(c.isdigit() for c in gold):

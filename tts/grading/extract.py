@@ -2,10 +2,15 @@
 
 Order: the last balanced ``\\boxed{...}`` (the InternVL CoT prompt ends with ``Answer: \\boxed{...}``), an
 ``<answer>`` tag or a JSON ``"short answer"`` (other tools' formats), an "Answer:" / "the answer is" /
-"final answer is" line, a short response that is the answer itself, then for multiple choice an option
-letter in a common form or an option's text on the last line, then math-verify's extraction (expression
-answers), the last list (list answers) or the last number (integer and float answers). Nothing found is
-``Extraction(None, "none")``, which grades as wrong with reason "no answer".
+"final answer is" / "答案是" line (unless a later last sentence commits to another option: the last committed
+answer counts), a short response that is the answer itself, then what the last sentence commits to
+(:mod:`tts.grading.prose`): for multiple choice an option letter or letters, an option named by its text, a
+yes/no, or a number to match against the options' values; for lists the last list; for numbers the last
+number of the last sentence, in digits or words, with its unit; for expressions the math the last sentence
+states, else math-verify's extraction; for text the answer the last sentence states ("X is Y"). Nothing
+found is ``Extraction(None, "none")``, which grades as wrong with reason "no answer". Two readings follow:
+a value the response's own list of options names ("A: 2, B: 3, C: 4 ... the answer is 4" → C), and an
+intercept given as its point ("(0, -2)" for a y-intercept).
 
 Example:
     >>> from tts.records import Problem
@@ -18,13 +23,41 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from tts.grading import symbolic
-from tts.grading.choice import is_letter_list, option_count, options_from_question, parse_letters
+from tts.grading.choice import (
+    is_letter_list,
+    letter_of_value,
+    named_option,
+    option_count,
+    options_from_question,
+    parse_letters,
+)
+from tts.grading.commitments import (
+    committed_letter,
+    committed_letters,
+    letter_subject,
+    names_letter_without_choosing,
+    statement_verdicts,
+)
 from tts.grading.numeric import parse_number
+from tts.grading.prose import (
+    assignments,
+    chain_answer,
+    committed_text,
+    final_math,
+    final_number,
+    final_text,
+    intercept_value,
+    is_yes_no_question,
+    last_sentence,
+    prose_list,
+    spelled_number,
+    yes_no,
+)
+from tts.grading.statements import TAG, answer_line, json_short_answer
 from tts.grading.text import clean, find_boxes, fix_unicode, last_boxed, text_key
 from tts.records import Problem
 
@@ -41,24 +74,6 @@ class Extraction:
 
 NO_ANSWER = Extraction(None, "none")
 
-_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL | re.IGNORECASE)
-_JSON_KEY = re.compile(r'"short[ _]answer"\s*:\s*("(?:[^"\\]|\\.){0,400}"|-?[\d.]+)', re.IGNORECASE)
-_CUES = (
-    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?<?(?:final\s+)?answer>?(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
-    re.compile(
-        r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)s?(?:\s+to\s+the\s+question)?\s*(?:is|are|should\s+be|would\s+be|will\s+be|=|:)"
-        r"\s*:?[ \t]*(?P<a>\S[^\n]*)"
-    ),
-    re.compile(r"(?i)\bthe\s+answers?\s*(?:is|are|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
-    re.compile(r"(?i)\banswer>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
-)
-_SENTENCE_END = re.compile(
-    r"(?<!\\)\.\s+(?=[A-Z(])|\s+(?:because|since|as it|which|so that)\s|\s+is\s+(?:the\s+)?(?:correct|right|true)\b"
-    r"|\.?\s*I hope it is correct|<\|",
-    re.IGNORECASE,
-)
-_LEADING_FILLER = re.compile(r"^(?:(?:is|be|that|then|therefore|thus|so)\b[\s:,]*)+", re.IGNORECASE)
-_LAST_IS = re.compile(r"(?i)^(?:[a-z][\w\s$\\{}^']{0,60}?)\s(?:is|equals|=|are)\s+(?P<v>\S.*)$")
 _LETTER_CUES = (
     re.compile(r"(?i)\b(?:option|choice)\s*[:\s]\s*\(?(?P<l>(?-i:[A-J]))\)?(?![\w'])"),
     re.compile(r"(?i)\b(?:option|choice)\s*\((?P<l>(?-i:[A-J]))\)"),
@@ -68,8 +83,11 @@ _LETTER_CUES = (
         r"(?i)\b(?:answer|option|choice)\s+(?:is|would\s+be|should\s+be)\s*:?\s*\**\(?(?P<l>(?-i:[A-J]))\)?\**(?![\w'])"
     ),
 )
+# "Option B says 8, but I count 9": an option named before a contrast is set aside, not chosen.
+_CONTRAST = re.compile(r"(?i)^[^.!?]*?\b(?:but|however|although|though|whereas|yet)\b")
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:\s*%)?")
 _LIST = re.compile(r"\[[^\[\]\n]{1,300}\]")
+_RHS = re.compile(r"=|≈|\\approx")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -86,144 +104,22 @@ def problem_options(problem: Problem) -> tuple[str, ...]:
     return ()
 
 
-def _answer_span(raw: str) -> str:
-    """Trim an "Answer: ..." tail to the answer itself (markdown, filler words, trailing sentence)."""
-    a = raw.strip().strip("*_").strip()
-    a = _LEADING_FILLER.sub("", a).strip()
-    m = _SENTENCE_END.search(a)
-    if m:
-        a = a[: m.start()]
-    a = a.strip().strip("*_").rstrip(".").strip()
-    m = _LAST_IS.match(a)
-    if m and "$" not in a[: m.start("v")].replace("$", "", 2) and len(_WORD.findall(a[: m.start("v")])) >= 2:
-        a = m.group("v").strip().rstrip(".")
-    return a
-
-
-def _answer_line(text: str) -> tuple[int, str] | None:
-    """The last "Answer: ..." / "the answer is ..." statement: its position and its trimmed answer."""
-    best: tuple[int, str] | None = None
-    for pattern in _CUES:
-        for m in pattern.finditer(text):
-            if best is None or m.start("a") > best[0]:
-                best = (m.start("a"), m.group("a"))
-    if best is None:
-        return None
-    span = _answer_span(best[1])
-    return (best[0], span) if clean(span) else None
-
-
-def _json_short_answer(text: str) -> str | None:
-    matches = list(_JSON_KEY.finditer(text))
-    if not matches:
-        return None
-    raw = matches[-1].group(1)
-    if raw.startswith('"'):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raw = raw.strip('"')
-    return str(raw).strip() or None
-
-
 def _nonempty_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-# A sentence that commits to an answer ("..., so the next shape is a star, D.", "Therefore, B.", "which is C.").
-_COMMIT = re.compile(
-    r"(?i)\b(?:so|thus|therefore|hence|which\s+is|which\s+corresponds\s+to|corresponding\s+to|i\.e\.|that\s+is|"
-    r"is\s+option|answer\s+is|choose|select|pick|go\s+with)\b"
-)
-_NOT_COMMITTED = re.compile(
-    r"(?i)\b(?:check|consider|look|examine|test|try|verify|compare|eliminate|rule|exclude|not|isn't|cannot|can't|"
-    r"unless|whether|if)\b"
-)
-_END_LETTER = re.compile(r"(?:^|[\s,(:])(?:(?i:option|choice)\s+)?\(?(?P<l>[A-J])\)?\s*[.!]?\s*$")
-_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])|\n+")
-
-
-def _last_sentence(text: str) -> str:
-    parts = [p.strip() for p in _SENTENCES.split(text.strip()[-2000:]) if p.strip()]
-    return parts[-1] if parts else ""
-
-
-def _committed_letter(text: str, n_options: int) -> str | None:
-    """The option letter the last sentence commits to: it ends with the letter and says so/therefore/which is."""
-    sentence = _last_sentence(text)
-    m = _END_LETTER.search(sentence)
-    if not m or m.group("l") not in "ABCDEFGHIJ"[: max(1, min(n_options, 10))]:
-        return None
-    before = sentence[: m.start("l")]
-    if not before.strip(" ("):
-        return m.group("l")
-    commits = list(_COMMIT.finditer(before))
-    if not commits or _NOT_COMMITTED.search(before[commits[-1].end() :]):
-        return None  # "so we still have to check option D." names D without choosing it
-    return m.group("l")
-
-
-_COMMIT_TEXT = re.compile(
-    r"(?i)(?:^|[\s,;])(?:so|thus|therefore|hence|which\s+is)\s*,?\s+(?P<a>[^\s,;.][^,;]{0,40}?)\s*[.!]?\s*$"
-)
-
-
-def _committed_text(text: str) -> str | None:
-    """A short answer the last sentence commits to ("The graph mirrors across x = 0, so yes.")."""
-    m = _COMMIT_TEXT.search(_last_sentence(text))
-    if not m or len(m.group("a").split()) > 4:
-        return None
-    return m.group("a").strip()
-
-
-_NUM = r"-?\d+(?:\.\d+)?"
-_PROSE_LIST = re.compile(rf"(?<![\w.])({_NUM}(?:\s*,\s*{_NUM})*)\s*,?\s+and\s+({_NUM})(?!\w|\.\d)")
-
-
-def _prose_list(text: str) -> str | None:
-    """The last list written in words in the final sentence ("in 1998 and 2003" → "1998, 2003")."""
-    found = list(_PROSE_LIST.finditer(fix_unicode(_last_sentence(text))))
-    if not found:
-        return None
-    m = found[-1]
-    return ", ".join([x.strip() for x in m.group(1).split(",")] + [m.group(2)])
-
-
-_ASSIGN = re.compile(rf"\b([a-z])\s*=\s*({_NUM}(?:/\d+)?)(?!\w|\.\d)")
-_JOIN = re.compile(r"^\s*(?:,|;|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*$")
-
-
-def _assignments(text: str) -> str | None:
-    """Values given to variables in the final sentence: "x = -1 and y = 2" → "(-1, 2)" (a point),
-    "x = 3 or x = -2" → "3, -2" (the solutions of one variable)."""
-    sentence = fix_unicode(_last_sentence(text))
-    found = list(_ASSIGN.finditer(sentence))
-    best: list[re.Match[str]] = []
-    for m in found:
-        if best and _JOIN.match(sentence[best[-1].end() : m.start()]):
-            best.append(m)
-        else:
-            best = [m]
-    if len(best) < 2:
-        return None
-    names = [m.group(1) for m in best]
-    values = [m.group(2) for m in best]
-    if len(set(names)) == 1:
-        return ", ".join(values)
-    if len(set(names)) == len(names):
-        return "(" + ", ".join(values) + ")"
-    return None
 
 
 def _letter(text: str, n_options: int) -> str | None:
     lines = _nonempty_lines(text)
     if not lines:
         return None
-    committed = _committed_letter(text, n_options)
+    several = (committed_letters(text, n_options) or letter_subject(text, n_options)
+               or statement_verdicts(text, n_options))
+    if several is not None:
+        return ", ".join(sorted(several))
+    committed = committed_letter(text, n_options)
     if committed is not None:
         return committed
-    sentence = _last_sentence(text)
-    if _END_LETTER.search(sentence) and _NOT_COMMITTED.search(sentence):
+    if names_letter_without_choosing(text):
         return None  # the response ends naming an option it does not choose
     last = lines[-1].strip("*_ #>").strip()
     letters = parse_letters(last, n_options)
@@ -233,7 +129,8 @@ def _letter(text: str, n_options: int) -> str | None:
     tail = "\n".join(lines[-2:])
     found: list[tuple[int, str]] = []
     for pattern in _LETTER_CUES:
-        found.extend((m.start("l"), m.group("l").upper()) for m in pattern.finditer(tail))
+        found.extend((m.start("l"), m.group("l").upper()) for m in pattern.finditer(tail)
+                     if not _CONTRAST.search(tail[m.end() : m.end() + 200].split("\n")[0]))
     distinct = {letter for _, letter in found if letter in valid}
     if len(distinct) == 1:
         return distinct.pop()
@@ -242,24 +139,13 @@ def _letter(text: str, n_options: int) -> str | None:
     return None
 
 
-def _option_text(text: str, options: tuple[str, ...]) -> str | None:
+def _option_text(text: str, options: tuple[str, ...], question: str) -> str | None:
+    """The one option the end of the response names by its text (whole, or by its own distinctive words)."""
     lines = _nonempty_lines(text)
     if not lines or not options:
         return None
-    line = " " + text_key(lines[-1]) + " "
-    hits = []
-    for opt in options:
-        key = text_key(opt)
-        if not key:
-            continue
-        if len(key) < 2 and not key.isdigit() and line.strip() != key:
-            continue
-        if f" {key} " in line:
-            hits.append(opt)
-    keys = {text_key(h) for h in hits}
-    if len(keys) == 1:
-        return hits[-1]
-    return None
+    return (named_option(lines[-1], options, question=question)
+            or named_option(last_sentence(text), options, partial=True, question=question))
 
 
 def _short_whole(text: str, problem: Problem, options: tuple[str, ...]) -> str | None:
@@ -273,11 +159,17 @@ def _short_whole(text: str, problem: Problem, options: tuple[str, ...]) -> str |
             return s
         return s if parse_number(s) is not None else None
     if problem.answer_type in ("integer", "float"):
+        if "=" in s or "≈" in s:  # "f(2) = 3.0", "tan θ = √3 ≈ 1.7321": the value at the end
+            s = _RHS.split(s)[-1].strip()
         return s if parse_number(s) is not None or len(_WORD.findall(s)) <= 1 else None
     if problem.answer_type == "list":
         return s if any(c.isdigit() for c in s) else None
-    if problem.answer_type == "expression" and (_sentence_like(s) or not _looks_like_math(s)):
-        return None
+    if problem.answer_type == "expression":
+        if _sentence_like(s) or not _looks_like_math(s):
+            return None
+        if _RHS.search(s) and not any(d in s for d in ("$", "\\(", "\\[", "\\boxed")):
+            return chain_answer(fix_unicode(s).rstrip(".").strip())
+        return s
     return s
 
 
@@ -336,8 +228,113 @@ def _refine(span: str, problem: Problem) -> str:
     return span
 
 
+def _restated_option(text: str, answer: str, problem: Problem) -> str | None:
+    """For options only the image shows: the letter the response's own list of options gives its answer
+    ("The options are A: 2, B: 3, C: 4, D: 5. The answer is 4." → C)."""
+    if problem_options(problem) or parse_letters(answer, option_count(problem.choices, ())) is not None:
+        return None
+    return letter_of_value(answer, options_from_question(text[-3000:]))
+
+
+def _multi_choice(text: str, problem: Problem, options: tuple[str, ...]) -> Extraction:
+    letter = _letter(text, option_count(problem.choices, options))
+    if letter is not None:
+        return Extraction(letter, "letter")
+    opt = _option_text(text, options, problem.question)
+    if opt is not None:
+        return Extraction(opt, "option_text")
+    if options and {text_key(o) for o in options} == {"yes", "no"}:
+        said = yes_no(text, problem.question)
+        if said is not None:
+            return Extraction(said, "yes_no")
+    number = final_number(text, problem.question)  # "There are eight dots." → the option whose value is 8
+    if number is not None:
+        return Extraction(number, "final_number")
+    return NO_ANSWER
+
+
+def _free_form(text: str, problem: Problem) -> Extraction:
+    if problem.answer_type == "list":
+        lists = _LIST.findall(text)
+        if lists:
+            return Extraction(lists[-1], "last_list")
+        prose = prose_list(text)
+        if prose is not None:
+            return Extraction(prose, "prose_list")
+    if problem.answer_type in ("integer", "float", "list"):
+        number = final_number(text, problem.question) or _last_number(text)
+        return Extraction(number, "last_number") if number is not None else NO_ANSWER
+    if problem.answer_type == "expression":
+        assigned = assignments(text)
+        if assigned is not None:
+            return Extraction(assigned, "assignments")
+        stated = final_math(text) or spelled_number(text)
+        if stated is not None:
+            return Extraction(stated, "final_math")
+        out = symbolic.extract(text)
+        if out.status == "ok" and out.value:
+            return Extraction(str(out.value), "math_verify")
+    if problem.answer_type == "text":
+        if is_yes_no_question(problem.question):
+            said = yes_no(text, problem.question)
+            if said is not None:
+                return Extraction(said, "yes_no")
+        committed = committed_text(text)
+        if committed is not None:
+            return Extraction(committed, "committed")
+        stated = final_text(text) or final_math(text)
+        if stated is not None:
+            return Extraction(stated, "final_text")
+    return NO_ANSWER
+
+
+_CORRECTION = re.compile(r"(?i)\b(?:actually|wait|correction|on second thought|recount|re-?check|mistake|instead)\b")
+
+
+def _correction(tail: str, problem: Problem) -> Extraction | None:
+    """A self-correction written after the last box ("Actually, ... so there are 5."): the last committed
+    answer counts, when the text after the box says it corrects itself and commits to an answer."""
+    if not _CORRECTION.search(tail) or len(tail) > 2000:
+        return None
+    if _is_multi_choice(problem):
+        n = option_count(problem.choices, problem_options(problem))
+        letter = committed_letter(tail, n)
+        return Extraction(letter, "correction") if letter is not None else None
+    if problem.answer_type in ("integer", "float"):
+        number = final_number(tail, problem.question)
+        return Extraction(number, "correction") if number is not None else None
+    if problem.answer_type == "expression":
+        stated = final_math(tail)
+        return Extraction(stated, "correction") if stated is not None else None
+    return None
+
+
+def _later_commitment(text: str, line: tuple[int, str], problem: Problem) -> str | None:
+    """A letter the last sentence commits to after an earlier "the answer is A" ("..., so C."): it wins."""
+    if not _is_multi_choice(problem):
+        return None
+    sentence = last_sentence(text)
+    if not sentence or text.rfind(sentence) <= line[0]:
+        return None
+    letter = committed_letter(text, option_count(problem.choices, problem_options(problem)))
+    return letter if letter is not None and letter != clean(line[1]) else None
+
+
 def extract_answer(response: str, problem: Problem) -> Extraction:
     """The final answer of ``response`` for ``problem`` and how it was found (see the module docstring)."""
+    found = _extract(response, problem)
+    if found.answer is not None and _is_multi_choice(problem):
+        letter = _restated_option(response[-MAX_RESPONSE_CHARS:], found.answer, problem)
+        if letter is not None:
+            return Extraction(letter, "restated_option")
+    if found.answer is not None and problem.answer_type in ("integer", "float"):
+        value = intercept_value(found.answer, problem.question)
+        if value is not None:
+            return Extraction(value, found.method)
+    return found
+
+
+def _extract(response: str, problem: Problem) -> Extraction:
     if not isinstance(response, str) or not response.strip():
         return NO_ANSWER
     text = response[-MAX_RESPONSE_CHARS:]
@@ -345,50 +342,27 @@ def extract_answer(response: str, problem: Problem) -> Extraction:
     boxed = last_boxed(text, boxes)
     if boxed is not None and clean(boxed):
         after = boxes[-1][1]
-        later = _answer_line(text[after:])  # an answer statement written after the last box wins
+        later = answer_line(text[after:])  # an answer statement written after the last box wins
         if later is None or not _states_an_answer(later[1], problem):
-            return Extraction(boxed.strip(), "boxed")
+            corrected = _correction(text[after:], problem)
+            return corrected or Extraction(boxed.strip(), "boxed")
         return Extraction(_refine(later[1], problem), "answer_line")
-    line = _answer_line(text)
-    tags = _TAG.findall(text)
+    line = answer_line(text)
+    tags = TAG.findall(text)
     if tags and clean(tags[-1]):
         return Extraction(tags[-1].strip(), "answer_tag")
-    short = _json_short_answer(text)
+    short = json_short_answer(text)
     if short is not None and clean(short):
         return Extraction(short, "json")
     if line is not None:
+        later_letter = _later_commitment(text, line, problem)
+        if later_letter is not None:
+            return Extraction(later_letter, "letter")
         return Extraction(_refine(line[1], problem), "answer_line")
     options = problem_options(problem)
     whole = _short_whole(text, problem, options)
     if whole is not None:
         return Extraction(whole, "whole")
     if _is_multi_choice(problem):
-        letter = _letter(text, option_count(problem.choices, options))
-        if letter is not None:
-            return Extraction(letter, "letter")
-        opt = _option_text(text, options)
-        if opt is not None:
-            return Extraction(opt, "option_text")
-        return NO_ANSWER
-    if problem.answer_type == "list":
-        lists = _LIST.findall(text)
-        if lists:
-            return Extraction(lists[-1], "last_list")
-        prose = _prose_list(text)
-        if prose is not None:
-            return Extraction(prose, "prose_list")
-    if problem.answer_type in ("integer", "float", "list"):
-        number = _last_number(text)
-        return Extraction(number, "last_number") if number is not None else NO_ANSWER
-    if problem.answer_type == "expression":
-        assigned = _assignments(text)
-        if assigned is not None:
-            return Extraction(assigned, "assignments")
-        out = symbolic.extract(text)
-        if out.status == "ok" and out.value:
-            return Extraction(str(out.value), "math_verify")
-    if problem.answer_type == "text":
-        committed = _committed_text(text)
-        if committed is not None:
-            return Extraction(committed, "committed")
-    return NO_ANSWER
+        return _multi_choice(text, problem, options)
+    return _free_form(text, problem)

@@ -44,6 +44,16 @@ _NOUN = re.compile(r"^[A-Za-z][a-z']{2,}(?:\s+[a-z][a-z']{2,})?$")
 _NOT_NOUNS = frozenset(
     "pi sqrt frac cdot times and or but not the then thus so because since is are was were of to in on at".split()
 )
+_NOUN_POWER = re.compile(r"\s*(?:\^\s*\{?\s*[23]\s*\}?|[²³])$")
+#: Currencies are units too (pint has none): "1250 €" is not the 1250 dollars a question asks for. The yen and
+#: yuan share their sign, so they share a code.
+_CURRENCY_WORDS = {
+    "$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "us dollars": "USD", "bucks": "USD",
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP",
+    "¥": "YEN_YUAN", "元": "YEN_YUAN", "rmb": "YEN_YUAN", "yuan": "YEN_YUAN", "yen": "YEN_YUAN",
+    "₹": "INR", "inr": "INR", "rupee": "INR", "rupees": "INR",
+}
+CURRENCIES = frozenset(_CURRENCY_WORDS.values())
 #: The unit every degree-like mark reads as ("90°", "90 degrees", "315°T"): angles compare by value.
 DEGREE = "degree"
 
@@ -55,6 +65,9 @@ def read_tail(tail: str) -> tuple[bool, str | None]:
     ``unit`` is a canonical pint unit, :data:`DEGREE`, or None for a counting noun ("people").
     """
     t = tail.strip()
+    currency = _CURRENCY_WORDS.get(t.lower())
+    if currency is not None:
+        return True, currency
     if _CELSIUS.match(t):
         return True, "degree_Celsius"
     if _FAHRENHEIT.match(t):
@@ -71,12 +84,15 @@ def read_tail(tail: str) -> tuple[bool, str | None]:
             return True, unit
     if _NOUN.match(t) and not any(w in _NOT_NOUNS for w in t.lower().split()):
         return True, None
+    bare = _NOUN_POWER.sub("", t)  # "units²", "units^2": square units, a counting noun with a power
+    if bare != t and _NOUN.match(bare) and not any(w in _NOT_NOUNS for w in bare.lower().split()):
+        return True, None
     return False, None
 
 
 _PERCENT = re.compile(r"^(?P<num>.*?)\s*(?:%|percent(?:age)?|per cent|pct)$", re.IGNORECASE)
-_CURRENCY = re.compile(r"^(?P<sign>[+-]?)\s*(?:\$|€|£|¥|₹|usd|rmb)\s*(?P<num>.*)$", re.IGNORECASE)
-_CURRENCY_AFTER = re.compile(r"^(?P<num>.*?)\s*(?:\$|€|£|¥|₹|元)$")
+_CURRENCY = re.compile(r"^(?P<sign>[+-]?)\s*(?P<cur>\$|€|£|¥|₹|usd|rmb)\s*(?P<num>.*)$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"^(?P<num>.*?)\s*(?P<cur>\$|€|£|¥|₹|元)$")
 _DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?$")
 _THOUSANDS = re.compile(r"^[+-]?[1-9]\d{0,2}(?:(?:,|\\,| |\{,\})\d{3})+(?:\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d{1,2}$|^[+-]?0,\d+$|^[+-]?\d+,\d{4,}$")
@@ -206,6 +222,7 @@ def parse_number(s: str, *, cleaned: bool = False) -> Number | None:
     m = _CURRENCY.match(s) or _CURRENCY_AFTER.match(s)
     if m:
         s = m.group("sign") + m.group("num") if "sign" in m.groupdict() else m.group("num")
+        unit = unit or _CURRENCY_WORDS[m.group("cur").lower()]
     s = s.strip().rstrip(".")
     n = _core_number(s)
     if n is None:
@@ -249,7 +266,7 @@ def in_unit(pred: Number, unit: str | None) -> Number | None:
     degree and the other a pint unit."""
     if pred.unit is None or unit is None or pred.unit == unit:
         return pred
-    if DEGREE in (pred.unit, unit):
+    if DEGREE in (pred.unit, unit) or pred.unit in CURRENCIES or unit in CURRENCIES:
         return None
     value = convert(pred.value, pred.unit, unit)
     if value is None:

@@ -1,6 +1,6 @@
 """Answers with harmless qualifiers: "Lyon, France" for "Lyon", "Yes, it is symmetric" for "Yes", "June 1889"
 for 1889 — but never an answer that adds a second, different claim ("Lyon and Paris", "Lyon or Paris",
-"No, it is symmetric about the origin", "5 years and 2 months").
+"No, it is symmetric about the origin", "5 years and 2 months", "blue, red").
 
 The gold must appear as whole words in the prediction, and everything else must be words that neither
 hedge, negate nor add another candidate: no "or"/"and"/"but"/"not"..., no second number, no more than a
@@ -12,6 +12,8 @@ Example:
     (True, True)
     >>> harmless_qualifier("Lyon and Paris", "Lyon"), harmless_qualifier("No, not Lyon", "Lyon")
     (False, False)
+    >>> harmless_qualifier("blue, red", "blue")
+    False
     >>> lone_number("June 1889"), lone_number("5 years and 2 months")
     ('1889', None)
 """
@@ -22,6 +24,7 @@ import re
 from functools import lru_cache
 
 from tts.grading.text import clean
+from tts.grading.words import find_number_words
 
 MAX_EXTRA_WORDS = 6
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*")
@@ -38,12 +41,32 @@ def _words(s: str) -> list[str]:
     return [w.lower() for w in _TOKEN.findall(clean(s))]
 
 
+_LIST_ITEM = re.compile(r"^[a-z]+$")
+
+
+def _word_list(pred: str) -> bool:
+    """A comma list of lower-case single words ("blue, red", "increasing, decreasing"): several answers of
+    one kind, where a qualifier is a proper name or a phrase ("Lyon, France", "No, it is not odd")."""
+    items = [x.strip() for x in clean(pred).split(",")]
+    return len(items) >= 2 and all(_LIST_ITEM.match(x) for x in items)
+
+
+# "Lyon, not Paris": an alternative named only to be rejected leaves the answer as it was.
+_REJECTED = re.compile(r"(?i)^(?P<head>.+?)\s*[,;]?\s*(?:but\s+)?(?:not|rather\s+than|instead\s+of)\s+(?P<alt>[^,;]{1,40})$")
+
+
 @lru_cache(maxsize=65536)
 def harmless_qualifier(pred: str, gold: str) -> bool:
     """Whether ``pred`` states ``gold`` (a text answer) with only harmless extra words around it."""
+    m = _REJECTED.match(clean(pred))
+    if m and _words(gold) and _words(m.group("head"))[-len(_words(gold)):] == _words(gold) \
+            and _words(gold) != _words(m.group("alt")):
+        return _words(m.group("head")) == _words(gold) or harmless_qualifier(m.group("head"), gold)
     p, g = _words(pred), _words(gold)
     if not g or len(p) <= len(g) or len(p) - len(g) > MAX_EXTRA_WORDS:
         return False
+    if _word_list(pred):
+        return False  # "blue, red" lists two answers; "Lyon, France" qualifies one
     starts = [i for i in range(len(p) - len(g) + 1) if p[i : i + len(g)] == g]
     if len(starts) != 1:
         return False
@@ -61,14 +84,21 @@ def harmless_qualifier(pred: str, gold: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def lone_number(pred: str) -> str | None:
-    """The only number of a short qualified answer ("June 1889" → "1889", "about 12" → "12"), else None."""
+    """The only number of a short qualified answer ("June 1889" → "1889", "about 12" → "12", "piece three" →
+    "three"), else None."""
     s = clean(pred)
     if any(c in s for c in "\\^_{}=+*/()[]|<>"):
         return None  # mathematics, not a qualified number
     numbers = _NUMBER.findall(s)
+    rest_text = _NUMBER.sub(" ", s)
+    if not numbers:  # "piece three", "about twelve"
+        spelled = find_number_words(s)
+        if len(spelled) == 1:
+            a, b, _ = spelled[0]
+            numbers, rest_text = [s[a:b]], s[:a] + " " + s[b:]
     if len(numbers) != 1:
         return None
-    rest = _words(_NUMBER.sub(" ", s))
+    rest = _words(rest_text)
     if not rest or len(rest) > 3 or any(w in _SECOND_CLAIM for w in rest):
         return None
     if not all(w.isalpha() and len(w) >= 3 for w in rest):

@@ -70,6 +70,15 @@ def _root(m: re.Match[str]) -> str:
     return "\\sqrt" + _ROOT_INDEX[m.group(1)] + "{" + arg + "}"
 
 
+# Vulgar fractions as LaTeX, so "−½x" is -\frac{1}{2}x (NFKC would make it "-1/2x", which reads as 1/(2x)).
+_VULGAR_FRACTIONS = {
+    "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}", "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}",
+    "⅕": "\\frac{1}{5}", "⅖": "\\frac{2}{5}", "⅗": "\\frac{3}{5}", "⅘": "\\frac{4}{5}", "⅙": "\\frac{1}{6}",
+    "⅚": "\\frac{5}{6}", "⅛": "\\frac{1}{8}", "⅜": "\\frac{3}{8}", "⅝": "\\frac{5}{8}", "⅞": "\\frac{7}{8}",
+}
+_VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
+
+
 def fix_unicode(s: str) -> str:
     """Map unicode math symbols, dashes, spaces and known mojibake to their ASCII/LaTeX spelling."""
     if s.isascii():
@@ -79,6 +88,8 @@ def fix_unicode(s: str) -> str:
             s = s.replace(bad, good)
     if "√" in s or "∛" in s or "∜" in s:
         s = _ROOT_SIGN.sub(_root, s)
+    if _VULGAR.search(s):
+        s = _VULGAR.sub(lambda m: _VULGAR_FRACTIONS[m.group()], s)
     s = s.translate(_UNICODE_TABLE)
     if not s.isascii():
         # Full-width digits and letters, ligatures, vulgar fractions (¾ → 3⁄4); degree signs survive NFKC.
@@ -245,12 +256,12 @@ def clean(s: str) -> str:
         s = _INNER_DOLLAR.sub("", s)
     if "\\" in s or "{" in s:
         s = _LATEX_THOUSANDS.sub(",", s)
-        s = _DEGREE.sub("°", s)
         for _ in range(3):
             new = _TEXT_CMD.sub(r"\1", s)
             if new == s:
                 break
             s = new
+        s = _DEGREE.sub("°", s)
         s = _SPACING.sub(" ", s)
         s = _FRAC_VARIANTS.sub(r"\\frac", s)
         s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$").replace("\\&", "&")
@@ -287,3 +298,27 @@ def and_list(s: str) -> str:
     if len(parts) < 2 or any(not p.strip() or len(p) > 80 or re.search(r"[A-Za-z]{3,}", p.replace("\\", " ")) for p in parts):
         return s
     return ", ".join(p.strip() for p in parts)
+
+
+_BOUND = r"(?P<{v}>-?\d+(?:\.\d+)?|-?\\infty)"
+_LOWER = re.compile(r"^(?P<x>[a-z])\s*(?P<op>>|\\ge|\\geq|≥)\s*" + _BOUND.format(v="a") + r"$")
+_UPPER = re.compile(r"^(?P<x>[a-z])\s*(?P<op><|\\le|\\leq|≤)\s*" + _BOUND.format(v="b") + r"$")
+_BOTH = re.compile(r"\s*(?:,\s*and\b|\band\b|,)\s*")
+
+
+def inequality_chain(s: str) -> str:
+    """Two bounds on one variable joined by "and" as one chain: "x > -2 and x \\le 3" → "-2 < x \\le 3"."""
+    parts = _BOTH.split(s.strip())
+    if len(parts) != 2 or len(s) > 80:
+        return s
+    found = {}
+    for part in parts:
+        for name, pattern in (("lower", _LOWER), ("upper", _UPPER)):
+            m = pattern.match(part.strip())
+            if m:
+                found[name] = m
+    lo, hi = found.get("lower"), found.get("upper")
+    if lo is None or hi is None or lo.group("x") != hi.group("x"):
+        return s
+    left = "<" if lo.group("op") == ">" else "\\le"
+    return f"{lo.group('a')} {left} {lo.group('x')} {hi.group('op')} {hi.group('b')}"

@@ -35,7 +35,7 @@ _NOT_UNITS = frozenset(
     "chains link links grain grains pi sq square cubic percent count counts turn turns cycle cycles a an at in "
     "it is of or and to as by per on no not ton tons dozen old each".split()
 )
-_SINGLE_LETTER_UNITS = frozenset("m g s h l L N J W V K".split())
+_SINGLE_LETTER_UNITS = frozenset("m g s h l L N J W V K A".split())
 _SPELLING = (
     (re.compile(r"\bsq\b\.?\s*", re.I), "square "),
     (re.compile(r"²"), "**2"),
@@ -74,7 +74,8 @@ def unit_of(text: str) -> str | None:
     if not text or len(text) > MAX_UNIT_CHARS or not _UNIT_CHARS.match(text):
         return None
     words = _WORDS.findall(text)
-    if not words or any(w.lower() in _NOT_UNITS for w in words if w.lower() not in ("square", "cubic", "per", "sq")):
+    if not words or any(w.lower() in _NOT_UNITS for w in words
+                        if w.lower() not in ("square", "cubic", "per", "sq") and w not in _SINGLE_LETTER_UNITS):
         return None
     if len(text) == 1 and text not in _SINGLE_LETTER_UNITS:
         return None

@@ -10,6 +10,8 @@ Example:
     (Fraction(21, 1), Fraction(3005, 1), Fraction(3, 4))
     >>> scale_value("2.3 million"), scale_value("2.3M"), words_value("seventh heaven") is None
     (Fraction(2300000, 1), Fraction(2300000, 1), True)
+    >>> words_value("one and a half"), [v for _, _, v in find_number_words("the blue one has seven sides")]
+    (Fraction(3, 2), [Fraction(7, 1)])
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ def words_value(text: str) -> Fraction | None:
     A lone "a"/"an" is not a number.
     """
     tokens = [t for t in _SPLIT.split(text.strip().lower().rstrip(".")) if t]
+    while tokens and tokens[-1] == "and":
+        tokens.pop()  # "seven and" is seven; "a and" is nothing
     if not tokens or len(tokens) > MAX_WORDS or tokens in (["a"], ["an"]):
         return None
     if tokens[0] in ("minus", "negative") and len(tokens) > 1:
@@ -82,6 +86,10 @@ def words_value(text: str) -> Fraction | None:
         return -inner if inner is not None else None
     if len(tokens) == 1 and tokens[0] in _EXTRA and tokens[0] not in ("a", "an"):
         return Fraction(_EXTRA[tokens[0]])
+    if tokens[-1] in _DENOMINATORS and len(tokens) >= 4 and "and" in tokens[1:-2]:
+        mixed = _mixed(tokens)  # "one and a half", "two and three quarters"
+        if mixed is not None:
+            return mixed
     if tokens[-1] in _DENOMINATORS and len(tokens) >= 2:
         numerator = _integer(tokens[:-1])
         if numerator is None:
@@ -91,6 +99,80 @@ def words_value(text: str) -> Fraction | None:
         return Fraction(numerator, _DENOMINATORS[tokens[-1]])
     value = _integer(tokens)
     return Fraction(value) if value is not None else None
+
+
+def _mixed(tokens: list[str]) -> Fraction | None:
+    """A whole number and a fraction joined by "and": "one and a half" → 3/2."""
+    cut = len(tokens) - 1 - tokens[::-1].index("and")
+    whole, part = _integer(tokens[:cut]), words_value(" ".join(tokens[cut + 1 :]))
+    if whole is None or part is None or not 0 < part < 1:
+        return None
+    return whole + part
+
+
+#: Words a number written in words is made of (hyphens split: "twenty-one" is two tokens).
+_NUMBER_TOKENS = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred", "dozen"}
+_RUN_TOKENS = _NUMBER_TOKENS | frozenset(_DENOMINATORS) | {"and", "a", "an"}
+_WORD_TOKEN = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+# "one" as a pronoun ("the blue one", "one of the bars", "one more than 5") is not a number.
+_PRONOUN_BEFORE = frozenset("the this that each every any which no a an another".split())
+_PRONOUN_AFTER = frozenset("of another more less fewer by side hand way".split())
+_COPULAS = frozenset("is are was were be equals exactly only just".split())
+
+
+def find_number_words(text: str) -> list[tuple[int, int, Fraction]]:
+    """Every number written in words in ``text``: ``(start, end, value)``, in order ("seven years" → 7).
+
+    A run is the longest stretch of number words ("three thousand and five", "one and a half", "a dozen");
+    a lone "a"/"an" or a lone ordinal ("the third bar") is no number, nor is the pronoun "one" ("the blue
+    one", "one of them").
+    """
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD_TOKEN.finditer(text[:4000])]
+    found: list[tuple[int, int, Fraction]] = []
+    i = 0
+    while i < len(words):
+        parts = words[i][2].split("-")
+        if not any(p in _NUMBER_TOKENS for p in parts) and words[i][2] not in ("a", "an"):
+            i += 1
+            continue
+        j = i
+        while j < len(words) and all(p in _RUN_TOKENS for p in words[j][2].split("-")) and j - i < MAX_WORDS:
+            if j > i and text[words[j - 1][1] : words[j][0]].strip(" -"):
+                break  # punctuation between two words ends the run
+            j += 1
+        # Shrink from the right until the run spells a number ("seven and" → "seven").
+        value, end = None, j
+        while end > i:
+            value = words_value(" ".join(w for _, _, w in words[i:end]))
+            if value is not None:
+                break
+            end -= 1
+        if value is None:
+            i += 1
+            continue
+        run = [w for _, _, w in words[i:end]]
+        parts = [p for w in run for p in w.split("-")]
+        # A run needs a number word of its own ("A and D" are letters), and a scale word right after digits
+        # belongs to them ("$1.25 thousand"), not to a new number.
+        gap = text[words[i - 1][1] if i > 0 else 0 : words[i][0]]
+        after_digits = gap.rstrip()[-1:].isdigit()
+        own = (any(p in _SMALL or p in _TENS or p in ("hundred", "dozen") for p in parts)
+               or (parts[0] in ("a", "an") and parts[-1] in _DENOMINATORS)
+               or (not after_digits and any(p in _SCALES for p in parts)))
+        if not own or (after_digits and parts[0] in _SCALES):
+            i = end
+            continue
+        before = words[i - 1][2] if i > 0 else ""
+        before2 = words[i - 2][2] if i > 1 else ""
+        after = words[end][2] if end < len(words) else ""
+        final_pronoun = end == len(words) and before and before not in _COPULAS  # "the blue one." / "is one."
+        determiner = before in _PRONOUN_BEFORE or (before2 in _PRONOUN_BEFORE and before not in _COPULAS)
+        if run == ["one"] and (determiner or after in _PRONOUN_AFTER or final_pronoun):
+            i = end
+            continue
+        found.append((words[i][0], words[end - 1][1], value))
+        i = end
+    return found
 
 
 def scale_value(text: str) -> Fraction | None:

@@ -277,7 +277,8 @@ def load_internvl(model_id: str, *, device: str | None = None, dtype: str = "aut
 
         tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision, trust_remote_code=True, use_fast=False)
         model = load_remote_model(model_id, low_cpu_mem_usage=True, **kwargs).eval()
-        adapter_cls, extra = RemoteInternVL, {"tokenizer": tokenizer}
+        adapter_cls: type[RemoteInternVL | NativeInternVL] = RemoteInternVL
+        extra: dict[str, Any] = {"tokenizer": tokenizer}
     elif style == "native":
         from transformers import AutoModelForImageTextToText, AutoProcessor
 

@@ -103,8 +103,8 @@ class ModelLayout:
             text = config.get("text_config") or {}
             proc = _json_file(model_id, "processor_config.json", revision) or {}
             image_proc = proc.get("image_processor") or _json_file(model_id, "preprocessor_config.json", revision) or {}
-            size = image_proc.get("size") or {}
-            image_size = int(size.get("height") or _first(vision.get("image_size", 448)))
+            size_config = image_proc.get("size") or {}
+            image_size = int(size_config.get("height") or _first(vision.get("image_size", 448)))
             patch = _first(vision.get("patch_size", 14))
             ratio = float(config.get("downsample_ratio", 0.5))
             per_tile = int(proc.get("image_seq_length") or config.get("image_seq_length")

@@ -40,16 +40,10 @@ def load_images(run: RunDir, problem: Problem) -> tuple[Any, ...]:
     RGB, and for benchmarks where VLMEvalKit's InternVL evaluation upscales the first image (MMMU), that
     image doubled in size with bilinear resampling before tiling.
     """
-    from tts.benchmarks import upscale_first_image
+    from tts.benchmarks import as_evaluated
     from tts.images import load_rgb
 
-    images = [load_rgb(run.resolve(ref)) for ref in problem.images]
-    if images and upscale_first_image(problem.benchmark):
-        from PIL import Image
-
-        first = images[0]
-        images[0] = first.resize((first.width * 2, first.height * 2), Image.BILINEAR)
-    return tuple(images)
+    return as_evaluated([load_rgb(run.resolve(ref)) for ref in problem.images], problem.benchmark)
 
 
 def tiles_for(problem: Problem) -> int:

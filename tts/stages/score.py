@@ -58,12 +58,12 @@ class ScoreSummary:
 def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None, *, batch_size: int = 4,
           progress: bool = True, max_steps: int | None = None, question: str | None = None) -> ScoreSummary:
     """Score every rollout of ``problems`` (default: all) that has no score from this critic yet."""
-    before = {"question": critic.question, "max_steps": critic.max_steps}
+    before_question, before_max_steps = critic.question, critic.max_steps
     critic.configure(question=question, max_steps="keep" if max_steps is None else (max_steps or None))
     try:
         run.bind(f"critics.{critic.label}", critic.identity())
     except ConfigConflict:
-        critic.configure(**before)  # leave the critic as it was given
+        critic.configure(question=before_question, max_steps=before_max_steps)  # leave the critic as it was given
         raise
     run.set_model_info(f"critic:{critic.label}", critic.info())
     prompt_cfg = run.config("prompt") or {}

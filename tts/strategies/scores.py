@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from typing import overload
 
 import numpy as np
 
@@ -98,6 +99,10 @@ def aggregate_many(values: np.ndarray, lengths: np.ndarray, how: str = "mean") -
     return out
 
 
+@overload
+def score_units(scores: float | None) -> int: ...
+@overload
+def score_units(scores: np.ndarray) -> np.ndarray: ...
 def score_units(scores: float | np.ndarray | None) -> int | np.ndarray:
     """Scores on the comparison grid (int64); NaN/``None`` (unscored) become 0.
 

@@ -113,14 +113,16 @@ def build_math_shepherd(directory: str | os.PathLike[str], *, seed: int = 0) -> 
 def build_visualprm_pair(native_dir: str | os.PathLike[str], lm_dir: str | os.PathLike[str], *,
                          seed: int = 2) -> tuple[Path, Path]:
     """A tiny native InternVL critic whose text model vLLM can run, and that text model alone."""
-    from transformers import InternVLForConditionalGeneration, Qwen2ForCausalLM
+    from transformers import InternVLForConditionalGeneration, Qwen2Config, Qwen2ForCausalLM
 
     from tts.testing.tiny import build_internvl, build_tokenizer
 
     tok = build_tokenizer()
     native = build_internvl(native_dir, seed=seed, hidden=128, heads=2, kv_heads=1, tokenizer=tok)
     full = InternVLForConditionalGeneration.from_pretrained(native)
-    lm = Qwen2ForCausalLM(full.config.text_config).eval()
+    text_config = full.config.text_config
+    assert isinstance(text_config, Qwen2Config), type(text_config)
+    lm = Qwen2ForCausalLM(text_config).eval()
     state = {f"model.{k}": v for k, v in full.model.language_model.state_dict().items()}
     state["lm_head.weight"] = full.lm_head.weight
     lm.load_state_dict(state, strict=True)
