@@ -27,9 +27,23 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class StageIssues:
+    """What went wrong in one stage of a pipeline call without stopping it: ``count`` of ``total`` items
+    (``what``: "problems failed to sample", "bad dataset rows skipped" …) and the first reasons."""
+
+    stage: str
+    what: str
+    count: int
+    total: int
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class BestOfNResult:
     run_dir: Path
     report: dict[str, Any]
+    issues: tuple[StageIssues, ...] = ()
+    """Partial failures of this call (printed by the CLI at the end, before the table)."""
 
 
 def slug(model: str) -> str:
@@ -108,56 +122,96 @@ def check_resumable(run: RunDir, config: RunConfig) -> None:
     run.check(f"critics.{models.label}", {"model": models.critic})
 
 
+def problem_issues(run: RunDir) -> StageIssues | None:
+    """The dataset rows the problems stage skipped (it reloads every row on each call, so these are this
+    call's), as ``tts problems`` reports them."""
+    entry = run.manifest.get("warnings", {}).get("problems") or {}
+    if not entry.get("count"):
+        return None
+    return StageIssues("problems", "bad dataset rows skipped", entry["count"], entry["count"],
+                       tuple(entry.get("examples") or ()))
+
+
 def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
-    Re-running the same config resumes: every stage skips what is already on disk. A config whose
-    settings differ from the run's (model, n, temperature, prompt …) raises :class:`ConfigConflict`; a run
-    another process is writing raises :class:`~tts.runlock.RunBusy` (the lock is held until the report and
-    pairs are written).
+    Everything the run needs (models, engine and critic options, dtype, device) is checked first, before
+    the run directory is touched (:func:`tts.preflight.check_run`), and the engine's own preflight (a
+    server's reachability …) runs before sampling. Re-running the same config resumes: every stage skips
+    what is already on disk. A config whose settings differ from the run's (model, n, temperature, prompt
+    …) raises :class:`ConfigConflict`, unless the run has no rollout yet (a first attempt that failed
+    early: its settings are forgotten); a run another process is writing raises
+    :class:`~tts.runlock.RunBusy` (the lock is held until the report and pairs are written). When every
+    problem of a stage fails the call raises (:class:`tts.stages.sample.StageFailed`); a partial failure is
+    in ``issues``.
     """
     from tts.logs import attach_run_log
+    from tts.preflight import check_run
 
+    checked = check_run(config)
     with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written
         attach_run_log(run.path)
+        run.add_warnings("preflight", checked)
         return _pipeline(run, config, progress)
 
 
 def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
+    from tts.preflight import engine_preflight, forget_unwritten_settings, loading
+    from tts.progress import announce
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
+    from tts.stages.sample import StageFailed, all_failed_message
 
     params, data, models = config.sampling, config.data, config.models
+    forget_unwritten_settings(run, data.benchmarks)
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
+    announce(f"problems: loading {', '.join(data.benchmarks)}", enabled=progress)
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
                      limit=data.limit, ids=data.ids, strict=data.strict, shard=shard)
     run.manifest["recipe"] = config.to_json()  # only once every check has passed
     run.save()
+    issues = [i for i in [problem_issues(run)] if i is not None]
 
     if _missing_rollouts(run, problems, params.n):
         options = engine_kwargs(config)
-        engine = load_engine(models.engine, models.policy, **options)
+        announce(f"policy: loading {models.policy} ({models.engine} engine)", enabled=progress)
+        with loading("--policy", models.policy):
+            engine = load_engine(models.engine, models.policy, **options)
         try:
-            timed(run, "sample", sample, run, engine, params, problems, prompt_set=data.prompt_set,
-                  batch_size=models.batch_size, progress=progress)
+            checked = engine_preflight(run, engine, params)
+            if checked:
+                issues.append(StageIssues("preflight", "warnings before sampling", len(checked), len(checked),
+                                          tuple(checked)))
+            sampled = timed(run, "sample", sample, run, engine, params, problems, prompt_set=data.prompt_set,
+                            batch_size=models.batch_size, progress=progress)
             record_policy_engine(run, models.engine, options)  # the run accepted this engine (the stage bound it)
         finally:
             engine.close()
             del engine
             release_memory()
+        if sampled.failed:
+            issues.append(StageIssues("sample", "problems failed to sample (left unsampled; run the command "
+                                      "again to retry them)", sampled.failed, sampled.attempted, sampled.failures))
 
-    critic = load_critic(models.critic_kind, models.critic, **critic_kwargs(config))
+    announce(f"critic: loading {models.critic} ({models.critic_kind})", enabled=progress)
+    with loading("--critic", models.critic):
+        critic = load_critic(models.critic_kind, models.critic, **critic_kwargs(config))
     label = critic.label
     try:
-        timed(run, f"score:{label}", score, run, critic, problems, batch_size=models.batch_size or CRITIC_BATCH_SIZE,
-              progress=progress)
+        scored = timed(run, f"score:{label}", score, run, critic, problems,
+                       batch_size=models.batch_size or CRITIC_BATCH_SIZE, progress=progress)
     finally:
         critic.close()  # the vLLM backend frees its KV cache only here
         del critic
         release_memory()
+    if scored.failed_problems:
+        if scored.failed_problems == scored.problems:
+            raise StageFailed(all_failed_message(f"scoring with {label}", scored.failed_problems, scored.failures))
+        issues.append(StageIssues(f"score:{label}", "problems failed to score (left unselected; run the command "
+                                  "again to retry them)", scored.failed_problems, scored.problems, scored.failures))
     timed(run, "grade", grade_run, run, problems, progress=progress)
     timed(run, "select", select_run, run, label, strategies=config.selection.strategies,
           aggregations=config.selection.aggregations, n=params.n, problems=problems)
@@ -168,7 +222,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
         pairs = config.pairs
         out_dir = pairs.out or run.path / f"pairs-{pairs.method}-{pairs.format}"
         write_pairs(build_pairs(run.path, pairs.method, critic=label, **pairs.options), pairs.format, out_dir)
-    return BestOfNResult(run.path, report)
+    return BestOfNResult(run.path, report, tuple(issues))
 
 
 def bestofn(policy: str, critic: str, *, progress: bool = True, **options: Any) -> BestOfNResult:
@@ -199,4 +253,4 @@ def demo(out: str | Path | None = None, *, n: int = DEMO_N, max_new_tokens: int 
                    max_new_tokens=max_new_tokens, first_greedy=True, strategies=("best_of_n",), progress=progress)
 
 
-__all__ = ["BestOfNResult", "ConfigConflict", "bestofn", "demo", "run_pipeline", "run_recipe"]
+__all__ = ["BestOfNResult", "ConfigConflict", "StageIssues", "bestofn", "demo", "run_pipeline", "run_recipe"]

@@ -98,3 +98,66 @@ def test_unavailable_greedy_is_reported_not_invented():
     curves = compute_curves(a, ["greedy", "oracle"], ["mean"])
     assert "greedy" in curves.unavailable and curves.get("greedy", "mean") is None
     assert isinstance(curves, Curves)
+
+
+# ------------------------------------------------------------------------------------ the plot's layout
+def _card_curves(zero: str | None = None):
+    """Curves of the seven benchmarks (shuffled order) where majority equals weighted vote, and ``zero`` is
+    a benchmark answered wrong everywhere."""
+    from tts.benchmarks import REASONING7
+
+    benches = [b for b in reversed(REASONING7) for _ in range(6)]
+    rng = np.random.default_rng(4)
+    correct = rng.random((len(benches), 4)) < 0.5
+    if zero:
+        correct[np.array(benches) == zero] = False
+    clusters = np.where(correct, 0, 1)
+    a = RunArrays.from_numpy(correct, clusters, {"mean": rng.random(correct.shape)}, benchmarks=benches,
+                             greedy=np.zeros(len(benches), int))
+    return compute_curves(a, draws=50)
+
+
+def test_plot_panels_follow_the_card_and_end_with_overall():
+    import matplotlib.pyplot as plt
+
+    from tts.analysis.plots import curve_figure
+    from tts.analysis.tables import overall_curve_section
+
+    curves = _card_curves(zero="wemath")
+    section = curve_section(curves, ["mean"], resamples=50)
+    section["overall_curves"] = overall_curve_section(curves, ["mean"], resamples=50)
+    fig = curve_figure(section, aggregation="mean")
+    try:
+        titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+        assert titles == ["MMMU", "MathVista", "MathVision", "MathVerse", "DynaMath", "WeMath", "LogicVista", "Overall"]
+        # one legend for the figure, outside every panel
+        assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+        legend_top = fig.legends[0].get_window_extent(fig.canvas.get_renderer()).y1
+        assert all(legend_top <= ax.get_window_extent().y0 for ax in fig.axes if ax.get_visible())
+        # an all-zero panel spans 0..10, not matplotlib's -0.04..0.04
+        wemath = next(ax for ax in fig.axes if ax.get_title() == "WeMath")
+        assert wemath.get_ylim() == (0.0, 10.0)
+        # majority and weighted vote coincide here, and still differ in line style and markers
+        lines = {ln.get_label(): ln for ln in wemath.get_lines()}
+        vote, maj = lines["weighted_vote (mean)"], lines["majority (mean)"]
+        assert (vote.get_linestyle(), vote.get_marker()) != (maj.get_linestyle(), maj.get_marker())
+        assert maj.get_zorder() > vote.get_zorder() and maj.get_markerfacecolor() != vote.get_markerfacecolor()
+    finally:
+        plt.close(fig)
+
+
+def test_overall_curve_is_the_mean_of_the_benchmarks_with_a_stratified_interval():
+    from tts.analysis.tables import overall_curve_section
+
+    curves = _card_curves()
+    section = curve_section(curves, ["mean"], resamples=50)
+    overall = overall_curve_section(curves, ["mean"], resamples=200)
+    assert overall["name"] == "Overall" and len(overall["benchmarks"]) == 7
+    for n in ("1", "4"):
+        mean = np.mean([section["curves"][b]["oracle"]["mean"][n] for b in section["curves"]])
+        assert overall["curves"]["oracle"]["mean"][n] == pytest.approx(mean, abs=1e-3)
+        assert overall["ci_low"]["oracle"]["mean"][n] <= mean <= overall["ci_high"]["oracle"]["mean"][n]
+    two = _curves()  # alpha and beta: not the card's seven, so a plain "Mean"
+    assert overall_curve_section(two, ["mean"], resamples=10)["name"] == "Mean"
+    one = RunArrays.from_numpy([[True, False]], [[0, 1]], {"mean": [[0.1, 0.2]]})
+    assert overall_curve_section(compute_curves(one, ["oracle"], ["mean"]), ["mean"]) is None

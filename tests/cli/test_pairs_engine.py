@@ -44,10 +44,20 @@ def test_dropout_ntp_reuses_the_runs_server(server, tts, tmp_path):
     assert "generation_failures" not in report["report"]["counts"] and "failed" not in result.stderr
 
 
+def test_dropout_ntp_with_the_server_gone_is_one_line_before_any_job(server, tts, tmp_path):
+    run = tmp_path / "run"
+    _sampled_through(server, tts, run)
+    server.__exit__(None, None, None)  # the server is gone when the pairs are made: the preflight says so
+    result = tts("pairs", run, "--method", "dropout-ntp", "--chosen-from", "any", "--out", tmp_path / "pairs")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: cannot reach the OpenAI-compatible server at {server.base_url}")
+    assert "Traceback" not in result.stderr and not read_jsonl(run / "pairs" / "dropout_ntp.jsonl")
+
+
 def test_dropout_ntp_prints_why_continuations_failed(server, tts, tmp_path):
     run = tmp_path / "run"
     _sampled_through(server, tts, run)
-    server.__exit__(None, None, None)  # the server is gone when the pairs are made
+    server.always_fail = "answer"  # the server answers its probe, and fails every continuation of "answer seed=…"
     result = tts("pairs", run, "--method", "dropout-ntp", "--chosen-from", "any", "--out", tmp_path / "pairs")
     assert result.exit_code == 0, result.output
     assert "warning: 2 continuation(s) failed" in result.stderr

@@ -75,7 +75,7 @@ def test_recipe_through_the_cli_exactly_as_ci_runs_it(tiny, reasoning7_root, tmp
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "deprecated" not in proc.stderr  # the documented nested keys
-    assert "Ours vs published" in proc.stdout and "official metric" in proc.stdout
+    assert "Ours vs published" in proc.stdout and "Official metric" in proc.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["comparison"]["best_of_n/mean"]["benchmarks"]["overall"]["expected"] == 50.2
     again = subprocess.run([PYTHON, "-m", "tts", "report", str(out), "--n", "1", "--n", "2"], capture_output=True,

@@ -37,6 +37,22 @@ def test_dynamath_partial_variants_are_reported():
     ps = [problem(f"v{v}-1", "dynamath", qid="1", variant=v) for v in (1, 2)]
     m = benchmark_metrics("dynamath", ps, {"v1-1": True, "v2-1": True})
     assert m["worst_case"] == 100.0 and m["n_incomplete_seeds"] == 1
+    # the number is kept, with the reason it is not the benchmark's worst case
+    assert m["warning"] == ("worst case over 1 seed questions, 1 of them with fewer than their 10 variants "
+                            "(judged on the variants loaded: optimistic)")
+
+
+def test_complete_metrics_carry_no_warning():
+    ps, correct = wemath_case()
+    assert "warning" not in benchmark_metrics("wemath", ps, correct)
+    dyna = [problem(f"v{v}", "dynamath", qid="1", variant=v) for v in range(1, 11)]
+    assert "warning" not in benchmark_metrics("dynamath", dyna, {p.id: True for p in dyna})
+    assert "warning" not in benchmark_metrics("mathvision", [problem("a", "mathvision")], {"a": False})
+
+
+def test_missing_verdicts_are_warned_about():
+    m = benchmark_metrics("mathvision", [problem("a", "mathvision"), problem("b", "mathvision")], {"a": True})
+    assert m["score"] == 50.0 and m["warning"] == "1 of 2 problems have no verdict (counted wrong)"
 
 
 # ---------------------------------------------------------------------------------------------------- WeMath
@@ -85,6 +101,16 @@ def test_wemath_incomplete_groups_are_left_out():
     m = benchmark_metrics("wemath", dropped, correct)
     assert m["n_groups"] == 5 and m["n_incomplete_groups"] == 1 and m["counts"]["InadequateGeneralization"] == 0
     assert m["score_strict"] == pytest.approx(100 * (5 - 2 - 1) / 5)
+    assert m["warning"] == "4-D score over 5 problems; 1 left out for a missing composite question or sub-question"
+
+
+def test_wemath_without_a_complete_problem_says_why_there_is_no_score():
+    ps, correct = wemath_case()
+    steps_only = [p for p in ps if not p.id.endswith("_multi")]  # e.g. --limit cut every composite question
+    m = benchmark_metrics("wemath", steps_only, correct)
+    assert m["score"] is None and m["n_incomplete_groups"] == 6
+    assert m["warning"].startswith("4-D score unavailable: none of the 6 problems has its composite question")
+    json.dumps(m)
 
 
 def test_wemath_missing_verdicts_count_as_wrong():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -116,9 +117,13 @@ def _resume_equals_clean(tiny, out: Path, clean) -> None:
     assert not [p for p in out.rglob("*") if is_temporary(p) or p.name == RESERVE_NAME]
 
 
+PROGRESS_LINE = re.compile(r"^[\w ():-]+: (loading |[\d,]+ \w+ to do$|[\d,]+/[\d,]+ |done, |stopped after )")
+"""The lines tts.progress writes when stderr is not a terminal (start, periodic, end) and what it loads."""
+
+
 def _stderr_lines(text: str) -> list[str]:
-    """stderr without the progress bars' lines."""
-    return [ln for ln in text.splitlines() if ln.strip() and "━" not in ln]
+    """stderr without the progress bars' lines (a bar, or the plain lines a log gets)."""
+    return [ln for ln in text.splitlines() if ln.strip() and "━" not in ln and not PROGRESS_LINE.match(ln)]
 
 
 def test_sigterm_during_sampling_exits_143_with_one_line_then_resumes(tiny, tmp_path, clean):

@@ -93,9 +93,9 @@ def test_tts_report_prints_the_fidelity_lines_under_the_published_comparison(tmp
     run = _run(tmp_path)
     stub = {"comparison": {"best_of_n/mean": {"rule": "best_of_n/mean@8 [visualprm]", "benchmarks": {
         "overall": {"ours": 50.0, "expected": 50.2, "delta": -0.2}}}}, "fidelity": fidelity_section(run),
-        "curve_info": {"n_samples": 8, "unavailable": {}}, "curves": {}}
+        "curve_info": {"n_samples": 8, "unavailable": {}, "aggregations": ["mean"]}, "curves": {}}
     monkeypatch.setattr(report_stage, "build_report", lambda *a, **k: stub)
-    monkeypatch.setattr("tts.cli.report.print_curve_table", lambda *a, **k: None)
+    monkeypatch.setattr("tts.cli.render.print_curve_table", lambda *a, **k: None)
     result = CliRunner().invoke(build_app(), ["report", str(run.path), "--no-plot"])
     assert result.exit_code == 0, result.output
     out = result.output

@@ -159,7 +159,7 @@ def test_cli_select_and_report(tmp_path, cli_env):
     rep = subprocess.run([PYTHON, "-m", "tts", "report", str(run.path), "--n", "2", "--n", "4", "--aggregation", "min",
                           "--draws", "100"], capture_output=True, text=True, env={**cli_env, "COLUMNS": "200"}, timeout=300)
     assert rep.returncode == 0, rep.stderr
-    assert "majority" in rep.stdout and "n=4" in rep.stdout and "report-subset.json" in rep.stdout
+    assert "majority@4" in rep.stdout and "majority@2" in rep.stdout and "report-subset.json" in rep.stdout
     report = json.loads((run.path / "report-subset.json").read_text())  # a subset never replaces report.json
     assert report["curve_info"]["aggregations"] == ["min"] and (run.path / "report-subset-curves.png").exists()
     assert not (run.path / "report.json").exists() and not (run.path / PLOT_FILE).exists()

@@ -9,6 +9,10 @@ Shape (what ``report.json`` stores, percentages rounded to 4 decimals)::
 Strategies that do not read scores (greedy, oracle, random) appear under every aggregation with the same
 values, so any ``[strategy][aggregation]`` lookup works.
 
+:func:`overall_curve_section` adds the model card's "Overall" column as a curve: the unweighted mean of
+the benchmarks' accuracies (the seven of the card when the run has them all, else every benchmark of the
+run, named ``"Mean"``), its interval by a bootstrap that resamples each benchmark's problems separately.
+
 Example:
     >>> import numpy as np
     >>> from tts.analysis.curves import Curves
@@ -26,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from tts.analysis.bootstrap import DEFAULT_RESAMPLES, bootstrap_ci
+from tts.analysis.bootstrap import DEFAULT_RESAMPLES, bootstrap_ci, resample_counts
 from tts.analysis.curves import Curves
 
 
@@ -56,6 +60,52 @@ def curve_section(curves: Curves, aggregations: Sequence[str], *, resamples: int
                 for a in ([agg] if agg is not None else list(aggregations)):
                     per_bench.setdefault(strategy, {})[a] = series
             out[name][bench] = per_bench
+    return out
+
+
+def overall_curve_section(curves: Curves, aggregations: Sequence[str], *, resamples: int = DEFAULT_RESAMPLES,
+                          level: float = 0.95, seed: int = 0) -> dict[str, Any] | None:
+    """The "Overall" curve: ``{"name", "benchmarks", "curves", "ci_low", "ci_high"}`` with the blocks keyed
+    ``[strategy][aggregation][str(n)]``; ``None`` for a run of one benchmark.
+
+    The mean is over the seven benchmarks of the card's Overall when all seven are in the run (``name`` is
+    ``"Overall"``), else over every benchmark of the run (``"Mean"``). Each bootstrap resample draws every
+    benchmark's problems with replacement within that benchmark (a stratified bootstrap), so the interval
+    is that of a mean of benchmark means, not of a pooled mean.
+    """
+    from tts.metrics import OVERALL_BENCHMARKS
+
+    present = set(curves.benchmarks.tolist())
+    if len(present) < 2:
+        return None
+    full = set(OVERALL_BENCHMARKS) <= present
+    benches = list(OVERALL_BENCHMARKS) if full else sorted(present)
+    keys = list(curves.values)
+    n = curves.n_samples
+    means = np.zeros(len(keys) * n)
+    boot = np.zeros((len(keys) * n, max(resamples, 1)))
+    for k, bench in enumerate(benches):
+        rows = curves.benchmarks == bench
+        stacked = np.concatenate([curves.values[key][rows] for key in keys], axis=1) if keys else np.zeros((rows.sum(), 0))
+        means += stacked.mean(axis=0) / len(benches)
+        if resamples >= 1:
+            counts = resample_counts(stacked.shape[0], resamples, seed + k).astype(np.float64)
+            boot += (stacked.T @ counts.T) / stacked.shape[0] / len(benches)
+    if resamples >= 1:
+        alpha = (1.0 - level) / 2.0
+        low, high = np.quantile(boot, [alpha, 1.0 - alpha], axis=1)
+    else:
+        low = high = np.full(len(keys) * n, np.nan)
+    out: dict[str, Any] = {"name": "Overall" if full else "Mean", "benchmarks": benches}
+    labels = [str(j + 1) for j in range(n)]
+    for name, data in (("curves", means), ("ci_low", low), ("ci_high", high)):
+        block: dict[str, dict[str, dict[str, float | None]]] = {}
+        pct = _pcts(data)
+        for i, (strategy, agg) in enumerate(keys):
+            series = dict(zip(labels, pct[i * n:(i + 1) * n]))
+            for a in ([agg] if agg is not None else list(aggregations)):
+                block.setdefault(strategy, {})[a] = series
+        out[name] = block
     return out
 
 

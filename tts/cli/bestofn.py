@@ -71,7 +71,7 @@ def bestofn(
         out=str(out) if out else None,
     )
     result = run_pipeline(config)
-    print_report(result.report, title=f"Best-of-{n}: {result.run_dir}")
+    print_report(result.report, title=f"Best-of-{n}: {result.run_dir}", issues=result.issues)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,7 @@ def demo(
     from tts.cli.render import print_report
 
     result = run_demo(out, n=n, max_new_tokens=max_new_tokens)
-    print_report(result.report, title=f"Demo run: {result.run_dir}")
+    print_report(result.report, title=f"Demo run: {result.run_dir}", issues=result.issues)
     console = Console()
     console.print(
         "[yellow]These checkpoints are tiny and randomly initialised: they write random text, so the accuracy "

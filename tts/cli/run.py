@@ -40,7 +40,7 @@ def run(
                                strict=strict or data.strict, shard=shard or data.shard)
     config = dataclasses.replace(config, data=data, out=config.out if out is None else str(out))
     result = run_pipeline(config)
-    print_report(result.report, title=f"{config.description or recipe}: {result.run_dir}")
+    print_report(result.report, title=f"{config.description or recipe}: {result.run_dir}", issues=result.issues)
 
 
 def register(app: typer.Typer) -> None:

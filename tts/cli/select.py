@@ -30,7 +30,24 @@ def select(
     attach_run_log(run.path)
     critic = pick_critic(run, critic_label)
     written = select_run(run, critic, strategies=strategy, aggregations=aggregation, n=n, progress=True)
-    typer.echo(f"wrote {written} selections to {run.path / 'selections.jsonl'}; see their accuracy with: tts report {run.path}")
+    incomplete = (run.manifest.get("stages", {}).get("select") or {}).get("incomplete", 0)
+    typer.echo(select_message(written, incomplete, run.path))
+
+
+def select_message(written: int, incomplete: int, run_path: Path) -> str:
+    """What a ``tts select`` did: records written, or up to date, or waiting for incomplete problems.
+
+    >>> select_message(0, 0, Path("runs/x"))
+    'selections up to date (runs/x/selections.jsonl has every one asked for); see their accuracy with: tts report runs/x'
+    """
+    target = run_path / "selections.jsonl"
+    if written:
+        done = f"wrote {written} selections to {target}"
+    elif incomplete:
+        done = f"no selection written: {incomplete} problem(s) lack rollouts, grades or scores (see the warning above)"
+    else:
+        done = f"selections up to date ({target} has every one asked for)"
+    return f"{done}; see their accuracy with: tts report {run_path}"
 
 
 def register(app: typer.Typer) -> None:

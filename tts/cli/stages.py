@@ -39,27 +39,42 @@ def sample(
 
         tts sample runs/mv --policy OpenGVLab/InternVL3-8B --n 8 --first-greedy --benchmark mathvista:testmini
     """
-    from tts.api import record_policy_engine, timed
+    from tts.api import StageIssues, problem_issues, record_policy_engine, timed
     from tts.cli.options import key_values
+    from tts.cli.render import print_issues
     from tts.engines import load_engine
     from tts.logs import attach_run_log
+    from tts.preflight import check_engine, check_model, engine_preflight, forget_unwritten_settings, loading
     from tts.rundir import RunDir
     from tts.stages import add_problems
     from tts.stages import sample as sample_stage
 
-    run = RunDir.open(run_dir)
-    attach_run_log(run.path)
-    problems = add_problems(run, benchmark, data_dir=data_dir, limit=limit) if benchmark else None
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             seed=seed, first_greedy=first_greedy)
     options = key_values(engine_option)
-    eng = load_engine(engine, policy, **options)
+    check_engine(engine, options)  # before the run directory is touched
+    unchecked = check_model(policy, "--policy") if engine != "openai" else None
+    run = RunDir.open(run_dir)
+    attach_run_log(run.path)
+    run.add_warnings("preflight", [unchecked] if unchecked else [])
+    forget_unwritten_settings(run, benchmark or None)
+    problems = add_problems(run, benchmark, data_dir=data_dir, limit=limit) if benchmark else None
+    if problems is not None:
+        print_issues([i for i in [problem_issues(run)] if i is not None])
+    with loading("--policy", policy):
+        eng = load_engine(engine, policy, **options)
     try:
+        checked = engine_preflight(run, eng, params)
         summary = timed(run, "sample", sample_stage, run, eng, params, problems, prompt_set=prompt_set,
                         batch_size=batch_size)
     finally:
         eng.close()
     record_policy_engine(run, engine, options)  # the run accepted this engine (the stage bound it)
+    issues = [StageIssues("preflight", "warnings before sampling", len(checked), len(checked), tuple(checked))]
+    if summary.failed:
+        issues.append(StageIssues("sample", "problems failed to sample (left unsampled; run the command again to "
+                                  "retry them)", summary.failed, summary.attempted, summary.failures))
+    print_issues([i for i in issues if i.count])
     typer.echo(f"{summary.written} rollouts written ({summary.skipped_done} problems already done, "
                f"{summary.failed} failed) in {run.path}")
 
@@ -84,17 +99,31 @@ def score(
     from tts.cli.options import key_values
     from tts.critics import load_critic
     from tts.logs import attach_run_log
+    from tts.preflight import check_critic, check_model, loading
     from tts.rundir import RunDir
     from tts.stages import score as score_stage
 
+    options = {"device": device, "dtype": dtype, **key_values(critic_option)}
+    check_critic(critic_kind, options)
     run = RunDir.open(run_dir, create=False, write=True)
     attach_run_log(run.path)
-    scorer = load_critic(critic_kind, critic, label=critic_label, device=device, dtype=dtype,
-                         **key_values(critic_option))
+    run.add_warnings("preflight", [w for w in [check_model(critic, "--critic", revision=options.get("revision"))] if w])
+    with loading("--critic", critic):
+        scorer = load_critic(critic_kind, critic, label=critic_label, **options)
     try:
         summary = timed(run, f"score:{scorer.label}", score_stage, run, scorer, batch_size=batch_size)
     finally:
         scorer.close()
+    if summary.failed_problems:
+        from tts.api import StageIssues
+        from tts.cli.render import print_issues
+        from tts.stages.sample import StageFailed, all_failed_message
+
+        if summary.failed_problems == summary.problems:
+            raise StageFailed(all_failed_message(f"scoring with {scorer.label}", summary.failed_problems,
+                                                 summary.failures))
+        print_issues([StageIssues(f"score:{scorer.label}", "problems failed to score (run the command again to "
+                                  "retry them)", summary.failed_problems, summary.problems, summary.failures)])
     typer.echo(f"{summary.written} scores written to {run.file('scores', scorer.label)} "
                f"({summary.unscored} unscored, {summary.failed_problems} problems failed)")
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tts.errors import ConfigError
 from tts.prompts import IMAGE_PLACEHOLDER
 from tts.records import StepScores
 
@@ -67,11 +68,11 @@ class Critic(ABC):
         """Change the settings that do not need the model reloaded (``max_steps="keep"`` leaves it)."""
         if question is not None:
             if question not in QUESTION_SOURCES:
-                raise ValueError(f"question must be one of {QUESTION_SOURCES}, got {question!r}")
+                raise ConfigError(f"question must be one of {QUESTION_SOURCES}, got {question!r}")
             self.question = question
         if max_steps != "keep":
             if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
-                raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
+                raise ConfigError(f"max_steps must be a positive integer or None, got {max_steps!r}")
             self.max_steps = max_steps
 
     @abstractmethod

@@ -27,6 +27,7 @@ from tts.critics.base import Critic, ScoringRequest, strip_image_placeholders
 from tts.critics.fitting import fit_steps
 from tts.critics.rows import Row, assemble, split_prepared
 from tts.critics.steps import split_steps
+from tts.errors import ConfigError
 from tts.records import StepScores
 
 
@@ -79,13 +80,13 @@ class MathShepherd(Critic):
             self.tokenizer = self.engine.tokenizer
             model_length = self.engine.max_model_len
         else:
-            raise ValueError(f"unknown backend {backend!r}; use transformers or vllm")
+            raise ConfigError(f"unknown backend {backend!r}; use transformers or vllm")
         self.max_length = max_length or model_length
         self.step_tag, self.good, self.bad = step_tag, good, bad
         labels = self.tokenizer.encode(f"{good} {bad}", add_special_tokens=False)
         tag = self.tokenizer.encode(f" {step_tag}", add_special_tokens=False)
         if len(labels) != 2 or not tag:
-            raise ValueError(f"{model}: {good!r} and {bad!r} are not one token each in this tokenizer "
+            raise ConfigError(f"{model}: {good!r} and {bad!r} are not one token each in this tokenizer "
                              f"(got {labels}); not a Math-Shepherd-style PRM")
         self.candidate_ids = [int(i) for i in labels]
         self.tag_id = int(tag[-1])

@@ -48,6 +48,7 @@ from tts.critics.base import Critic, ScoringRequest
 from tts.critics.fitting import fit_steps
 from tts.critics.rows import Row, assemble, split_prepared
 from tts.critics.steps import split_steps
+from tts.errors import ConfigError
 from tts.prompts import IMAGE_PLACEHOLDER, prompt_text
 from tts.records import StepScores
 
@@ -148,7 +149,7 @@ class VisualPRM(Critic):
                  vllm_kwargs: dict[str, Any] | None = None) -> None:
         super().__init__(model, label, question=question, max_steps=None if self.orm else max_steps)
         if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
+            raise ConfigError(f"unknown backend {backend!r}; use {' or '.join(BACKENDS)}")
         from tts.critics.numerics import check_rounding
 
         self.score_rounding = check_rounding(score_rounding)
@@ -204,7 +205,7 @@ class VisualPRM(Critic):
         unk = tok.unk_token_id
         bad = [t for t, i in zip((PLACEHOLDER, NEGATIVE), ids) if i is None or (unk is not None and i == unk)]
         if bad or len(tok.encode(PLACEHOLDER, add_special_tokens=False)) != 1:
-            raise ValueError(f"{model}: the tokenizer has no single-token {' and '.join(repr(b) for b in bad or ['+'])}; "
+            raise ConfigError(f"{model}: the tokenizer has no single-token {' and '.join(repr(b) for b in bad or ['+'])}; "
                              "this checkpoint cannot be a VisualPRM-format critic (it must answer '+' or '-')")
         return [int(i) for i in ids]
 

@@ -80,6 +80,7 @@ from tts.engines.openai_server import (
 from tts.engines.prompting import check_placeholders
 from tts.engines.repetition import DEFAULT_DETECTOR, RepetitionDetector
 from tts.engines.vllm_repetition import loop_xargs
+from tts.errors import ConfigError
 from tts.prompts import prompt_text
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,11 @@ class OpenAIEngine(Engine):
                  dtype: str | None = None) -> None:
         super().__init__(model)
         if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
+            raise ConfigError("concurrency must be >= 1")
         if image_placement not in ("parts", "inline"):
-            raise ValueError(f"unknown image placement {image_placement!r}; use parts or inline")
+            raise ConfigError(f"unknown image placement {image_placement!r}; use parts or inline")
         if tiling not in TILING_MODES:
-            raise ValueError(f"unknown tiling {tiling!r}; use {', '.join(TILING_MODES)}")
+            raise ConfigError(f"unknown tiling {tiling!r}; use {', '.join(TILING_MODES)}")
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1").rstrip("/")
         self.client = make_client(self.base_url, api_key_env=api_key_env, timeout=timeout, max_retries=max_retries)
         self.timeout = timeout

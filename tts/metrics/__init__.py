@@ -50,6 +50,21 @@ METRICS.register("demo", "tts.metrics.accuracy:accuracy_metrics")
 #: The benchmarks whose mean is the table's "Overall", in its column order: the reasoning7 group.
 OVERALL_BENCHMARKS: tuple[str, ...] = REASONING7
 
+#: Column titles as the model card prints them (tables and plots; other benchmarks keep their names).
+COLUMN_TITLES: dict[str, str] = {"mmmu": "MMMU", "mathvista": "MathVista", "mathvision": "MathVision",
+                                 "mathverse": "MathVerse", "dynamath": "DynaMath", "wemath": "WeMath",
+                                 "logicvista": "LogicVista"}
+
+
+def card_order(benchmarks: Sequence[str]) -> list[str]:
+    """The model card's column order, then any other benchmark alphabetically.
+
+    >>> card_order(["demo", "wemath", "mmmu"])
+    ['mmmu', 'wemath', 'demo']
+    """
+    return [b for b in OVERALL_BENCHMARKS if b in benchmarks] + sorted(b for b in benchmarks
+                                                                         if b not in OVERALL_BENCHMARKS)
+
 
 def benchmark_metrics(benchmark: str, problems: Sequence[Problem], correct: Mapping[str, bool]) -> dict[str, Any]:
     """The official metrics of ``benchmark`` (all ``problems`` must belong to it)."""
@@ -77,4 +92,5 @@ def metrics_report(problems: Sequence[Problem], correct: Mapping[str, bool]) -> 
     return {"benchmarks": results, "overall": overall({k: v["score"] for k, v in results.items()})}
 
 
-__all__ = ["METRICS", "OVERALL_BENCHMARKS", "benchmark_metrics", "metrics_report", "overall"]
+__all__ = ["COLUMN_TITLES", "METRICS", "OVERALL_BENCHMARKS", "benchmark_metrics", "card_order", "metrics_report",
+           "overall"]

@@ -4,6 +4,10 @@ Every metric takes the problems of one benchmark and ``correct`` (problem id →
 verdict in ``correct`` counts as wrong, as an unanswered question does in the official scorers, and is
 reported in ``n_missing``. Accuracies are percentages, like the seeds' table.
 
+A headline ``score`` that rests on partial data (missing verdicts, DynaMath seeds without their ten
+variants, WeMath problems without their sub-questions) comes with ``"warning"``: one sentence with the
+reason, which every report prints beside the number (:func:`add_warning`).
+
 Example:
     >>> import numpy as np
     >>> grouped_accuracy(["a", "b", "a", "a"], np.array([True, False, False, True]))
@@ -53,9 +57,26 @@ def multi_grouped_accuracy(keys: Sequence[Sequence[Hashable] | None], hit: np.nd
     return grouped_accuracy(flat_keys, np.array(flat_hits, dtype=bool))
 
 
+def add_warning(metric: dict[str, Any], message: str | None) -> dict[str, Any]:
+    """Append ``message`` to the metric's ``"warning"`` (sentences joined by ``"; "``); ``None`` is a no-op.
+
+    >>> add_warning(add_warning({"score": 50.0}, "a"), "b")["warning"]
+    'a; b'
+    """
+    if message:
+        metric["warning"] = f"{metric['warning']}; {message}" if metric.get("warning") else message
+    return metric
+
+
+def missing_warning(missing: int, n: int) -> str | None:
+    """The warning of verdicts missing from ``correct`` (they count as wrong)."""
+    return f"{missing} of {n} problems have no verdict (counted wrong)" if missing else None
+
+
 def accuracy_summary(problems: Sequence[Problem], correct: Mapping[str, bool]) -> tuple[dict[str, Any], np.ndarray]:
     """The common head of every metric dict, and the hit array."""
     hit, missing = hits(problems, correct)
     n_correct = int(hit.sum())
-    return {"score": percent(n_correct, len(problems)), "n": len(problems), "n_correct": n_correct,
-            "n_missing": missing}, hit
+    out = {"score": percent(n_correct, len(problems)), "n": len(problems), "n_correct": n_correct,
+           "n_missing": missing}
+    return add_warning(out, missing_warning(missing, len(problems))), hit

@@ -21,7 +21,10 @@ strict score; ``score_loose`` is also given. IK, IG and CM rates are over all pr
 
 The official script divides by a hard-coded 525 (the testmini problem count); here ``total`` is the number
 of problems whose composite and sub-questions were all loaded, which is 525 on the full split and stays
-right on subsets. Problems missing a part are left out and counted in ``n_incomplete_groups``.
+right on subsets. Problems missing a part are left out and counted in ``n_incomplete_groups``, and the
+metric carries a ``warning`` saying how many problems the score rests on and how many were left out; with
+no complete problem at all, ``score`` is ``None`` and the warning says why (the 4-D score needs a
+composite question with all its one-step sub-questions).
 
 Example (two problems: a mastered 2-step one and a rote-memorized 3-step one):
     >>> from tts.records import Problem
@@ -41,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tts.metrics.common import hits, percent
+from tts.metrics.common import add_warning, hits, missing_warning, percent
 from tts.records import Problem
 
 
@@ -100,7 +103,7 @@ def wemath_metrics(problems: Sequence[Problem], correct: Mapping[str, bool]) -> 
     }
     step_cells = np.concatenate([t[:, :-1].ravel() for t in groups.values()])
     strict = score(counts["RoteMemorization_strict"])
-    return {
+    out = {
         "score": strict, "score_strict": strict, "score_loose": score(counts["RoteMemorization_loose"]),
         "n": len(problems), "n_correct": int(hit.sum()), "n_missing": missing, "accuracy": percent(int(hit.sum()), len(problems)),
         "n_groups": total, "n_incomplete_groups": incomplete, "counts": counts, "rates": rates,
@@ -108,3 +111,24 @@ def wemath_metrics(problems: Sequence[Problem], correct: Mapping[str, bool]) -> 
                           "two_step": percent(int(groups[2][:, -1].sum()), len(groups[2])),
                           "three_step": percent(int(groups[3][:, -1].sum()), len(groups[3]))},
     }
+    add_warning(out, missing_warning(missing, len(problems)))
+    return add_warning(out, incomplete_warning(incomplete, total, len(problems)))
+
+
+def incomplete_warning(incomplete: int, complete: int, questions: int = 0) -> str | None:
+    """Why a 4-D score over some of the problems is not the benchmark's (or why there is none).
+
+    >>> incomplete_warning(3, 0)
+    '4-D score unavailable: none of the 3 problems has its composite question and all its one-step sub-questions loaded'
+    >>> incomplete_warning(0, 0, 12)
+    "4-D score unavailable: none of the 12 questions carries We-Math's problem ID and step key"
+    """
+    if not incomplete:
+        if not complete and questions:
+            return f"4-D score unavailable: none of the {questions} questions carries We-Math's problem ID and step key"
+        return None
+    if not complete:
+        return (f"4-D score unavailable: none of the {incomplete} problems has its composite question and all its "
+                "one-step sub-questions loaded")
+    return (f"4-D score over {complete} problems; {incomplete} left out for a missing composite question or "
+            "sub-question")

@@ -20,6 +20,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from tts.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -47,7 +49,7 @@ def pick_dtype(dtype: str, device: str):
         return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
                 "fp32": torch.float32, "float32": torch.float32}[dtype]
     except KeyError:
-        raise ValueError(f"unknown dtype {dtype!r}; use auto, bf16, fp16 or fp32") from None
+        raise ConfigError(f"unknown dtype {dtype!r}; use auto, bf16, fp16 or fp32") from None
 
 
 def chatml(system: str | None, user: str, assistant_prefix: str = "") -> str:
@@ -287,7 +289,7 @@ def load_internvl(model_id: str, *, device: str | None = None, dtype: str = "aut
         model = AutoModelForImageTextToText.from_pretrained(model_id, **kwargs).eval()
         adapter_cls, extra = NativeInternVL, {"processor": processor}
     else:
-        raise ValueError(f"unknown checkpoint style {style!r}; use auto, native or remote")
+        raise ConfigError(f"unknown checkpoint style {style!r}; use auto, native or remote")
     if not device_map:
         model = model.to(device)
     commit = getattr(model.config, "_commit_hash", None)

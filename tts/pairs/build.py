@@ -116,11 +116,17 @@ def _dropout(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results
     if todo:
         if loaded is None:
             from tts.engines import load_engine
+            from tts.preflight import check_engine
 
-            policy_engine = load_engine(settings.engine, settings.model, **engine_options(view, settings.engine, opts))
+            options = engine_options(view, settings.engine, opts)
+            check_engine(settings.engine, options)  # a typo in an option is one line, not a TypeError
+            policy_engine = load_engine(settings.engine, settings.model, **options)
         else:
             policy_engine = loaded
         try:
+            from tts.preflight import engine_preflight
+
+            engine_preflight(None, policy_engine, settings.params())  # a server down is one line, before any job
             warnings = generate_missing(todo, store, policy_engine, ctx, batch_size=opts.batch_size,
                                         progress=opts.progress)
         finally:

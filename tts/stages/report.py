@@ -5,17 +5,26 @@ Keys of ``report.json``:
 
 ``accuracy[benchmark][rule] = {"accuracy", "correct", "total"}``
     Accuracy (%) of the selections stored in ``selections.jsonl`` (rule ``strategy/aggregation@n
-    [critic]``) and of ``first_sample``.
+    [critic]``) and of ``first_sample``. A selection that picked no rollout (``greedy`` in a run without a
+    greedy sample) is not counted as wrong: the cell is over the problems with a pick, says how many had
+    none (``"no_pick"``), and with no pick at all is ``{"accuracy": None, …, "unavailable": reason}``.
 ``metrics[benchmark][rule]``
-    The benchmark's official metric of those selections (headline under ``"score"``), when
-    :mod:`tts.metrics` is installed; see :func:`official_metrics`.
+    The benchmark's official metric of those selections (headline under ``"score"``; ``"warning"`` when it
+    rests on partial data); see :func:`official_metrics`.
 ``curves``, ``ci_low``, ``ci_high``: ``[benchmark][strategy][aggregation][str(n)]``
     Accuracy (%) at every 1 ≤ n ≤ N and its 95% bootstrap interval, random-subset convention
     (:mod:`tts.analysis.curves`).
+``overall_curves``
+    The card's "Overall" (mean of the benchmarks' accuracies) as a curve with its interval
+    (:func:`tts.analysis.tables.overall_curve_section`); absent for a run of one benchmark.
 ``first_n``
-    The same three blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
+    The same blocks under the "first n samples" convention (search-and-learn, per-budget reruns).
 ``curve_info``
-    Critic, N, draws, seed, estimators, resamples, coverage and anything unavailable.
+    Critic, N, draws, seed, estimators, resamples, coverage, anything unavailable, and ``warnings``: what
+    the curves count as wrong for lack of data (failed samples, ungraded rollouts, problems without a
+    greedy rollout).
+``plot``, ``plots``
+    The plot file of the headline aggregation (``report-curves.png``) and ``{aggregation: file}`` for all.
 ``overall``, ``comparison``, ``cost``, ``fidelity``, ``official_notes``
     See :mod:`tts.stages.report_sections`; ``official_notes`` says, for ``rules="official"``, where a
     benchmark's published scorer needs a GPT judge and the rule-based path was used instead.
@@ -47,9 +56,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from tts.errors import ConfigError
 from tts.jsonl import write_bytes_atomic, write_json_atomic
 from tts.labels import pick_critic
-from tts.records import Grade, Problem, Selection
+from tts.records import Grade, Problem, Rollout, Selection
 from tts.rundir import RunDir
 from tts.runlock import holder, try_acquire
 from tts.stages.report_sections import comparison_section, cost_section, fidelity_section, overall_section
@@ -77,29 +87,72 @@ def _rule(s: Selection) -> str:
     return f"{s.strategy}{agg}@{s.n}" + (f" [{s.critic}]" if s.critic else "")
 
 
+NOT_APPLICABLE = {"greedy": "the run has no greedy rollout (no 'greedy' flag, temperature > 0)"}
+"""Strategies whose missing pick means "does not apply to this problem", with the reason. For the others a
+missing pick is an answer the strategy could not give (a vote over no parsed answer): a wrong answer."""
+
+
 def selection_accuracy(run: RunDir, problems: dict[str, Problem], correct: dict[tuple[str, int], bool]):
-    """(accuracy, metrics) of first-sample and of every stored selection rule, per benchmark."""
-    picks: dict[str, dict[str, dict[str, bool]]] = defaultdict(lambda: defaultdict(dict))
+    """(accuracy, metrics) of first-sample and of every stored selection rule, per benchmark.
+
+    A greedy selection without a pick (no greedy rollout) is left out of its rule's numbers and counted in
+    the cell's ``no_pick``; a rule with no pick at all is unavailable, never 0%.
+    """
+    picks: dict[str, dict[str, dict[str, bool | None]]] = defaultdict(lambda: defaultdict(dict))
+    strategy_of: dict[str, str] = {"first_sample": "first_sample"}
     for pid, p in problems.items():
         if (pid, 0) in correct:
             picks[p.benchmark]["first_sample"][pid] = correct[(pid, 0)]
     for s in run.read(Selection):
-        p = problems.get(s.problem_id)
-        if p is not None:
-            ok = s.sample_idx is not None and correct.get((s.problem_id, s.sample_idx), False)
-            picks[p.benchmark][_rule(s)][s.problem_id] = ok
+        selected = problems.get(s.problem_id)
+        if selected is not None:
+            rule = _rule(s)
+            strategy_of[rule] = s.strategy
+            if s.sample_idx is None:
+                ok = None if s.strategy in NOT_APPLICABLE else False
+            else:
+                ok = correct.get((s.problem_id, s.sample_idx), False)
+            picks[selected.benchmark][rule][s.problem_id] = ok
     accuracy: dict[str, dict[str, dict[str, Any]]] = {}
     metrics: dict[str, dict[str, Any]] = {}
     for bench in sorted(picks):
         accuracy[bench] = {}
         for rule in sorted(picks[bench]):
-            oks = picks[bench][rule]
+            oks = {pid: ok for pid, ok in picks[bench][rule].items() if ok is not None}
+            no_pick = len(picks[bench][rule]) - len(oks)
             c, t = sum(oks.values()), len(oks)
-            accuracy[bench][rule] = {"accuracy": 100.0 * c / t, "correct": c, "total": t}
+            cell: dict[str, Any] = {"accuracy": 100.0 * c / t if t else None, "correct": c, "total": t}
+            if no_pick:
+                cell["no_pick"] = no_pick
+                why = NOT_APPLICABLE[strategy_of[rule]]
+                if not t:
+                    cell["unavailable"] = why
+                else:
+                    cell["warning"] = f"over {t} of {t + no_pick} problems; {no_pick} left out: {why}"
+            accuracy[bench][rule] = cell
+            if not t:
+                continue
             metric = official_metrics(bench, [problems[pid] for pid in oks], dict(oks))
             if metric is not None:
+                if no_pick:
+                    from tts.metrics.common import add_warning
+
+                    add_warning(metric, cell["warning"])
                 metrics.setdefault(bench, {})[rule] = metric
     return accuracy, metrics
+
+
+def check_graded(run: RunDir, rules: str, graded_rules: set[str]) -> None:
+    """Refuse to report on grades that do not exist: every number would be 0%.
+
+    A run with rollouts but no grade under ``rules`` raises :class:`~tts.errors.ConfigError` naming the
+    command that makes them.
+    """
+    if rules in graded_rules or not run.file("rollouts").exists() or not run.read(Rollout):
+        return
+    have = f" (it is graded under: {', '.join(sorted(graded_rules))})" if graded_rules else ""
+    raise ConfigError(f"{run.path} has no grades under the {rules} rules{have}; grade it first: "
+                      f"tts grade {run.path} --rules {rules}")
 
 
 def report_files(rules: str = "strict", name: str = "report") -> tuple[str, str]:
@@ -130,7 +183,9 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     problems = {p.id: p for p in run.read(Problem)}
     if curves and problems:
         critic = pick_critic(run, critic)
-    correct = {(g.problem_id, g.sample_idx): g.correct for g in run.read(Grade) if g.rules == rules}
+    grades = run.read(Grade)
+    check_graded(run, rules, {g.rules for g in grades})
+    correct = {(g.problem_id, g.sample_idx): g.correct for g in grades if g.rules == rules}
     accuracy, metrics = selection_accuracy(run, problems, correct)
     report: dict[str, Any] = {
         "run": str(run.path),
@@ -198,17 +253,24 @@ def _write_report_files(run: RunDir, report: dict[str, Any], json_file: str, plo
 
 
 def _write_plot(run: RunDir, report: dict[str, Any], plot_file: str, convention: str) -> str:
-    """Render the curves in a private temporary folder, then replace the run's plot atomically."""
+    """Render one plot per aggregation in a private temporary folder, then replace the run's plots atomically
+    (``report["plots"]``: aggregation → file); returns the headline aggregation's file."""
     from tts.analysis import plot_curves
 
     info = report["curve_info"]
     section = report["first_n"] if convention == "first_n" else report
     label = "first n samples" if convention == "first_n" else f"random n-subsets, {info['draws']} draws"
-    title = f"{run.path.name}: critic {info['critic'] or 'none'}, {label}"
+    aggs = info["aggregations"]
+    headline = headline_aggregation(aggs)
+    report["plots"] = {}
     with tempfile.TemporaryDirectory(prefix="tts-plot-") as tmp:
-        path = plot_curves(section, Path(tmp) / plot_file, aggregation=info["aggregations"][0], title=title)
-        write_bytes_atomic(run.path / plot_file, path.read_bytes())
-    return plot_file
+        for agg in [headline, *(a for a in aggs if a != headline)]:
+            name = aggregation_plot_file(plot_file, agg, headline)
+            title = f"{run.path.name}: critic {info['critic'] or 'none'}, aggregation {agg}, {label}"
+            path = plot_curves(section, Path(tmp) / name, aggregation=agg, title=title)
+            write_bytes_atomic(run.path / name, path.read_bytes())
+            report["plots"][agg] = name
+    return report["plots"][headline]
 
 
 def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = None,
@@ -216,8 +278,8 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
                  draws: int | None = None, seed: int = 0, resamples: int | None = None, plot: bool = True,
                  plot_convention: str = "subsets", workers: int | None = None, progress: bool = False,
                  plot_file: str = PLOT_FILE) -> dict[str, Any]:
-    """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``first_n``, ``curve_info``,
-    ``plot``); empty when no problem has rollouts yet."""
+    """The curve keys of the report (``curves``, ``ci_low``, ``ci_high``, ``overall_curves``, ``first_n``,
+    ``curve_info``, ``plot``, ``plots``); empty when no problem has rollouts yet."""
     from tts.analysis import (
         DEFAULT_DRAWS,
         compute_curves,
@@ -227,6 +289,7 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         plot_curves,
     )
     from tts.analysis.bootstrap import DEFAULT_RESAMPLES
+    from tts.analysis.tables import overall_curve_section
     from tts.strategies import AGGREGATIONS, STRATEGIES
 
     aggs = list(aggregations or AGGREGATIONS)
@@ -243,6 +306,9 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
                                 workers=workers, progress=progress)
         unavailable.update(result.unavailable)
         sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
+        overall = overall_curve_section(result, aggs, resamples=resamples, seed=seed)
+        if overall is not None:
+            sections[convention]["overall_curves"] = overall
     out: dict[str, Any] = dict(sections["subsets"])
     out["first_n"] = sections["first_n"]
     out["curve_info"] = {
@@ -251,9 +317,51 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
         "estimators": {s: estimator(s) for s in names if s not in unavailable},
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
+        "warnings": coverage_warnings(arrays, "greedy" in names and "greedy" not in unavailable),
     }
     if plot:  # build_report writes its plot itself (atomically, under the lock); this is for direct use
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
-        title = f"{run.path.name}: critic {arrays.critic or 'none'}, {label}"
-        out["plot"] = plot_curves(sections[plot_convention], run.path / plot_file, aggregation=aggs[0], title=title).name
+        headline = headline_aggregation(aggs)
+        out["plots"] = {}
+        for agg in [headline, *(a for a in aggs if a != headline)]:
+            title = f"{run.path.name}: critic {arrays.critic or 'none'}, aggregation {agg}, {label}"
+            path = run.path / aggregation_plot_file(plot_file, agg, headline)
+            out["plots"][agg] = plot_curves(sections[plot_convention], path, aggregation=agg, title=title).name
+        out["plot"] = out["plots"][headline]
+    return out
+
+
+def headline_aggregation(aggregations: Sequence[str]) -> str:
+    """The aggregation a report shows first: ``mean`` (the seeds' Best-of-N setting) when computed."""
+    return "mean" if "mean" in aggregations else aggregations[0]
+
+
+def aggregation_plot_file(plot_file: str, aggregation: str, headline: str) -> str:
+    """``report-curves.png`` for the headline aggregation, ``report-curves-min.png`` … for the others.
+
+    >>> aggregation_plot_file("report-curves.png", "min", "mean"), aggregation_plot_file("report-curves.png", "mean", "mean")
+    ('report-curves-min.png', 'report-curves.png')
+    """
+    if aggregation == headline:
+        return plot_file
+    stem, dot, ext = plot_file.rpartition(".")
+    return f"{stem}-{aggregation}{dot}{ext}"
+
+
+def coverage_warnings(arrays: Any, greedy: bool) -> list[str]:
+    """What the curves count as wrong for lack of data, one sentence each (empty when nothing is missing)."""
+    cov = arrays.coverage
+    out = []
+    if cov.get("missing"):
+        out.append(f"{cov['missing']} of {cov['problems'] * cov['samples']} samples have no rollout (failed): "
+                   "counted as wrong answers")
+    if cov.get("ungraded"):
+        out.append(f"{cov['ungraded']} rollouts are not graded under the {arrays.rules} rules: counted wrong "
+                   f"(tts grade RUN --rules {arrays.rules})")
+    if cov.get("problems_without_rollouts"):
+        out.append(f"{cov['problems_without_rollouts']} problems have no rollout at all: left out of every curve")
+    if greedy:
+        none = int((arrays.greedy < 0).sum())
+        if none:
+            out.append(f"greedy: {none} of {arrays.n_problems} problems have no greedy rollout: counted wrong")
     return out

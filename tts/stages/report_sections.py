@@ -3,9 +3,10 @@
 ``overall[rule]``
     Mean of the seven benchmarks' official headline scores for one selection rule, as the InternVL3
     model card's "Overall" column; present only when all seven benchmarks are in the run.
-``comparison[expected_rule][benchmark] = {"ours", "expected", "delta"}``
+``comparison[expected_rule][benchmark] = {"ours", "expected", "delta"}`` (and ``"warning"``)
     When the run was made from a recipe with ``expected`` numbers (``best_of_n/mean``, ``greedy`` …), each
-    is matched with our rule of that strategy/aggregation at the run's N.
+    is matched with our rule of that strategy/aggregation at the run's N. A number of ours that rests on
+    partial data keeps its metric's warning (the overall: the warnings of the benchmarks it averages).
 ``cost``
     Policy prompt/completion tokens, critic tokens per critic, and wall seconds per stage (accumulated
     across resumes; summed over shards for a merged run).
@@ -61,13 +62,20 @@ def comparison_section(run: RunDir, metrics: dict[str, dict[str, Any]], overall:
         ours_rule = _our_rule(expected_rule, rules, n)
         rows = {}
         for bench, value in numbers.items():
+            warning = None
             if bench == "overall":
                 ours = overall.get(ours_rule) if ours_rule else None
+                partial = [f"{b}: {m['warning']}" for b, by_rule in sorted(metrics.items())
+                           if isinstance(m := by_rule.get(ours_rule or ""), dict) and m.get("warning")]
+                warning = "; ".join(partial) or None
             else:
                 metric = metrics.get(bench, {}).get(ours_rule) if ours_rule else None
                 ours = metric.get("score") if isinstance(metric, dict) else None
+                warning = metric.get("warning") if isinstance(metric, dict) else None
             rows[bench] = {"ours": ours, "expected": value,
                            "delta": None if ours is None else round(ours - float(value), 2)}
+            if warning and ours is not None:
+                rows[bench]["warning"] = warning
         out[expected_rule] = {"rule": ours_rule, "benchmarks": rows}
     return out
 

@@ -4,6 +4,12 @@ Resume: a problem with all N rollouts on disk is skipped; a problem with some mi
 when a run was killed) is regenerated from its seed and only the missing samples are written, so the
 finished run equals a clean one.
 
+Failures: a problem that fails (its images cannot be read, the engine or the server gives up on it) is
+counted in :class:`SampleSummary` with its reason, recorded in the manifest's warnings, and left for the
+next run of the command. When every problem of a call fails, nothing useful came out of it (the server is
+down, every image request is rejected) and :class:`StageFailed` says why, with the first reason,
+instead of a run that goes on to score nothing.
+
 Streaming: the engine yields each problem as soon as it is done (:meth:`tts.engines.Engine.stream`) and its
 rollouts are appended right away, so a crash or a server failure loses at most the problems in flight. A
 problem that fails is reported as a warning with the reason; whatever samples of it did complete are kept.
@@ -22,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tts.engines.base import Engine, GenerationRequest, SamplingParams, problem_seed
+from tts.errors import TTSError
 from tts.images import BadImage
 from tts.progress import progress_bar
 from tts.prompts import PROMPT_SETS, build_prompt
@@ -29,13 +36,35 @@ from tts.records import Problem, Rollout
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, chunks, load_images, select_problems, tiles_for
 
+FAILURE_EXAMPLES = 20
+"""Failure reasons a summary keeps (all are counted)."""
+
+
+class StageFailed(TTSError, RuntimeError):
+    """Every problem a stage attempted failed (sampling, scoring): the message gives the first reason."""
+
 
 @dataclass(frozen=True)
 class SampleSummary:
+    """What one sampling call did: ``failures`` are ``"<problem id>: <reason>"``, the first
+    :data:`FAILURE_EXAMPLES` of the ``failed`` problems."""
+
     problems: int
     skipped_done: int
     written: int
     failed: int
+    failures: tuple[str, ...] = ()
+
+    @property
+    def attempted(self) -> int:
+        return self.problems - self.skipped_done
+
+
+def all_failed_message(what: str, failed: int, failures: Sequence[str]) -> str:
+    """``sampling failed for all 3 problems it attempted; the first: q0: ServerError: …``."""
+    first = failures[0] if failures else "no reason recorded"
+    return (f"{what} failed for all {failed} problem(s) it attempted; the first: {first} (every reason: the "
+            "manifest's warnings and run.log; fix the cause and run the command again to resume)")
 
 
 END_OF_TURN = "<|im_end|>"
@@ -91,6 +120,7 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                 except BadImage as exc:
                     warnings.append(f"{p.id}: {exc}")
                     failed += 1
+                    advance(params.n, skipped=True)  # no work was done on it
                     continue
                 requests.append(GenerationRequest(p.id, build_prompt(p, prompt_set), images, problem_seed(params.seed, p.id),
                                                   max_tiles=tiles_for(p)))
@@ -114,10 +144,15 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                         model=engine.model_id, engine=engine.name, seed=seed, flags=c.flags,
                     ))
                 written += run.append(records)
-                advance(params.n)
-            advance(params.n * (len(batch) - len(kept)))  # problems whose images could not be loaded
+                advance(len(records))
+                if params.n > len(records):  # failed samples: no rollout to count as work
+                    advance(params.n - len(records), skipped=True)
             after_batch()
     run.add_warnings("sample", warnings)
     run.update_stage("sample", problems=len(problems), rollouts=len(run.keys(Rollout)))
-    return SampleSummary(len(problems), len(problems) - len(todo), written, failed)
+    summary = SampleSummary(len(problems), len(problems) - len(todo), written, failed,
+                            tuple(warnings[:FAILURE_EXAMPLES]))
+    if todo and failed == len(todo):
+        raise StageFailed(all_failed_message("sampling", failed, warnings))
+    return summary
 

@@ -51,6 +51,8 @@ class ScoreSummary:
     written: int
     unscored: int
     failed_problems: int
+    failures: tuple[str, ...] = ()  # "<problem id>: <reason>", the first 20
+    problems: int = 0  # problems this call had to score
 
 
 def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None, *, batch_size: int = 4,
@@ -102,4 +104,4 @@ def score(run: RunDir, critic: Critic, problems: Sequence[Problem] | None = None
             after_batch()
     run.add_warnings(f"score:{critic.label}", warnings)
     run.update_stage(f"score:{critic.label}", scored=len(run.keys(StepScores, critic.label)))
-    return ScoreSummary(total, written, unscored, failed)
+    return ScoreSummary(total, written, unscored, failed, tuple(warnings[:20]), len(todo))

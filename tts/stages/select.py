@@ -93,8 +93,10 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
                         answer = next((c.answer for c in cands if c.sample_idx == idx), None)
                         records.append(Selection(p.id, spec.name, agg, n, label, idx, answer))
                         done.add((p.id, spec.name, agg, n, label))
+            worked = len({r.problem_id for r in records})
             written += run.append(records)
-            advance(len(batch))
+            advance(worked)
+            advance(len(batch) - worked, skipped=True)  # done before, or not complete yet: no work
             after_batch()
     run.update_stage("select", selections=len(done), incomplete=incomplete)
     if incomplete:
