@@ -116,6 +116,10 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     another process is writing raises :class:`~tts.runlock.RunBusy` (the lock is held until the report and
     pairs are written).
     """
+    if config.search is not None:  # a step-level search instead of sampling then scoring
+        from tts.search.pipeline import search_pipeline
+
+        return search_pipeline(config, progress=progress)  # type: ignore[no-any-return]
     from tts.logs import attach_run_log
 
     with RunDir.open(config.out or default_out(config)) as run:  # the writer lock, until the report is written

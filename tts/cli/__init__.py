@@ -21,6 +21,7 @@ from tts.logs import current_run_log
 COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
+    "tts.cli.search",
     "tts.cli.tiny",
     "tts.cli.run",
     "tts.cli.stages",
