@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
     "tts.cli.search",
+    "tts.cli.compare",
     "tts.cli.tiny",
     "tts.cli.run",
     "tts.cli.stages",
