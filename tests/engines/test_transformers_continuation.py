@@ -80,6 +80,18 @@ def test_rows_of_one_call_stop_on_their_own_terms(engine, script):
     assert (free.text, free.finish_reason) == ("a\n\nb c d e f g h", "stop")
 
 
+def test_a_row_ended_by_its_stop_string_stays_a_step_while_others_run_long(engine, script):
+    """Padding after a row's stop string repeats; the loop stopper watching it must not turn the step into a
+    loop (found by bench/search.py: a batch whose longest row runs past the loop thresholds)."""
+    long = list(range(10, 130))  # 120 distinct tokens: no loop
+    script["rows"] = [_ids(engine, "a\n\n"), long]
+    step, free = engine.generate([_request("s", stop=("\n\n",), n=2, max_new_tokens=150)],
+                                 SamplingParams(n=2, max_new_tokens=150))[0]
+    assert (step.text, step.finish_reason, step.flags) == ("a", "step", ())
+    assert step.completion_tokens == len(_ids(engine, "a\n\n"))
+    assert (free.finish_reason, free.completion_tokens) == ("stop", 121) and "repetition" not in free.flags
+
+
 def test_the_repetition_stopper_never_reports_step(engine, script):
     """A stop string completed by the very token at which the loop stopper fires: the row is a loop
     (``length`` + ``repetition``), never a step."""

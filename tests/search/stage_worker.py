@@ -1,7 +1,7 @@
 """Runs the search stage on the tiny checkpoints in its own process (for the kill -9 test and the bench).
 
 Usage: ``python tests/search/stage_worker.py RUN_DIR ALGORITHM [--batch-size K] [--problems demo]``.
-The tiny policy writes steps through :func:`tests.search.tiny_steps.bias_steps`; prints one JSON line.
+The tiny policy writes steps through :func:`tts.testing.steps.bias_steps`; prints one JSON line.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SETTINGS = {"n": 4, "beam_width": 2, "max_steps": 6, "max_new_tokens": 64}
 
 def run_stage(run_dir: str, algorithm: str, *, batch_size: int | None = None, progress: bool = False,
               settings: dict | None = None, engine=None, critic=None) -> dict:
-    from tests.search.tiny_steps import bias_steps
+    from tts.testing.steps import bias_steps
     from tts.critics import load_critic
     from tts.engines import SamplingParams, load_engine
     from tts.rundir import RunDir

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.search.stage_worker import SETTINGS, run_stage
-from tests.search.tiny_steps import bias_steps
+from tts.testing.steps import bias_steps
 from tts.critics import load_critic
 from tts.engines import load_engine
 from tts.records import Rollout, Selection, StepScores

@@ -1,5 +1,5 @@
 """A vLLM logits processor for the tests: makes the tiny random text policy write steps (vLLM's version of
-:func:`tests.search.tiny_steps.bias_steps`). Loaded by vLLM by name (``LLM(logits_processors=[...])``)."""
+:func:`tts.testing.steps.bias_steps`). Loaded by vLLM by name (``LLM(logits_processors=[...])``)."""
 
 from __future__ import annotations
 

@@ -235,10 +235,11 @@ class TransformersEngine(Engine):
                     prompt_tokens: int, seconds: float) -> Completion:
         # generate() with inputs_embeds returns only the new tokens.
         eos_pos = next((pos for pos, tok in enumerate(ids) if tok in self.eos_ids), None)
-        # The stopping criteria also watch rows that already ended (their padding repeats): only a stop
-        # before the row's end of sequence counts. A loop wins a tie with a stop string: never "step".
+        # The stopping criteria also watch rows that already ended (their padding repeats, and may look like
+        # a loop): only a stop before the row's end (end of sequence, or its stop string) counts. A loop wins
+        # a tie with a stop string: never "step".
         ended = eos_pos + 1 if eos_pos is not None else len(ids) + 1
-        looped = 0 <= stopped_at < ended
+        looped = 0 <= stopped_at < ended and (step_at < 0 or stopped_at <= step_at)
         stepped = not looped and 0 <= step_at < ended
         if looped:
             length, finish = stopped_at, "length"  # cut where the loop was detected

@@ -1,4 +1,5 @@
-"""Make the tiny random policy write steps: a logit bias on the tokens that end a paragraph.
+"""Make the tiny random policy write steps (search tests and bench/search.py): a logit bias on the token that
+ends a paragraph.
 
 The tiny checkpoints have random weights and almost never write a blank line, so a search over them would
 be one step deep. :func:`bias_steps` adds ``strength`` to the logits of this tokenizer's ``".\\n\\n"`` token (a
