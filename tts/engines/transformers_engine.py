@@ -199,7 +199,6 @@ class TransformersEngine(Engine):
                 stops.append(p.request.stop)
         inputs_embeds = torch.cat(embeds)
         attention_mask = torch.cat(masks).to(inputs_embeds.device)
-        sampler = SeededSampler(seeds, greedy, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
         stoppers = StoppingCriteriaList()
         stop = None
         if params.stop_on_repetition:
@@ -209,6 +208,8 @@ class TransformersEngine(Engine):
         if any(stops) or len(set(caps)) > 1:
             ends = row_stops(self.vlm.tokenizer, stops, caps, inputs_embeds.device)
             stoppers.append(ends)
+        sampler = SeededSampler(seeds, greedy, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
+                                finished=_finished_rows(len(seeds), sorted(self.eos_ids), stop, ends))
         config = GenerationConfig(max_new_tokens=max(caps), do_sample=False,
                                   eos_token_id=sorted(self.eos_ids), pad_token_id=self.pad_id)
         with torch.no_grad():
@@ -258,6 +259,29 @@ class TransformersEngine(Engine):
 
             text, _ = cut_at_stop(text, stops)  # the stop string (and what its last token overhangs) left out
         return Completion(0, text, finish, prompt_tokens, length, seconds, tuple(flags))
+
+
+def _finished_rows(rows: int, eos_ids: list[int], loop: Any, ends: Any) -> Any:
+    """Which rows ``generate`` has ended before the current step: an end-of-sequence token, or one of our
+    stopping criteria (the sampler skips them; their next token becomes padding)."""
+    import torch
+
+    state = {"done": None}
+
+    def finished(input_ids: Any) -> Any:
+        done = state["done"]
+        if done is None:
+            done = torch.zeros(rows, dtype=torch.bool, device=input_ids.device)
+        if input_ids.shape[1]:
+            done = done | torch.isin(input_ids[:, -1], torch.tensor(eos_ids, device=input_ids.device))
+        if loop is not None:
+            done = done | (loop.stopped_at >= 0)
+        if ends is not None:
+            done = done | (ends.step_at >= 0) | (ends.capped_at >= 0)
+        state["done"] = done
+        return done
+
+    return finished
 
 
 def _with_index(c: Completion, idx: int) -> Completion:
