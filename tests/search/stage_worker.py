@@ -18,7 +18,6 @@ SETTINGS = {"n": 4, "beam_width": 2, "max_steps": 6, "max_new_tokens": 64}
 
 def run_stage(run_dir: str, algorithm: str, *, batch_size: int | None = None, progress: bool = False,
               settings: dict | None = None, engine=None, critic=None) -> dict:
-    from tts.testing.steps import bias_steps
     from tts.critics import load_critic
     from tts.engines import SamplingParams, load_engine
     from tts.rundir import RunDir
@@ -26,6 +25,7 @@ def run_stage(run_dir: str, algorithm: str, *, batch_size: int | None = None, pr
     from tts.stages import add_problems
     from tts.stages.search import search
     from tts.testing import tiny_checkpoints
+    from tts.testing.steps import bias_steps
 
     ck = tiny_checkpoints()
     run = RunDir.open(run_dir)

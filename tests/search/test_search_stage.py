@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.search.stage_worker import SETTINGS, run_stage
-from tts.testing.steps import bias_steps
 from tts.critics import load_critic
 from tts.engines import load_engine
 from tts.records import Rollout, Selection, StepScores
 from tts.rundir import RunDir
 from tts.search.store import SearchStore, summary_file, tree_file
+from tts.testing.steps import bias_steps
 
 
 @pytest.fixture(scope="module")

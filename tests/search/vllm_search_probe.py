@@ -38,9 +38,10 @@ def main() -> None:
     from tts.search.pipeline import memory_split
     from tts.search.store import SearchStore
     from tts.stages.search import search
+    from tts.testing.steps import VLLM_STEP_BIAS
     out_dir, policy, critic_path = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     engine_options = {"max_model_len": 2048, "enforce_eager": True, "dtype": "fp32",
-                      "logits_processors": [PROCESSOR, "tests.search.vllm_step_bias:StepBias"]}
+                      "logits_processors": [PROCESSOR, VLLM_STEP_BIAS]}
     critic_options = {"backend": "vllm", "dtype": "fp32", "enforce_eager": True, "max_length": 2048}
     notes = memory_split("vllm", engine_options, critic_options)
     engine = load_engine("vllm", policy, **engine_options)
