@@ -28,12 +28,11 @@ def run_stage(run_dir: str, algorithm: str, *, batch_size: int | None = None, pr
     from tts.testing.steps import bias_steps
 
     ck = tiny_checkpoints()
-    run = RunDir.open(run_dir)
-    problems = add_problems(run, ["demo"])
     engine = engine or load_engine("transformers", str(ck.policy))
     critic = critic or load_critic("visualprm", str(ck.critic))
     settings = SearchSettings(**{**SETTINGS, **(settings or {})})
-    with bias_steps(engine, 3.0, 1.5):
+    with RunDir.open(run_dir) as run, bias_steps(engine, 3.0, 1.5):
+        problems = add_problems(run, ["demo"])
         summary = search(run, engine, critic, algorithm, settings, SamplingParams(n=settings.n, seed=5), problems,
                          batch_size=batch_size, progress=progress)
     return {"searched": summary.searched, "skipped": summary.skipped_done, "failed": summary.failed,

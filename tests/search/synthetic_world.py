@@ -116,7 +116,12 @@ def _results(algorithm: str, settings: SearchSettings, probs: Sequence[Problem])
 
 
 def sampled_run(path: Path, probs: Sequence[Problem], n: int) -> Path:
-    run = RunDir.open(path)
+    with RunDir.open(path) as run:
+        _sampled(run, probs, n)
+    return path
+
+
+def _sampled(run: RunDir, probs: Sequence[Problem], n: int) -> None:
     run.append(list(probs))
     run.bind("sampling", SamplingParams(n=n, max_new_tokens=1024).to_json())
     run.bind("critics.prm", {"critic": "world", "model": "world-critic"})
@@ -128,11 +133,15 @@ def sampled_run(path: Path, probs: Sequence[Problem], n: int) -> Path:
     run.append(rollouts)
     run.append(scores, critic="prm")
     run.append(_grades(rollouts))
-    return path
 
 
 def search_run(path: Path, probs: Sequence[Problem], algorithm: str, settings: SearchSettings) -> Path:
-    run = RunDir.open(path)
+    with RunDir.open(path) as run:
+        _searched(run, probs, algorithm, settings)
+    return path
+
+
+def _searched(run: RunDir, probs: Sequence[Problem], algorithm: str, settings: SearchSettings) -> None:
     run.append(list(probs))
     run.bind("sampling", search_sampling(SamplingParams(max_new_tokens=settings.max_new_tokens), settings).to_json())
     run.bind("search", search_binding(algorithm, settings))
@@ -145,7 +154,6 @@ def search_run(path: Path, probs: Sequence[Problem], algorithm: str, settings: S
         run.append(rollouts)
         run.append(result.step_scores("prm", pad_to=settings.n), critic="prm")
         run.append(_grades(rollouts))
-    return path
 
 
 def world(root: Path, *, count: int = 60, sampled_n: int = 32, budgets: Sequence[int] = (4, 8, 16)) -> list[Path]:

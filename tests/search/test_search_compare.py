@@ -51,7 +51,7 @@ def test_a_search_point_is_what_select_picks_among_the_candidates(runs, tmp_path
 
     beam4 = tmp_path / "beam4"
     shutil.copytree(runs[1], beam4)
-    run = RunDir.open(beam4, create=False)
+    run = RunDir.open(beam4, create=False, write=True)
     select_run(run, "prm", strategies=["best_of_n"], aggregations=["min"])
     grades = {(g.problem_id, g.sample_idx): g.correct for g in run.grades()}
     picks = [grades[(s.problem_id, s.sample_idx)] for s in run.read(Selection)]

@@ -22,7 +22,11 @@ SCORES = {"good a": 0.9, "bad a": 0.2, "b1": 0.8, "b2": 0.3, "good end \\boxed{4
 
 
 def _run(tmp_path: Path) -> Path:
-    run = RunDir.open(tmp_path / "run")
+    with RunDir.open(tmp_path / "run") as run:
+        return _write(run)
+
+
+def _write(run: RunDir) -> Path:
     run.append([Problem(id="p", benchmark="demo", split="test", question="What is 2 + 2?", answer="4",
                         answer_type="integer")])
     (result,) = search_problems("beam", [SearchProblem("p", 3)], TreePolicy(SCRIPT), TableCritic(SCORES),

@@ -79,7 +79,7 @@ def test_a_candidate_converts_to_a_rollout_and_its_own_step_scores() -> None:
     assert json.loads(r0.to_line())["search"]["node"] == "0.0"
     assert (r1.text, r1.finish_reason, r1.completion_tokens) == ("a\n\nc", "stop", 7)
     s0, s1 = result.step_scores("visualprm")
-    assert s0 == StepScores("p", 0, "visualprm", ("a", "fin \\boxed{1}"), (0.6, 0.8), (), 6)
+    assert s0 == StepScores("p", 0, "visualprm", ("a", "fin \\boxed{1}"), (0.6, 0.8), (), 6, text_hash=r0.text_hash)
     assert s1.steps == ("a", "c") and s1.scores == (0.6, 0.4)
     assert sum(r.seconds for r in (r0, r1)) == pytest.approx(result.summary.policy_seconds)
 

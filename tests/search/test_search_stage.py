@@ -121,17 +121,15 @@ def test_resuming_in_parts_equals_a_clean_run(clean, models, tmp_path):
     """Problems searched in two runs (another batch in flight each time) equal one clean run."""
     out, _, _ = clean
     engine, critic = models
-    part = tmp_path / "parts"
-    run = RunDir.open(part)
-    from tts.stages import add_problems
-
-    problems = add_problems(run, ["demo"])
     from tts.engines import SamplingParams
     from tts.search import SearchSettings
+    from tts.stages import add_problems
     from tts.stages.search import search
 
+    part = tmp_path / "parts"
     settings = SearchSettings(**SETTINGS)
-    with bias_steps(engine, 3.0, 1.5):
+    with RunDir.open(part) as run, bias_steps(engine, 3.0, 1.5):
+        problems = add_problems(run, ["demo"])
         search(run, engine, critic, "beam", settings, SamplingParams(n=4, seed=5), problems[3:5], progress=False)
         search(run, engine, critic, "beam", settings, SamplingParams(n=4, seed=5), problems, batch_size=2,
                progress=False)
@@ -178,7 +176,7 @@ def test_grade_select_report_and_pairs_read_a_search_run(clean, tmp_path):
     out, _, _ = clean
     copy = tmp_path / "read"
     shutil.copytree(out, copy)
-    run = RunDir.open(copy, create=False)
+    run = RunDir.open(copy, create=False, write=True)
     grade_run(run, progress=False)
     select_run(run, "visualprm", strategies=["best_of_n", "weighted_vote", "majority"], aggregations=["last", "min"])
     selections = run.read(Selection)

@@ -86,7 +86,19 @@ def check_resumable(run: RunDir, config: RunConfig) -> None:
 
 def search_pipeline(config: RunConfig, *, progress: bool = True) -> Any:
     """Search every problem, grade the candidates, select among them and report (resumes; returns a
-    :class:`tts.api.BestOfNResult`: the run directory and its report)."""
+    :class:`tts.api.BestOfNResult`: the run directory and its report). Holds the run's writer lock until the
+    report is written (:class:`~tts.runlock.RunBusy` when another process writes it)."""
+    from tts.logs import attach_run_log
+
+    if config.search is None:
+        raise ConfigError("search_pipeline needs a config with a search section")
+    config.search.checked(n=config.sampling.n, max_new_tokens=config.sampling.max_new_tokens)
+    with RunDir.open(config.out or default_out(config)) as run:
+        attach_run_log(run.path)
+        return _pipeline(run, config, progress)
+
+
+def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
     from tts.api import (
         BestOfNResult,
         critic_kwargs,
@@ -97,18 +109,13 @@ def search_pipeline(config: RunConfig, *, progress: bool = True) -> Any:
     )
     from tts.critics import load_critic
     from tts.engines import load_engine
-    from tts.logs import attach_run_log
     from tts.search.store import SearchStore
     from tts.shard import parse_shard
     from tts.stages import add_problems, build_report, grade_run, select_run
     from tts.stages.search import complete_derived, search
 
-    if config.search is None:
-        raise ConfigError("search_pipeline needs a config with a search section")
     params, data, models, algorithm = config.sampling, config.data, config.models, config.search.algorithm
     settings = config.search.checked(n=params.n, max_new_tokens=params.max_new_tokens)
-    run = RunDir.open(config.out or default_out(config))
-    attach_run_log(run.path)
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,

@@ -21,7 +21,7 @@ Conversion (sample ``i`` is ``summary.candidates[i]``):
   unchanged; a vote counts a copy as search-and-learn's does; drop ``copy`` rollouts to count each
   solution once).
 * ``StepScores`` holds the critic's split of that text and the scores of the path's own steps (lookahead
-  removed); ``tokens`` is the sequence length the critic read. A critic that dropped leading steps to fit
+  removed); ``tokens`` is the sequence length the critic read; ``text_hash`` the rollout text's. A critic that dropped leading steps to fit
   its context scored only the trailing ones: ``steps`` are those, flagged ``truncated``.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tts.critics.steps import split_steps
-from tts.records import Rollout, StepScores
+from tts.records import Rollout, StepScores, hash_text
 from tts.search.records import SearchNode, SearchSummary
 from tts.search.seeds import ROOT
 from tts.search.types import extend, join_steps
@@ -120,13 +120,14 @@ class SearchResult:
             if not steps or not scores:
                 reason = "empty" if not steps else "no_scores"
                 out.append(StepScores(self.problem_id, i, critic, tuple(steps), (), ("unscored", reason),
-                                      end.critic_tokens or None))
+                                      end.critic_tokens or None, text_hash=hash_text(self.text(node_id))))
                 continue
             flags = tuple(end.flags)
             if len(scores) < len(steps):
                 steps = steps[len(steps) - len(scores) :]
                 flags = (*flags, "truncated") if "truncated" not in flags else flags
-            out.append(StepScores(self.problem_id, i, critic, tuple(steps), scores, flags, end.critic_tokens))
+            out.append(StepScores(self.problem_id, i, critic, tuple(steps), scores, flags, end.critic_tokens,
+                                  text_hash=hash_text(self.text(node_id))))
         return out
 
     def _summary(self) -> SearchSummary:

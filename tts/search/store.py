@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tts.jsonl import JsonlAppender, iter_jsonl
 from tts.records import RecordError, Rollout, StepScores
-from tts.rundir import RunDir, RunDirError
+from tts.rundir import ReadOnlyRun, RunDir, RunDirError
 from tts.search.records import SearchNode, SearchSummary, tree_hash
 from tts.search.result import SearchResult
 
@@ -96,6 +96,9 @@ class SearchStore:
     def write_tree(self, result: SearchResult) -> None:
         """The problem's nodes, then its summary: two durable batches (the summary makes it done)."""
         assert result.summary is not None
+        if not self.run.writable:
+            raise ReadOnlyRun(f"{self.run.path} was opened for reading; the search writes it with RunDir.open(path, "
+                              "write=True) (one writer at a time)")
         with JsonlAppender(self.trees_path) as w:
             w.write_batch([n.to_line() for n in result.nodes])
         with JsonlAppender(self.summaries_path) as w:
