@@ -80,8 +80,7 @@ def test_the_server_stops_like_the_offline_engine(server, probe):
              GenerationRequest("b", QUESTION, (), seed=4, n=3, greedy=True)]
     a, b = engine.generate(mixed, SamplingParams(n=4, max_new_tokens=12))
     assert _texts(a) == _texts(probe["mixed"][0]) and _texts(b) == _texts(probe["mixed"][1])
-    (free,) = probe["free"][:1]
-    prefix = next(c for c in probe["free"] if len(c["text"]) > 6)["text"]
+    prefix = probe["picked"]
     cont = GenerationRequest("q", QUESTION, (), seed=11, assistant_prefix=prefix[: len(prefix) // 2], stop=("\n\n",))
     got = engine.generate([cont], SamplingParams(n=4, max_new_tokens=40))[0]
     assert [(c.text, c.finish_reason) for c in got] == [(c["text"], c["finish"]) for c in probe["continued"]]

@@ -23,9 +23,11 @@ def main() -> None:
     out: dict = {}
     free = engine.generate([GenerationRequest("q", q, (), seed=11)], params)[0]
     out["free"] = _dump(free)
-    pick = next((c for c in free if len(c.text) > 6), free[0])
-    stop = pick.text[3:5]
-    out["stop"] = stop
+    import re
+
+    # a stop string of plain letters (random bytes decode to U+FFFD, which no token sequence spells)
+    pick, stop = next((c, m.group()) for c in free for m in [re.search(r"[a-z]{2}", c.text[2:])] if m)
+    out["stop"], out["picked"] = stop, pick.text
     out["stopped"] = _dump(engine.generate([GenerationRequest("q", q, (), seed=11, stop=(stop,))], params)[0])
     mixed = [GenerationRequest("a", q, (), seed=3, n=2, max_new_tokens=5),
              GenerationRequest("b", q, (), seed=4, n=3, greedy=True),
