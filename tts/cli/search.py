@@ -1,8 +1,9 @@
 """``tts search``: step-level search guided by the critic → grade → select → report, resuming by default.
 
-Every default comes from the config records (:mod:`tts.config`, :class:`tts.sampling.SamplingParams`) and
-:class:`tts.search.SearchSettings`; the command builds a :class:`~tts.config.RunConfig` with a ``search``
-record and calls :func:`tts.search.pipeline.search_pipeline`.
+Every default comes from the config records (:mod:`tts.config`, :class:`tts.sampling.SamplingParams`); a
+search option not given is left to :class:`tts.search.SearchSettings` (the one home of its default; not
+read here, so ``tts --help`` imports nothing heavy). The command builds a :class:`~tts.config.RunConfig`
+with a ``search`` record and calls :func:`tts.api.run_pipeline` (:func:`tts.search.pipeline.search_pipeline`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,6 @@ def _m(name: str) -> object:
     return field_default(ModelConfig, name)
 
 
-def _g(name: str) -> object:
-    from tts.search.settings import SearchSettings
-
-    return field_default(SearchSettings, name)
-
-
 SEARCH_STRATEGIES = ("best_of_n", "weighted_vote", "majority", "oracle", "random")
 
 
@@ -35,19 +30,21 @@ def search(
     critic: str = typer.Option(..., help="Critic model: hub id (OpenGVLab/VisualPRM-8B-v1_1) or local path."),
     algorithm: str = typer.Option("beam", help="beam, dvts, step_greedy, particle_filter or best_of_n."),
     n: int = typer.Option(16, help="N: candidates (beam, dvts), particles, samples; k for step_greedy."),
-    beam_width: int = typer.Option(_g("beam_width"), help="M: continuations per beam (beam), per subtree step (dvts)."),
-    aggregation: str = typer.Option(_g("aggregation"), help="How step scores rank a partial solution: last, mean, min, prod, max."),
-    max_steps: int = typer.Option(_g("max_steps"), help="Iterations; the last writes every path to its end."),
+    beam_width: int | None = typer.Option(None, help="M: continuations per beam (beam), per subtree step (dvts); default 4."),
+    aggregation: str | None = typer.Option(None, help="How step scores rank a partial solution: last (default), mean, min, prod, max."),
+    max_steps: int | None = typer.Option(None, help="Iterations (default 40); the last writes every path to its end."),
     max_step_tokens: int | None = typer.Option(None, help="Policy tokens per step (default: only the solution cap)."),
-    token_budget: int | None = typer.Option(None, help="Policy tokens per problem, everything generated counted."),
-    lookahead: int = typer.Option(_g("lookahead"), help="Greedy steps rolled out before scoring (beam, dvts, step_greedy)."),
-    filter_duplicates: bool = typer.Option(_g("filter_duplicates"), help="Drop beams whose text repeats an earlier one."),
-    sort_completed: bool = typer.Option(_g("sort_completed"), help="Completed beams best first (else in completion order)."),
-    final_answer: str = typer.Option(str(_g("final_answer")), help="Regex: a step matching it ends its path ('' for none)."),
-    particle_temperature: float = typer.Option(_g("temperature"), help="particle_filter: softmax(weight / T) resampling."),
-    particle_weight: str = typer.Option(_g("particle_weight"), help="particle_filter: logit (its_hub) or score."),
-    resampling: str = typer.Option(_g("resampling"), help="particle_filter: systematic or multinomial."),
-    stepwise: bool = typer.Option(_g("stepwise"), help="best_of_n: write each sample step by step."),
+    token_budget: int | None = typer.Option(None, help="Policy tokens per problem, everything generated counted (default: none)."),
+    lookahead: int | None = typer.Option(None, help="Greedy steps rolled out before scoring (beam, dvts, step_greedy; default 0)."),
+    filter_duplicates: bool | None = typer.Option(None, "--filter-duplicates/--keep-duplicates",
+                                                  help="Drop beams whose text repeats an earlier one (default: keep)."),
+    sort_completed: bool | None = typer.Option(None, "--sort-completed/--completion-order",
+                                               help="Completed beams best first (default: in completion order)."),
+    final_answer: str | None = typer.Option(None, help="Regex: a step matching it ends its path (default \\boxed{; '' for none)."),
+    particle_temperature: float | None = typer.Option(None, help="particle_filter: softmax(weight / T) resampling (default 1)."),
+    particle_weight: str | None = typer.Option(None, help="particle_filter: logit (its_hub, default) or score."),
+    resampling: str | None = typer.Option(None, help="particle_filter: systematic (default) or multinomial."),
+    stepwise: bool | None = typer.Option(None, "--stepwise/--whole", help="best_of_n: write each sample step by step."),
     benchmark: list[str] = typer.Option(list(_D.benchmarks), help="NAME[:SPLIT][@SUBSET]; repeat for several, or reasoning7."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/search-<algorithm>-<policy>-<critic>-n<N>)."),
     engine: str = typer.Option(_m("engine"), help="Policy engine: transformers, vllm or openai (a vLLM server)."),
@@ -84,10 +81,13 @@ def search(
     from tts.config import RunConfig
     from tts.search.config import SearchConfig
 
-    options = dict(beam_width=beam_width, aggregation=aggregation, max_steps=max_steps, max_step_tokens=max_step_tokens,
-                   token_budget=token_budget, lookahead=lookahead, filter_duplicates=filter_duplicates,
-                   sort_completed=sort_completed, final_answer=final_answer or None, temperature=particle_temperature,
-                   particle_weight=particle_weight, resampling=resampling, stepwise=stepwise)
+    given = dict(beam_width=beam_width, aggregation=aggregation, max_steps=max_steps, max_step_tokens=max_step_tokens,
+                 token_budget=token_budget, lookahead=lookahead, filter_duplicates=filter_duplicates,
+                 sort_completed=sort_completed, final_answer=final_answer, temperature=particle_temperature,
+                 particle_weight=particle_weight, resampling=resampling, stepwise=stepwise)
+    options = {k: v for k, v in given.items() if v is not None}
+    if final_answer == "":
+        options["final_answer"] = None  # no final-answer rule
     config = RunConfig(
         models=ModelConfig(policy=policy, critic=critic, engine=engine, engine_options=key_values(engine_option),
                            critic_kind=critic_kind, critic_label=critic_label,
@@ -98,7 +98,7 @@ def search(
         data=DataConfig(benchmarks=tuple(benchmark), prompt_set=prompt_set, limit=limit,
                         ids=tuple(split_list(ids) or ()) or None, shard=shard,
                         data_dir=str(data_dir) if data_dir else None),
-        selection=SelectionConfig(strategies=tuple(strategy), aggregations=(aggregation,)),
+        selection=SelectionConfig(strategies=tuple(strategy), aggregations=(aggregation or "last",)),
         search=SearchConfig(algorithm, options),
         out=str(out) if out else None,
     )
