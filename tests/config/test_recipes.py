@@ -44,7 +44,7 @@ def test_recipes_load_and_validate(name, caplog):
 def test_bundled_recipes_are_nested(name):
     data = yaml.safe_load((recipes_dir() / f"{name}.yaml").read_text())
     assert {"models", "sampling", "data", "selection"} <= set(data)
-    assert set(data) <= {"description", "models", "sampling", "data", "selection", "pairs", "expected", "out"}
+    assert set(data) <= {"description", "models", "sampling", "data", "selection", "pairs", "search", "expected", "out"}
 
 
 def test_the_seeds_setting_of_the_8b_recipe():

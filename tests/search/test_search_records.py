@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -19,6 +20,7 @@ from tts.search import (
     SearchSummary,
     search_problems,
 )
+from tts.search.records import tree_hash
 
 
 @pytest.mark.parametrize("algorithm", ["beam", "dvts", "step_greedy", "particle_filter", "best_of_n"])
@@ -39,7 +41,9 @@ def test_records_round_trip_and_convert_the_same_after_reading_back(algorithm: s
         assert list(json.loads(lines[0])) == [
             "problem_id", "node", "parent", "depth", "seed", "step", "tokens", "prompt_tokens", "finish_reason",
             "answered", "done", "lookahead", "lookahead_tokens", "scores", "critic_tokens", "flags", "score",
-            "rank", "status", "candidates"]
+            "rank", "status", "candidates", "step_flags"]
+        assert list(json.loads(lines[-1]))[-4:] == ["nodes", "tree_hash", "policy_seconds", "critic_seconds"]
+        assert summary.nodes == len(nodes) and summary.tree_hash == tree_hash(nodes)
 
 
 def test_invalid_records_are_refused() -> None:
@@ -69,12 +73,13 @@ def test_a_candidate_converts_to_a_rollout_and_its_own_step_scores() -> None:
     r0, r1 = result.rollouts("pol", "vllm")
     assert (r0.text, r0.finish_reason, r0.completion_tokens, r0.prompt_tokens, r0.seed) == (
         "a\n\nfin \\boxed{1}", "stop", 5, 7, 5)
-    assert r0.flags[:2] == ("search:beam", "node:0.0") and "answered" in r0.flags
-    settings = json.loads(r0.flags[2].removeprefix("search_settings:"))
-    assert settings["lookahead"] == 1 and settings["n"] == 2
+    assert r0.search == {"algorithm": "beam", "node": "0.0", "settings": result.summary.settings}
+    assert r0.flags == ("answered",)
+    assert r0.search["settings"]["lookahead"] == 1 and r0.search["settings"]["n"] == 2
+    assert json.loads(r0.to_line())["search"]["node"] == "0.0"
     assert (r1.text, r1.finish_reason, r1.completion_tokens) == ("a\n\nc", "stop", 7)
     s0, s1 = result.step_scores("visualprm")
-    assert s0 == StepScores("p", 0, "visualprm", ("a", "fin \\boxed{1}"), (0.6, 0.8), (), 6)
+    assert s0 == StepScores("p", 0, "visualprm", ("a", "fin \\boxed{1}"), (0.6, 0.8), (), 6, text_hash=r0.text_hash)
     assert s1.steps == ("a", "c") and s1.scores == (0.6, 0.4)
     assert sum(r.seconds for r in (r0, r1)) == pytest.approx(result.summary.policy_seconds)
 
@@ -95,3 +100,34 @@ def test_truncated_and_unscored_candidates() -> None:
     assert s0.steps == ("b", "c") and s0.scores == (0.5, 0.5) and "truncated" in s0.flags
     assert not s1.scored and s1.flags == ("unscored", "empty")  # a blank solution is never sent to the critic
     assert {n.node: n for n in result.nodes}["1"].rank is None
+
+
+def test_an_empty_step_that_ends_the_solution_adds_no_step() -> None:
+    """The policy wrote "a", a blank line, then end of sequence: the solution is "a", not "a\\n\\n"."""
+    script = {"0": Step("a"), "0.0": Step("", 1, "stop")}
+    (result,) = search_problems("best_of_n", [SearchProblem("p", 1)], TreePolicy(script), TableCritic({"a": 0.7}),
+                                SearchSettings(n=1, stepwise=True, max_steps=5))
+    (rollout,) = result.rollouts("m", "e")
+    (scores,) = result.step_scores("c")
+    assert rollout.text == "a" and rollout.finish_reason == "stop" and rollout.completion_tokens == 3
+    assert scores.steps == ("a",) and scores.scores == (0.7,)
+    end = {n.node: n for n in result.nodes}["0.0"]
+    assert end.depth == 2 and end.step == "" and end.done
+
+
+def test_padding_to_n_repeats_the_candidates_in_order_as_flagged_copies() -> None:
+    script = {"0": Step("a", 1, "stop"), "1": Step("b"), "1.0": Step("c", 1, "stop"), "1.1": Step("d")}
+    (result,) = search_problems("beam", [SearchProblem("p", 1)], TreePolicy(script, default=lambda p: Step("z", 1, "stop")),
+                                TableCritic({"a": 0.1, "b": 0.9}), SearchSettings(n=2, beam_width=2, max_steps=2))
+    assert len(result.summary.candidates) < 4
+    own = result.rollouts("m", "e")
+    padded = result.rollouts("m", "e", pad_to=4)
+    assert [r.sample_idx for r in padded] == [0, 1, 2, 3]
+    assert [replace(r, seconds=0.0) for r in padded[: len(own)]] == [replace(r, seconds=0.0) for r in own]
+    assert sum(r.seconds for r in padded) == pytest.approx(result.summary.policy_seconds)
+    k = len(own)
+    for r in padded[k:]:
+        original = own[r.sample_idx % k]
+        assert r.text == original.text and r.search == original.search and "copy" in r.flags
+    scores = result.step_scores("c", pad_to=4)
+    assert [s.scores for s in scores[k:]] == [scores[i % k].scores for i in range(k, 4)]

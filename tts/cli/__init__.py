@@ -21,6 +21,8 @@ from tts.logs import current_run_log
 COMMAND_MODULES = (
     "tts.cli.demo",
     "tts.cli.bestofn",
+    "tts.cli.search",
+    "tts.cli.compare",
     "tts.cli.tiny",
     "tts.cli.run",
     "tts.cli.stages",

@@ -10,7 +10,15 @@ Example:
     ['openai', 'transformers', 'vllm']
 """
 
-from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
+from tts.engines.base import (
+    Completion,
+    Engine,
+    GenerationRequest,
+    ProblemOutput,
+    SamplingParams,
+    request_params,
+    sample_seed,
+)
 from tts.registry import Registry
 
 ENGINES: Registry[type[Engine]] = Registry("engine")
@@ -25,4 +33,4 @@ def load_engine(name: str, model: str, **options) -> Engine:
 
 
 __all__ = ["ENGINES", "Completion", "Engine", "GenerationRequest", "ProblemOutput", "SamplingParams", "load_engine",
-           "sample_seed"]
+           "request_params", "sample_seed"]

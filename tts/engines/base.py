@@ -14,10 +14,22 @@ So a problem's rollouts do not depend on batching, sharding, or N (the first 4 o
 Streaming: :meth:`Engine.stream` yields each problem's completions as soon as the engine has them, so the
 sample stage writes them to disk before the next problem finishes; a failing problem yields an error (and
 whatever samples did complete) instead of taking the batch down.
+
+Continuations (step-level search, Monte Carlo step labels, DropoutNTP): a request may carry its own ``n``,
+``max_new_tokens``, ``greedy`` and ``stop`` strings, overriding the call's :class:`SamplingParams` for that
+request only (:func:`request_params`), so one engine call can continue many partial solutions with different
+budgets. ``assistant_prefix`` is the partial reply the model continues; completions hold only the new text.
+When a stop string fires, generation ends there, the stop string is left out of the text (vLLM's
+``include_stop_str_in_output=False``) and the finish reason is ``step``, distinct from ``stop`` (end of
+sequence) and ``length`` (token cap, or a loop cut by the repetition stopper: never ``step``). Tokens count
+everything generated, the stop string's tokens included. Engines that can keep a problem's image encoding
+between calls do so inside :meth:`Engine.image_cache` (until :meth:`Engine.release_images` or the end of
+the block).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from abc import ABC, abstractmethod
@@ -51,6 +63,10 @@ class GenerationRequest:
 
     ``assistant_prefix`` pre-fills the start of the assistant reply, which the model then continues
     (DropoutNTP continues a truncated response this way); completions hold only the continuation.
+
+    Per-request overrides of the call's :class:`SamplingParams` (``None``/empty: the call's): ``n`` samples,
+    ``max_new_tokens``, ``greedy`` (temperature 0 for every sample) and ``stop`` strings (generation ends
+    where one appears in the new text; finish reason ``step``). See :func:`request_params`.
     """
 
     problem_id: str
@@ -59,13 +75,46 @@ class GenerationRequest:
     seed: int = 0
     assistant_prefix: str = ""
     max_tiles: int | None = None  # per-benchmark tiling cap (None: the checkpoint's default)
+    n: int | None = None
+    max_new_tokens: int | None = None
+    greedy: bool = False
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stop", tuple(self.stop))
+        if self.n is not None and self.n < 1:
+            raise ValueError(f"{self.problem_id}: n must be >= 1, got {self.n}")
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
+            raise ValueError(f"{self.problem_id}: max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            raise ValueError(f"{self.problem_id}: stop strings must be non-empty strings, got {self.stop!r}")
+
+
+def request_params(request: GenerationRequest, params: SamplingParams) -> SamplingParams:
+    """The sampling settings one request is served with: ``params`` with the request's overrides.
+
+    >>> request_params(GenerationRequest("p", "Q", n=2, max_new_tokens=5, greedy=True), SamplingParams(n=8))
+    SamplingParams(n=2, temperature=0.0, top_p=0.95, top_k=None, max_new_tokens=5, seed=0, first_greedy=False, stop_on_repetition=True)
+    """
+    changes: dict[str, Any] = {}
+    if request.n is not None:
+        changes["n"] = request.n
+    if request.max_new_tokens is not None:
+        changes["max_new_tokens"] = request.max_new_tokens
+    if request.greedy:
+        changes.update(temperature=0.0, first_greedy=False)
+    return replace(params, **changes) if changes else params
+
+
+FINISH_STEP = "step"
+"""Finish reason of a completion ended by one of its request's ``stop`` strings."""
 
 
 @dataclass(frozen=True)
 class Completion:
     sample_idx: int
     text: str
-    finish_reason: str  # stop | length | error
+    finish_reason: str  # stop (end of sequence) | step (a stop string) | length | error
     prompt_tokens: int
     completion_tokens: int
     seconds: float
@@ -93,7 +142,7 @@ class Engine(ABC):
 
     @abstractmethod
     def generate(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
-        """For each request, ``params.n`` completions ordered by sample index."""
+        """For each request, ``request_params(request, params).n`` completions ordered by sample index."""
 
     def stream(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> Iterator[ProblemOutput]:
         """Yield one :class:`ProblemOutput` per request as soon as it is done (any order).
@@ -122,6 +171,20 @@ class Engine(ABC):
         """Check, before sampling starts, that this engine can serve a run with ``params``; raise with one line
         naming the fix if not, return warnings to record in the run. Engines with nothing to check: none."""
         return []
+
+    def continuation_support(self) -> str | None:
+        """``None`` when this engine can continue an ``assistant_prefix`` and report ``step`` for a fired stop
+        string; else the reason it cannot (one line naming the fix)."""
+        return None
+
+    def image_cache(self) -> contextlib.AbstractContextManager[Any]:
+        """A block inside which the engine may keep each problem's image encoding between calls (keyed by
+        problem id and tiling), for work that calls it many times per problem (step-level search). Outside,
+        nothing is kept. Engines without such a cache (vLLM hashes images itself) return a no-op."""
+        return contextlib.nullcontext()
+
+    def release_images(self, problem_id: str) -> None:
+        """Forget one problem's cached image encoding (its work is done)."""
 
     def info(self) -> dict[str, Any]:
         """What to record in the run manifest about the model actually loaded."""

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tts.engines.base import Completion, GenerationRequest, SamplingParams, sample_seed
+from tts.engines.base import FINISH_STEP, Completion, GenerationRequest, SamplingParams, sample_seed
 from tts.engines.chat_messages import apportion
 from tts.engines.openai_server import ServerError
 from tts.engines.repetition import REPETITION_FLAG, RepetitionDetector, text_units
@@ -72,13 +72,16 @@ def refuses_n(err: ServerError) -> bool:
     return err.status in (400, 422) and (err.param == "n" or bool(_N_REFUSAL.search(err.detail)))
 
 
-def parse_choices(response: Any, call: Call, seconds: float, repetition: RepetitionDetector) -> list[Completion]:
+def parse_choices(response: Any, call: Call, seconds: float, repetition: RepetitionDetector,
+                  stops: tuple[str, ...] = ()) -> list[Completion]:
     """The completions of a ``ChatCompletion``, in choice order.
 
     Token counts are exact where vLLM returned ``token_ids`` (an SDK extra field, asked for with
     ``return_token_ids``); else one choice takes ``usage.completion_tokens`` and several share it by text
     length, flagged ``approx_tokens``. A sample that vLLM's loop stopper ended is reported as ``length``
-    without its forced end-of-sequence token; every looping sample is flagged ``repetition``.
+    without its forced end-of-sequence token; every looping sample is flagged ``repetition``. A sample ended
+    by one of the request's ``stops`` (vLLM's ``stop_reason``, SGLang's ``matched_stop``: that string) is
+    ``step``, unless the loop qualified at its last token (a loop is never a step).
     """
     if not hasattr(response, "choices"):  # e.g. the text of a non-JSON answer
         raise ServerError(f"the answer is not a chat completion: {str(response)[:300]}")
@@ -104,6 +107,10 @@ def parse_choices(response: Any, call: Call, seconds: float, repetition: Repetit
         finish = reason if reason in ("stop", "length") else ("stop" if reason == "eos" else "error")
         flags = ["greedy"] if call.greedy else []
         units: list[Any] = list(token_ids[k] or ()) if exact else text_units(text)
+        matched = getattr(choice, "stop_reason", None)
+        matched = matched if isinstance(matched, str) else getattr(choice, "matched_stop", None)
+        if finish == "stop" and isinstance(matched, str) and matched in stops:
+            finish = "length" if exact and stopped_by_loop(units, repetition) else FINISH_STEP
         if exact and finish == "stop" and units and stopped_by_loop(units[:-1], repetition):
             finish, units, count = "length", units[:-1], count - 1  # ended by the server's loop stopper
         if repetition.find(units) is not None:

@@ -38,7 +38,13 @@ Images inside the text (``… <image> and <image> …``) keep their order but vL
 placeholders to the front; ``image_placement="inline"`` keeps them in place for original InternVL
 checkpoints served by vLLM.
 
-Adding request fields (a ``stop`` setting, continuing a partial reply): see :meth:`OpenAIEngine.request_kwargs`.
+Continuations (step-level search): a request's own ``n``, ``max_new_tokens`` and ``greedy``
+(:func:`~tts.engines.base.request_params`) shape its calls, its ``stop`` strings go in the standard ``stop``
+field, and a partial reply is continued with vLLM's ``continue_final_message`` (the final assistant message
+is the prefix; vLLM refuses it with ``add_generation_prompt``). vLLM leaves a fired stop string out of the
+text and names it in the choice's ``stop_reason`` (SGLang: ``matched_stop``), which is how ``step`` is told
+from end of sequence; servers without both are refused for continuations (:meth:`OpenAIEngine.continuation_support`).
+The completions endpoint is not used: it takes no images.
 
 Example::
 
@@ -63,7 +69,14 @@ from typing import Any
 
 import openai
 
-from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams
+from tts.engines.base import (
+    Completion,
+    Engine,
+    GenerationRequest,
+    ProblemOutput,
+    SamplingParams,
+    request_params,
+)
 from tts.engines.chat_messages import image_data_url, user_content
 from tts.engines.openai_calls import Call, NRefused, parse_choices, plan_calls, refuses_n, single_calls
 from tts.engines.openai_server import (
@@ -204,6 +217,15 @@ class OpenAIEngine(Engine):
                               "one (or vllm_extensions is off)")
         return []
 
+    def continuation_support(self) -> str | None:
+        """Continuing a partial reply and telling a fired stop string from end of sequence need vLLM's
+        request fields (``continue_final_message``) and answer fields (``stop_reason``)."""
+        if self.server().vllm:
+            return None
+        return (f"{self.base_url} is not a vLLM server: continuing a partial solution needs vLLM's "
+                "continue_final_message and stop_reason; serve the policy with `vllm serve` (or pass "
+                "--engine-option vllm_extensions=true if it is one behind a proxy)")
+
     def info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"model": self.model_id, "engine": self.name, "base_url": self.base_url,
                                 "system_message": self.system_message}
@@ -247,11 +269,10 @@ class OpenAIEngine(Engine):
         vLLM's ``getattr(choice, "stop_reason", None)``: the matched string (a ``str``) with finish reason
         ``stop``, a token id (``int``) for ``stop_token_ids``, None at end of sequence; plain OpenAI
         servers do not say which.
-        A per-request ``max_new_tokens`` is already per call (``params`` is per call).
-        Continuing a partial assistant reply already works on vLLM servers: :meth:`messages` ends with
+        ``params`` are the request's own (:func:`~tts.engines.base.request_params`: its ``max_new_tokens``).
+        Continuing a partial assistant reply works on vLLM servers: :meth:`messages` ends with
         ``request.assistant_prefix`` and this sets ``continue_final_message`` (vLLM refuses it together
-        with ``add_generation_prompt``). A raw-text continuation (the completions endpoint) would be
-        ``client.completions.create(prompt=render_chatml(...))`` in :meth:`_run_call`, reading ``choice.text``.
+        with ``add_generation_prompt``). ``request.stop`` goes in the standard ``stop`` field.
         """
         facts = self._known()
         vllm = facts.vllm
@@ -271,6 +292,11 @@ class OpenAIEngine(Engine):
                 raise ServerError("assistant_prefix needs a server that continues the final assistant message "
                                   "(vLLM's continue_final_message); this server speaks plain OpenAI")
             extra.update(continue_final_message=True, add_generation_prompt=False)
+        if request.stop:
+            if not vllm:
+                raise ServerError("stop strings need a vLLM server, whose stop_reason tells a fired stop string "
+                                  "from the end of the answer; this server speaks plain OpenAI")
+            kwargs["stop"] = list(request.stop)
         if vllm:
             extra["return_token_ids"] = True
             if params.stop_on_repetition:
@@ -299,7 +325,7 @@ class OpenAIEngine(Engine):
             except ValueError as exc:  # a 200 whose body is not JSON (the SDK does not retry it)
                 raise ServerError(f"POST {self.base_url}/chat/completions: the answer is not JSON ({exc})") from None
             seconds = time.perf_counter() - started
-        completions = parse_choices(response, call, seconds, self.repetition)
+        completions = parse_choices(response, call, seconds, self.repetition, stops=request.stop)
         if call.n > 1 and len(completions) < call.n:  # a server that silently ignores n
             self._refuse_n(f"{len(completions)} choices for n={call.n}")
             raise NRefused(call.first_idx + len(completions), call.n - len(completions), completions)
@@ -313,6 +339,7 @@ class OpenAIEngine(Engine):
     # ------------------------------------------------------------------ problems
     async def _problem(self, request: GenerationRequest, params: SamplingParams) -> tuple[list[Completion], str | None]:
         """All samples of one problem: the completions that succeeded and the first error, if any."""
+        params = request_params(request, params)
         async with self._problems:
             messages = await asyncio.to_thread(self.messages, request)  # image encoding off the event loop
             pending = {asyncio.ensure_future(self._run_call(request, messages, params, c))

@@ -15,6 +15,11 @@ The processor applies temperature, top-k and top-p like transformers' warpers (i
 and returns scores that are ``-inf`` everywhere except the chosen token, so ``generate`` runs in greedy
 mode and simply takes it. Rows marked greedy take the arg-max of the raw scores.
 
+Rows that already ended (``finished``, a callable the engine passes: end of sequence or a stopping
+criterion) are not sampled: ``generate`` replaces their next token with padding anyway, and a row's draws
+depend only on its own seed and step, so skipping them changes nothing but the time (in a batch whose rows
+stop at different lengths, most rows wait for the longest).
+
 Example:
     >>> mix(7, 0) == mix(7, 0) != mix(7, 1)
     True
@@ -22,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 _MASK64 = (1 << 64) - 1
@@ -50,9 +55,10 @@ class SeededSampler:
     """
 
     def __init__(self, seeds: Sequence[int], greedy: Sequence[bool], *, temperature: float, top_p: float,
-                 top_k: int | None) -> None:
+                 top_k: int | None, finished: Callable[[Any], Any] | None = None) -> None:
         if len(seeds) != len(greedy):
             raise ValueError("one seed and one greedy flag per row")
+        self.finished = finished
         self.seeds = list(seeds)
         self.greedy = list(greedy)
         self.temperature = temperature
@@ -71,7 +77,8 @@ class SeededSampler:
         step = int(input_ids.shape[1]) - self._start
         logits = scores.float()
         choice = logits.argmax(dim=-1)
-        rows = [i for i, g in enumerate(self.greedy) if not g and self.temperature > 0]
+        done = self.finished(input_ids).tolist() if self.finished is not None else [False] * len(self.seeds)
+        rows = [i for i, g in enumerate(self.greedy) if not g and self.temperature > 0 and not done[i]]
         if rows:
             idx = torch.tensor(rows, device=logits.device)
             choice[idx] = self._sample(logits[idx], rows, step)

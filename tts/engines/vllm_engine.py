@@ -14,6 +14,14 @@ appended after ``<|im_start|>assistant\\n``). Images: for original remote-code c
 token is ``<IMG_CONTEXT>`` (expanded by the HF processor, cap ``{"max_patches": k}``). Text-only
 checkpoints (used by the CPU tests) accept no images.
 
+Continuations: a request's own ``n``, ``max_new_tokens``, ``greedy`` and ``stop`` strings
+(:func:`~tts.engines.base.request_params`) become that prompt's own ``SamplingParams`` (``stop``,
+``include_stop_str_in_output=False``), so requests with different budgets share one ``LLM.generate``. A
+sample vLLM ended at one of the request's stop strings (``finish_reason == "stop"`` and ``stop_reason`` that
+string) has finish reason ``step``; end of sequence stays ``stop`` (``stop_reason`` None or the end token
+id). A partial solution continued step after step re-reads the same prompt: prefix caching (on) makes each
+new step cost only its own tokens, and the image's multimodal hash reuses its encoding.
+
 Problems go to vLLM in chunks of ``chunk_size`` so the sample stage can write each chunk's rollouts before
 the next one starts (:meth:`VLLMEngine.stream`). With ``params.stop_on_repetition`` a looping sample is
 ended by a logits processor (:mod:`tts.engines.vllm_repetition`) and reported with finish reason
@@ -32,7 +40,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from tts.engines.base import Completion, Engine, GenerationRequest, ProblemOutput, SamplingParams, sample_seed
+from tts.engines.base import (
+    FINISH_STEP,
+    Completion,
+    Engine,
+    GenerationRequest,
+    ProblemOutput,
+    SamplingParams,
+    request_params,
+    sample_seed,
+)
 from tts.engines.prompting import default_system_message, read_config, render_chatml
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector
 from tts.engines.vllm_repetition import PROCESSOR, loop_xargs, stopped_by_loop
@@ -146,13 +163,15 @@ class VLLMEngine(Engine):
                 prompt["mm_processor_kwargs"] = {MULTIMODAL_STYLES[self.style][1]: tiles}
         return prompt
 
-    def _sampling(self, params: SamplingParams, *, n: int, seed: int | None, greedy: bool) -> Any:
+    def _sampling(self, params: SamplingParams, *, n: int, seed: int | None, greedy: bool,
+                  stop: tuple[str, ...] = ()) -> Any:
         from vllm import SamplingParams as VLLMSamplingParams
 
         return VLLMSamplingParams(
             n=n, seed=seed, temperature=0.0 if greedy else params.temperature,
             top_p=1.0 if greedy else params.top_p, top_k=0 if greedy else (params.top_k or 0),
             max_tokens=params.max_new_tokens, stop_token_ids=self.stop_token_ids, skip_special_tokens=True,
+            stop=list(stop) or None, include_stop_str_in_output=False,
             extra_args=loop_xargs(self.repetition) if params.stop_on_repetition and self.loop_stop else None,
         )
 
@@ -172,44 +191,50 @@ class VLLMEngine(Engine):
 
     def _generate_chunk(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
         started = time.perf_counter()
-        prompts, sampling, plan = [], [], []  # plan: per problem, (first output index, kind)
+        prompts, sampling, plan = [], [], []  # plan: per problem, (first output index, kinds, its params)
         for request in requests:
             prompt = self.prompt(request)
+            own = request_params(request, params)
             parts = []
-            if params.temperature == 0:
-                parts.append(("all_greedy", self._sampling(params, n=1, seed=None, greedy=True)))
+            if own.temperature == 0:
+                parts.append(("all_greedy", self._sampling(own, n=1, seed=None, greedy=True, stop=request.stop)))
             else:
-                if params.first_greedy:
-                    parts.append(("greedy", self._sampling(params, n=1, seed=None, greedy=True)))
-                first = 1 if params.first_greedy else 0
-                if params.n > first:
-                    parts.append(("sampled", self._sampling(params, n=params.n - first,
-                                                            seed=sample_seed(request.seed, first), greedy=False)))
-            plan.append((len(prompts), [kind for kind, _ in parts]))
+                if own.first_greedy:
+                    parts.append(("greedy", self._sampling(own, n=1, seed=None, greedy=True, stop=request.stop)))
+                first = 1 if own.first_greedy else 0
+                if own.n > first:
+                    parts.append(("sampled", self._sampling(own, n=own.n - first, seed=sample_seed(request.seed, first),
+                                                            greedy=False, stop=request.stop)))
+            plan.append((len(prompts), [kind for kind, _ in parts], own, request.stop))
             for _, sp in parts:
                 prompts.append(prompt)
                 sampling.append(sp)
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        seconds = (time.perf_counter() - started) / max(1, len(requests) * params.n)
+        seconds = (time.perf_counter() - started) / max(1, sum(own.n for _, _, own, _ in plan))
         results = []
-        for first, kinds in plan:
+        for first, kinds, own, stops in plan:
             completions: list[Completion] = []
             for offset, kind in enumerate(kinds):
                 out = outputs[first + offset]
                 prompt_tokens = len(out.prompt_token_ids or ())
                 for choice in sorted(out.outputs, key=lambda c: c.index):
                     c = self._completion(choice, prompt_tokens, seconds, greedy=kind != "sampled",
-                                         loop_stop=params.stop_on_repetition and self.loop_stop)
-                    copies = params.n if kind == "all_greedy" else 1
+                                         loop_stop=own.stop_on_repetition and self.loop_stop, stops=stops)
+                    copies = own.n if kind == "all_greedy" else 1
                     completions += [c] * copies
             results.append([replace(c, sample_idx=i) for i, c in enumerate(completions)])
         return results
 
     def _completion(self, choice: Any, prompt_tokens: int, seconds: float, *, greedy: bool,
-                    loop_stop: bool) -> Completion:
+                    loop_stop: bool, stops: tuple[str, ...] = ()) -> Completion:
         token_ids = list(choice.token_ids)
         finish = choice.finish_reason if choice.finish_reason in ("stop", "length") else "error"
         flags = ["greedy"] if greedy else []
+        stop_reason = getattr(choice, "stop_reason", None)
+        if finish == "stop" and isinstance(stop_reason, str) and stop_reason in stops:
+            # One of the request's stop strings: a step, unless the loop qualified at this very token (the loop
+            # stopper would force the end next): a loop is never a step, as in the transformers engine.
+            finish = "length" if loop_stop and stopped_by_loop(token_ids, self.repetition) else FINISH_STEP
         body = token_ids[:-1] if finish == "stop" and token_ids and token_ids[-1] in self.end_ids else token_ids
         if loop_stop and finish == "stop" and stopped_by_loop(body, self.repetition):
             finish, token_ids = "length", body  # ended by the loop stopper, not by the model

@@ -88,8 +88,12 @@ def _prm(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
 
 @PAIR_METHODS.register("step")
 def _step(ctx: Context, opts: PairOptions, config: dict[str, Any]) -> Results:
+    from tts.search.pairs import add_tree_pairs, load_trees  # a search run: sibling steps of its trees too
+
     config["threshold"] = opts.threshold
-    return _per_problem(ctx, opts, lambda p: step_problem(ctx, p, threshold=opts.threshold))
+    trees = load_trees(ctx.view.path)
+    return _per_problem(ctx, opts, lambda p: add_tree_pairs(ctx, p, step_problem(ctx, p, threshold=opts.threshold),
+                                                            trees, threshold=opts.threshold))
 
 
 @PAIR_METHODS.register("dropout-ntp")

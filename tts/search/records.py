@@ -5,7 +5,7 @@ They follow :class:`tts.records.Record` (frozen, tuples for sequences, ``to_line
 ``search/<algo>.jsonl`` — :class:`SearchNode`, one line per node the policy proposed (the root, the empty
 partial solution, has no line). Keys in order (``?``: may be ``null``):
     ``problem_id, node, parent?, depth, seed, step, tokens, prompt_tokens, finish_reason, answered, done,
-    lookahead, lookahead_tokens, scores, critic_tokens, flags, score?, rank?, status, candidates``.
+    lookahead, lookahead_tokens, scores, critic_tokens, flags, score?, rank?, status, candidates, step_flags``.
 
     * ``node`` is the path of child indices (``"3.0.1"``), ``parent`` its parent's (``""`` for a root
       child); ``seed`` the seed the step was drawn with (:mod:`tts.search.seeds`).
@@ -24,17 +24,24 @@ partial solution, has no line). Keys in order (``?``: may be ``null``):
       kept), ``pruned`` (ranked out or not resampled), ``duplicate`` (dropped: an earlier candidate had the
       same text), ``cut`` (alive when the search stopped). ``candidates``: the sample indices of the final
       candidates that end at this node (several for resampled particles).
+    * ``step_flags``: the policy engine's markers for the step (``repetition``: a loop it cut). An empty step
+      that ended the solution (``finish_reason`` ``stop``, blank ``step``) adds no step to the partial
+      solution (:func:`tts.search.types.extend`).
 
 ``search/<algo>.summary.jsonl`` — :class:`SearchSummary`, one line per problem, written after its nodes
 (a problem is complete in a run directory iff its summary line is there):
     ``problem_id, algorithm, seed, settings, candidates, candidate_flags, stopped, policy_tokens,
-    critic_tokens, proposer_calls, scorer_calls, proposals, scored, policy_seconds, critic_seconds``.
+    critic_tokens, proposer_calls, scorer_calls, proposals, scored, nodes, tree_hash?, policy_seconds,
+    critic_seconds``.
 
     ``candidates`` are node ids in sample order (sample ``i`` is ``candidates[i]``), ``candidate_flags`` each
     one's provenance (``copy``: a resampled particle already listed; ``sibling``: a finished sibling of a
     DVTS subtree's chosen step). ``stopped``: ``done|max_steps|budget``. Cost: policy tokens generated
     (lookahead included), critic tokens read, policy/critic calls this problem took part in, continuations
-    proposed, partial solutions scored, and its share of the calls' wall time (by tokens).
+    proposed, partial solutions scored, and its share of the calls' wall time (by tokens). ``nodes`` is the
+    number of node lines of the problem's tree and ``tree_hash`` their :func:`tree_hash`: a reader takes a
+    problem's last ``nodes`` lines and checks the hash, so lines left by an attempt killed before its summary
+    was written are never mistaken for the tree.
 
 Example:
     >>> n = SearchNode("p1", "0", "", 1, 7, "x = 2", 3, 10, "step", False, False, (), 0, (0.9,), 12, (),
@@ -45,7 +52,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -61,7 +69,7 @@ class SearchNode(Record):
     """One proposed step of one problem's search tree."""
 
     STAGE: ClassVar[str] = "search"
-    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("lookahead", "flags", "candidates")
+    _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("lookahead", "flags", "candidates", "step_flags")
 
     problem_id: str
     node: str
@@ -83,6 +91,7 @@ class SearchNode(Record):
     rank: float | None
     status: str
     candidates: tuple[int, ...]
+    step_flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scores", tuple(float(s) for s in self.scores or ()))
@@ -133,6 +142,8 @@ class SearchSummary(Record):
     scorer_calls: int = 0
     proposals: int = 0
     scored: int = 0
+    nodes: int = 0
+    tree_hash: str | None = None
     policy_seconds: float = field(default=0.0, compare=False)
     critic_seconds: float = field(default=0.0, compare=False)
 
@@ -152,3 +163,11 @@ class SearchSummary(Record):
 
     def key(self) -> tuple:
         return (self.problem_id,)
+
+
+def tree_hash(nodes: Sequence[SearchNode]) -> str:
+    """A fingerprint of a problem's tree: sha256 (16 hex digits) over its node lines in order."""
+    digest = hashlib.sha256()
+    for node in nodes:
+        digest.update(node.to_line().encode("utf-8") + b"\n")
+    return digest.hexdigest()[:16]

@@ -11,24 +11,29 @@ Conversion (sample ``i`` is ``summary.candidates[i]``):
   budget: flag ``unfinished``); ``completion_tokens`` the path's own policy tokens (the search's total cost
   is in the summary); ``prompt_tokens`` the problem prompt's (the path's first step); ``seconds`` the
   problem's policy seconds split evenly, so the rollouts sum to the search's policy time; ``seed`` the
-  problem seed. ``flags``: ``search:<algorithm>``, ``node:<path>``, ``search_settings:<compact JSON of the
-  settings the algorithm reads>``, the candidate's provenance (``copy``, ``sibling``), ``answered`` (ended at
-  its final answer, not by the policy), ``unfinished``.
+  problem seed. ``search`` = ``{"algorithm", "node", "settings"}`` (:class:`tts.records.Rollout`). ``flags``:
+  the candidate's provenance (``copy``, ``sibling``), ``answered`` (ended at its final answer, not by the
+  policy), ``unfinished``, ``repetition`` (a step of the path was a loop the engine cut).
+* Padding (``pad_to``, the search's N, as the stage writes them): a search that returns fewer than N
+  candidates (beam search's completed pool, DVTS without finished siblings) is padded to N with copies of
+  its candidates in order, cyclically (search-and-learn's ``(completed * repeats)[:n]``), flagged ``copy``,
+  so every problem has samples ``0 … N-1`` as a sampled run does (``tts select`` and ``report`` read them
+  unchanged; a vote counts a copy as search-and-learn's does; drop ``copy`` rollouts to count each
+  solution once).
 * ``StepScores`` holds the critic's split of that text and the scores of the path's own steps (lookahead
-  removed); ``tokens`` is the sequence length the critic read. A critic that dropped leading steps to fit
+  removed); ``tokens`` is the sequence length the critic read; ``text_hash`` the rollout text's. A critic that dropped leading steps to fit
   its context scored only the trailing ones: ``steps`` are those, flagged ``truncated``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from tts.critics.steps import split_steps
-from tts.records import Rollout, StepScores
+from tts.records import Rollout, StepScores, hash_text
 from tts.search.records import SearchNode, SearchSummary
 from tts.search.seeds import ROOT
-from tts.search.types import join_steps
+from tts.search.types import extend, join_steps
 
 
 @dataclass(frozen=True)
@@ -58,49 +63,71 @@ class SearchResult:
             node = record.parent or ROOT
         return out[::-1]
 
-    def text(self, node: str) -> str:
-        return join_steps([n.step for n in self.path(node)])
+    def steps(self, node: str) -> tuple[str, ...]:
+        """The partial solution at ``node`` (the rule of :func:`tts.search.types.extend`)."""
+        steps: tuple[str, ...] = ()
+        for n in self.path(node):
+            steps = extend(steps, n.step, n.finish_reason)
+        return steps
 
-    def rollouts(self, model: str, engine: str) -> list[Rollout]:
-        """The final candidates as rollouts (sample index = candidate order)."""
+    def text(self, node: str) -> str:
+        return join_steps(self.steps(node))
+
+    def _order(self, pad_to: int | None) -> list[tuple[str, tuple[str, ...]]]:
+        """(node, provenance flags) per sample index, padded with flagged copies up to ``pad_to``."""
         summary = self._summary()
-        settings = json.dumps(summary.settings, sort_keys=True, separators=(",", ":"))
-        seconds = summary.policy_seconds / max(1, len(summary.candidates))
+        own = list(zip(summary.candidates, summary.candidate_flags))
+        out = [(node, tuple(flags)) for node, flags in own]
+        if own and pad_to is not None:
+            for i in range(len(own), pad_to):
+                node, flags = own[i % len(own)]
+                out.append((node, (*flags, "copy") if "copy" not in flags else tuple(flags)))
+        return out
+
+    def rollouts(self, model: str, engine: str, *, pad_to: int | None = None) -> list[Rollout]:
+        """The final candidates as rollouts (sample index = candidate order; see the module doc)."""
+        summary = self._summary()
+        order = self._order(pad_to)
+        seconds = summary.policy_seconds / max(1, len(order))
+        settings = dict(summary.settings)
         out = []
-        for i, (node_id, provenance) in enumerate(zip(summary.candidates, summary.candidate_flags)):
+        for i, (node_id, provenance) in enumerate(order):
             path = self.path(node_id)
             end = path[-1]
             complete = end.finish_reason == "stop" or (end.finish_reason == "step" and end.answered)
-            flags = [f"search:{summary.algorithm}", f"node:{node_id}", f"search_settings:{settings}", *provenance]
+            flags = list(provenance)
             if end.answered and end.finish_reason == "step":
                 flags.append("answered")
             if not end.done:
                 flags.append("unfinished")
+            if any("repetition" in n.step_flags for n in path):
+                flags.append("repetition")
             out.append(Rollout(
-                self.problem_id, i, join_steps([n.step for n in path]), "stop" if complete else "length",
+                self.problem_id, i, self.text(node_id), "stop" if complete else "length",
                 path[0].prompt_tokens, sum(n.tokens for n in path), seconds, model, engine, summary.seed,
-                tuple(flags),
+                tuple(flags), search={"algorithm": summary.algorithm, "node": node_id, "settings": settings},
             ))
         return out
 
-    def step_scores(self, critic: str) -> list[StepScores]:
+    def step_scores(self, critic: str, *, pad_to: int | None = None) -> list[StepScores]:
         """The critic's scores of the final candidates (as the search computed them, no rescoring)."""
-        summary = self._summary()
+        by_id = self._by_id()
         out = []
-        for i, node_id in enumerate(summary.candidates):
-            end = self._by_id()[node_id]
+        for i, (node_id, _) in enumerate(self._order(pad_to)):
+            end = by_id[node_id]
             steps = split_steps(self.text(node_id), max_steps=None)
             scores = end.own_scores
             if not steps or not scores:
                 reason = "empty" if not steps else "no_scores"
                 out.append(StepScores(self.problem_id, i, critic, tuple(steps), (), ("unscored", reason),
-                                      end.critic_tokens or None))
+                                      end.critic_tokens or None, text_hash=hash_text(self.text(node_id))))
                 continue
             flags = tuple(end.flags)
             if len(scores) < len(steps):
                 steps = steps[len(steps) - len(scores) :]
                 flags = (*flags, "truncated") if "truncated" not in flags else flags
-            out.append(StepScores(self.problem_id, i, critic, tuple(steps), scores, flags, end.critic_tokens))
+            out.append(StepScores(self.problem_id, i, critic, tuple(steps), scores, flags, end.critic_tokens,
+                                  text_hash=hash_text(self.text(node_id))))
         return out
 
     def _summary(self) -> SearchSummary:

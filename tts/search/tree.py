@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tts.critics.steps import split_steps
-from tts.search.records import SearchNode, SearchSummary
+from tts.search.records import SearchNode, SearchSummary, tree_hash
 from tts.search.registry import Outcome
 from tts.search.seeds import ROOT, base_seed, child_path, lookahead_seed
 from tts.search.settings import SearchSettings
@@ -36,6 +36,7 @@ from tts.search.types import (
     SearchProblem,
     StepProposal,
     StepRequest,
+    extend,
     join_steps,
 )
 from tts.strategies.scores import aggregate
@@ -57,6 +58,7 @@ class Node:
     tokens: int = 0
     prompt_tokens: int = 0
     finish_reason: str = "step"
+    step_flags: tuple[str, ...] = ()
     answered: bool = False
     done: bool = False
     steps: tuple[str, ...] = ()  # the partial solution: every step from the root to here
@@ -78,7 +80,8 @@ class Node:
 
     @property
     def depth(self) -> int:
-        return len(self.steps)
+        """Depth in the tree (a blank step that ended the solution is a node, though it adds no step)."""
+        return 0 if self.path == ROOT else self.path.count(".") + 1
 
     def key(self) -> tuple[bool, float, int]:
         """Ranking key, larger is better: scored first, then the aggregated score, then the earlier node."""
@@ -177,7 +180,8 @@ class SearchTree:
         node = Node(
             child_path(parent.path, parent.children), parent, len(self.nodes), seed=seed, step=proposal.text,
             tokens=proposal.tokens, prompt_tokens=proposal.prompt_tokens, finish_reason=proposal.finish_reason,
-            answered=s.answered(proposal.text), steps=(*parent.steps, proposal.text), path_tokens=path_tokens,
+            step_flags=tuple(proposal.flags), answered=s.answered(proposal.text),
+            steps=extend(parent.steps, proposal.text, proposal.finish_reason), path_tokens=path_tokens,
         )
         node.done = proposal.finished or node.answered or path_tokens >= s.max_new_tokens
         node.lookahead_open = not node.done
@@ -288,13 +292,14 @@ class SearchTree:
                 self.problem.problem_id, n.path, n.parent.path if n.parent else None, n.depth, n.seed, n.step,
                 n.tokens, n.prompt_tokens, n.finish_reason, n.answered, n.done, tuple(n.lookahead),
                 n.lookahead_tokens, n.scores, n.critic_tokens, n.critic_flags, n.score, n.rank, status,
-                tuple(sample_of.get(id(n), ())),
+                tuple(sample_of.get(id(n), ())), n.step_flags,
             ))
         c = self.cost
         summary = SearchSummary(
             self.problem.problem_id, self.algorithm, self.problem.seed, self.settings.options(self.algorithm),
             tuple(n.path for n in outcome.candidates), tuple(tuple(f) for f in outcome.flags), outcome.stopped,
             c.policy_tokens, c.critic_tokens, c.proposer_calls, c.scorer_calls, c.proposals, c.scored,
-            c.policy_seconds, c.critic_seconds,
+            nodes=len(nodes), tree_hash=tree_hash(nodes),
+            policy_seconds=c.policy_seconds, critic_seconds=c.critic_seconds,
         )
         return summary, tuple(nodes)

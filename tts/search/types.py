@@ -39,6 +39,19 @@ def continuation_prefix(steps: Sequence[str]) -> str:
     return join_steps(steps) + STEP_SEPARATOR if steps else ""
 
 
+def extend(steps: tuple[str, ...], text: str, finish_reason: str) -> tuple[str, ...]:
+    """The partial solution after a proposal: ``steps`` plus its text, except that an empty continuation
+    that ended the solution (end of sequence right after a blank line) adds no step, so a solution never
+    ends with an empty step the policy did not write.
+
+    >>> extend(("a",), "b", "step"), extend(("a",), "", "stop"), extend(("a",), "", "step")
+    (('a', 'b'), ('a',), ('a', ''))
+    """
+    if finish_reason == "stop" and not text.strip():
+        return steps
+    return (*steps, text)
+
+
 @dataclass(frozen=True)
 class SearchProblem:
     """One problem to search. ``seed`` is the problem's seed (:func:`tts.engines.base.problem_seed` of the run
@@ -92,12 +105,14 @@ class StepProposal:
     """One continuation: the new step's text (without the trailing separator), the policy tokens it cost and
     why the policy stopped: ``step`` (at the blank line: the solution goes on), ``stop`` (end of sequence:
     the solution is complete) or ``length`` (``max_new_tokens`` reached). ``prompt_tokens`` is the length of
-    the prompt the engine read (prompt and partial solution), when it reports it."""
+    the prompt the engine read (prompt and partial solution), when it reports it; ``flags`` the engine's
+    markers (``repetition``: a loop the engine cut)."""
 
     text: str
     tokens: int
     finish_reason: ProposalFinish
     prompt_tokens: int = 0
+    flags: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

