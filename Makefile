@@ -41,9 +41,10 @@ vllm-env: $(VLLM_STAMP)
 demo: $(STAMP)
 	$(BIN)/tts demo
 
-# Lint first: a lint error fails the build before the (long) test run.
+# Lint and type-check first: either fails the build before the (long) test run.
 test: $(STAMP) $(VLLM_STAMP)
 	$(BIN)/ruff check tts tests bench
+	$(BIN)/mypy
 	TTS_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -53,7 +54,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tts tests bench
 
-# The type checker over the package (settings in pyproject.toml [tool.mypy]); not yet part of `make test`.
+# The type checker over the package (settings in pyproject.toml [tool.mypy]); `make test` runs it too.
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

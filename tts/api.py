@@ -148,7 +148,7 @@ def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     if config.search is not None:  # a step-level search instead of sampling then scoring
         from tts.search.pipeline import search_pipeline
 
-        return search_pipeline(config, progress=progress)  # type: ignore[no-any-return]
+        return search_pipeline(config, progress=progress)
     from tts.logs import attach_run_log
     from tts.preflight import check_run
 

@@ -85,7 +85,7 @@ def search(
                  token_budget=token_budget, lookahead=lookahead, filter_duplicates=filter_duplicates,
                  sort_completed=sort_completed, final_answer=final_answer, temperature=particle_temperature,
                  particle_weight=particle_weight, resampling=resampling, stepwise=stepwise)
-    options = {k: v for k, v in given.items() if v is not None}
+    options: dict[str, object] = {k: v for k, v in given.items() if v is not None}
     if final_answer == "":
         options["final_answer"] = None  # no final-answer rule
     config = RunConfig(

@@ -159,7 +159,8 @@ class TransformersEngine(Engine):
 
         text = self.render(request)
         params = request_params(request, params)
-        features, tiles = None, []
+        features: Any = None
+        tiles: list[Any] = []
         with torch.no_grad():
             if request.images:
                 features, tiles = self._vision(request)
@@ -266,7 +267,7 @@ def _finished_rows(rows: int, eos_ids: list[int], loop: Any, ends: Any) -> Any:
     stopping criteria (the sampler skips them; their next token becomes padding)."""
     import torch
 
-    state = {"done": None}
+    state: dict[str, Any] = {"done": None}
 
     def finished(input_ids: Any) -> Any:
         done = state["done"]

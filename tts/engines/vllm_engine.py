@@ -191,7 +191,9 @@ class VLLMEngine(Engine):
 
     def _generate_chunk(self, requests: Sequence[GenerationRequest], params: SamplingParams) -> list[list[Completion]]:
         started = time.perf_counter()
-        prompts, sampling, plan = [], [], []  # plan: per problem, (first output index, kinds, its params)
+        prompts: list[Any] = []
+        sampling: list[Any] = []
+        plan: list[Any] = []  # plan: per problem, (first output index, kinds, its params)
         for request in requests:
             prompt = self.prompt(request)
             own = request_params(request, params)

@@ -196,20 +196,21 @@ def _judge_number(pred: str, gold: str, rule: Rule) -> Verdict | None:
         if angle is not None:
             return Verdict(angle, "angle")
     lone = lone_number(pred)
-    if lone is not None and (q := parse_number(lone)) is not None:
-        return Verdict(_match(q, g, rule), "number")
+    lone_value = parse_number(lone) if lone is not None else None
+    if lone_value is not None:
+        return Verdict(_match(lone_value, g, rule), "number")
     if rule.answer_type not in ("integer", "float") or _is_prose(pred):
         return None
-    v = _value_of(clean(pred))
-    if v is None:
+    value = _value_of(clean(pred))
+    if value is None:
         return Verdict(False, "number")
     if rule.precision is None and rule.abs_tol is None and g.decimals is not None and g.decimals >= 2 \
-            and round_half_up(v.value, g.decimals) == g.value:
+            and round_half_up(value.value, g.decimals) == g.value:
         return Verdict(True, "rounded")  # the exact value (6√3) of a gold written rounded (10.39)
     tol = rule.abs_tol if rule.abs_tol is not None else Fraction(1, 10**9) * max(Fraction(1), abs(g.value))
     if rule.precision is not None:
-        return Verdict(numbers_match(v, g, precision=rule.precision), "number")
-    return Verdict(any(abs(v.value - gv) <= tol for gv in g.values()), "number")
+        return Verdict(numbers_match(value, g, precision=rule.precision), "number")
+    return Verdict(any(abs(value.value - gv) <= tol for gv in g.values()), "number")
 
 
 def _judge_list(pred: str, gold: str, rule: Rule) -> Verdict | None:

@@ -71,9 +71,9 @@ def _open(path: Path, critic: str | None, aggregation: str | None) -> _Run:
         algorithm = search["algorithm"]
         agg = aggregation or search["settings"].get("aggregation", "last")
         item = _Run(Path(path), run, "search", algorithm, n, agg, label)
-        for s in SearchStore(run, algorithm).summaries().values():
-            item.policy_tokens[s.problem_id] = float(s.policy_tokens)
-            item.critic_tokens[s.problem_id] = float(s.critic_tokens)
+        for summary in SearchStore(run, algorithm).summaries().values():
+            item.policy_tokens[summary.problem_id] = float(summary.policy_tokens)
+            item.critic_tokens[summary.problem_id] = float(summary.critic_tokens)
         return item
     item = _Run(Path(path), run, "sampled", None, n, aggregation or SAMPLED_AGGREGATION, label)
     tokens: dict[str, float] = defaultdict(float)
@@ -156,7 +156,7 @@ def compare_runs(paths: Sequence[str | Path], *, critic: str | None = None, aggr
             values = curves.values.get((strategy, key_agg))
             if values is None:
                 continue
-            label = LABELS.get(r.algorithm or "", r.algorithm) if r.kind == "search" else r.path.name
+            label = LABELS.get(r.algorithm or "", r.algorithm or "search") if r.kind == "search" else r.path.name
             key = (label, strategy, r.aggregation)
             entry = series.setdefault(key, {"label": label, "kind": r.kind, "strategy": strategy,
                                             "aggregation": r.aggregation, "runs": [], "points": []})

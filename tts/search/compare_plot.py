@@ -7,6 +7,7 @@ matplotlib is imported inside :func:`plot_comparison` with the Agg backend.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,15 @@ MARKERS = {"best_of_n": "o", "weighted_vote": "s", "majority": "^", "oracle": "x
 DASHES = {"best_of_n": "-", "weighted_vote": "--", "majority": ":", "oracle": "-.", "random": ":"}
 POOLED = "all problems"
 STRATEGY_NAMES = {"best_of_n": "Best-of-N", "weighted_vote": "weighted vote", "majority": "majority vote"}
+
+
+def _pooled_cell(point: dict[str, Any]) -> dict[str, Any]:
+    return point
+
+
+def _benchmark_cell(bench: str, point: dict[str, Any]) -> dict[str, Any]:
+    cell: dict[str, Any] = point["benchmarks"][bench]
+    return cell
 
 
 def plot_comparison(result: dict[str, Any], path: str | Path, *, title: str = "") -> Path:
@@ -35,7 +45,7 @@ def plot_comparison(result: dict[str, Any], path: str | Path, *, title: str = ""
                 pts = [p for p in s["points"] if p[axis] > 0]
                 if not pts:
                     continue
-                cell = (lambda p: p) if bench == POOLED else (lambda p, b=bench: p["benchmarks"][b])
+                cell = _pooled_cell if bench == POOLED else partial(_benchmark_cell, bench)
                 xs = [p[axis] for p in pts]
                 ys = [cell(p)["accuracy"] for p in pts]
                 lo = [y - cell(p)["ci_low"] for p, y in zip(pts, ys)]

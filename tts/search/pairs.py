@@ -73,8 +73,9 @@ def tree_pairs(ctx: Context, problem: Problem, results: Sequence[SearchResult], 
     pairs: list[Pair] = []
     for result in results:
         correct = _correct_nodes(result, samples)
-        if not correct:
+        if not correct or result.summary is None:
             continue
+        algorithm = result.summary.algorithm
         children: dict[str, list[Any]] = {}
         for n in result.nodes:
             if n.score is None or not n.step.strip():
@@ -93,7 +94,7 @@ def tree_pairs(ctx: Context, problem: Problem, results: Sequence[SearchResult], 
                         continue
                     rejected = Side(sample_idx=None, outcome="search_step", score=r.score, step_scores=tuple(r.own_scores))
                     details = {
-                        "source": TREE_SOURCE, "algorithm": result.summary.algorithm, "parent": parent,
+                        "source": TREE_SOURCE, "algorithm": algorithm, "parent": parent,
                         "chosen_node": c.node, "rejected_node": r.node, "threshold": threshold,
                         "chosen_step_score": c.score, "rejected_step_score": r.score, "margin": c.score - r.score,
                         "initial_reason_steps": prefix, "step_index": prefix.count(STEP_SEPARATOR),

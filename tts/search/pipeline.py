@@ -34,7 +34,9 @@ from tts.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
-SHARED_GPU = {"both_vllm": (0.45, 0.45), "vllm_policy": 0.5}
+# (policy share, critic share) when both models are vLLM; the policy share when only the policy is.
+BOTH_VLLM_SHARES: tuple[float, float] = (0.45, 0.45)
+VLLM_POLICY_SHARE: float = 0.5
 
 
 def default_out(config: RunConfig) -> Path:
@@ -50,7 +52,7 @@ def memory_split(engine: str, engine_options: dict[str, Any], critic_options: di
     critic_vllm = critic_options.get("backend") == "vllm"
     notes = []
     if engine == "vllm" and critic_vllm:
-        policy_share, critic_share = SHARED_GPU["both_vllm"]
+        policy_share, critic_share = BOTH_VLLM_SHARES
         if "gpu_memory_utilization" not in engine_options:
             engine_options["gpu_memory_utilization"] = policy_share
             notes.append(f"policy vLLM engine: gpu_memory_utilization={policy_share} (the critic's vLLM shares the GPU)")
@@ -62,8 +64,8 @@ def memory_split(engine: str, engine_options: dict[str, Any], critic_options: di
             raise ConfigError(f"the policy's and the critic's gpu_memory_utilization add up to {total:.2f} of one GPU; "
                               "lower them (e.g. 0.45 each) so both vLLM engines fit")
     elif engine == "vllm" and "gpu_memory_utilization" not in engine_options:
-        engine_options["gpu_memory_utilization"] = SHARED_GPU["vllm_policy"]
-        notes.append(f"policy vLLM engine: gpu_memory_utilization={SHARED_GPU['vllm_policy']} (the transformers critic "
+        engine_options["gpu_memory_utilization"] = VLLM_POLICY_SHARE
+        notes.append(f"policy vLLM engine: gpu_memory_utilization={VLLM_POLICY_SHARE} (the transformers critic "
                      "uses the rest)")
     for line in notes:
         log.info("%s", line)
