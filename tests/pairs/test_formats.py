@@ -136,19 +136,6 @@ def test_trl_step_rows_carry_step_dpo_columns(run_factory, tmp_path):
     assert row["prompt"].count("<IMG_CONTEXT>") == len(row["images"]) and "<image>" not in row["prompt"]
 
 
-@pytest.mark.parametrize("system, head", [
-    ("", "<|im_start|>system\n<|im_end|>\n"),  # InternVL's template writes an empty system turn, as sampling did
-    ("Be brief.", "<|im_start|>system\nBe brief.<|im_end|>\n"),
-])
-def test_trl_step_prompt_renders_the_system_turn_sampling_rendered(system, head):
-    from tts.pairs.formats import trl_step_prompt
-    from tts.pairs.types import Pair
-
-    pair = Pair("step", "step", "p", "mathvista", "testmini", "<image>\nHow many?", ("/i.png",), "6", "b", "c",
-                None, None, initial_steps="a\n\n")  # type: ignore[arg-type]
-    assert trl_step_prompt(pair, system).startswith(head + "<|im_start|>user\n<IMG_CONTEXT>\nHow many?")
-
-
 def test_unknown_format_fails_before_any_work(run, tmp_path):
     with pytest.raises(KeyError, match="unknown pair format 'trll'"):
         make_pairs(run, method="correctness", format="trll", out=tmp_path / "x")

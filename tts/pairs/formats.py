@@ -149,7 +149,7 @@ def trl_step_prompt(pair: Pair, system_message: str = "") -> str:
     from tts.models.internvl import chatml
     from tts.prompts import IMAGE_PLACEHOLDER
 
-    return chatml(system_message, pair.prompt.replace(IMAGE_PLACEHOLDER, "<IMG_CONTEXT>"), pair.initial_steps)
+    return chatml(system_message or None, pair.prompt.replace(IMAGE_PLACEHOLDER, "<IMG_CONTEXT>"), pair.initial_steps)
 
 
 def trl_row(pair: Pair, images: list[str], system_message: str = "") -> dict[str, Any]:
