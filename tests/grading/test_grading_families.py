@@ -150,6 +150,13 @@ P = {
                               question="Which city on the west coast of Florida is marked?"),
     "vista_none": make_problem("mathvista", "0", answer_type="integer",
                                question="How many bars have a value above 90?"),
+    # Added by the closing audit: the asked unit after another "in" phrase, unit words capitalised
+    "mmmu_tension": make_problem("mmmu", "800", answer_type="integer",
+                                 question="What is the tension in the rope in newtons?"),
+    "vis_track": make_problem("mathvision", "400", answer_type="integer",
+                              question="How long is one lap of the track, in Meters?"),
+    "dyna_time": make_problem("dynamath", "3", answer_type="integer",
+                              question="How long does the water take to fill the tank in the figure in hours?"),
 }
 
 R = "We examine the figure carefully and compute step by step.\n\n"
@@ -207,6 +214,16 @@ UNITS = [
     ("vis_side", R + "Answer: \\boxed{1 \\text{ m}}", False),
     ("verse_rod", R + "The other shadow is 150 cm long.\n\nAnswer: \\boxed{150 \\text{ cm}}", True),
     ("verse_rod", R + "Answer: \\boxed{15 \\text{ cm}}", False),
+    # the asked unit is the last "in ..." phrase, not swallowed by an earlier "in the rope" (closing audit)
+    ("mmmu_tension", R + "T = mg = 0.8 kN.\n\nAnswer: \\boxed{0.8 \\text{ kN}}", True),
+    ("mmmu_tension", R + "Answer: \\boxed{800 \\text{ kg}}", False),
+    ("mmmu_tension", R + "The tension is 800 Newtons.\n\nAnswer: \\boxed{800 \\text{ Newtons}}", True),
+    ("mmmu_tension", R + "Answer: \\boxed{0.8 \\text{ N}}", False),
+    ("vis_track", R + "One lap is 0.4 km.\n\nAnswer: \\boxed{0.4 \\text{ km}}", True),
+    ("vis_track", R + "Answer: \\boxed{400 \\text{ Meters}}", True),
+    ("vis_track", R + "Answer: \\boxed{400 \\text{ cm}}", False),
+    ("dyna_time", R + "It takes 180 minutes.\n\nAnswer: \\boxed{180 \\text{ minutes}}", True),
+    ("dyna_time", R + "Answer: \\boxed{3 \\text{ Minutes}}", False),
 ]
 
 NUMBER_WORDS = [
@@ -592,11 +609,34 @@ UNFINISHED = [
     ("vis_int", R + "So 24 dots are hidden", True),
 ]
 
+LETTER_WITH_TEXT = [
+    # a letter followed by an option's text or value: the two must name the same option (closing audit);
+    # a letter followed by text that names no option keeps the letter
+    ("mmmu_mc_num", R + "The price after the discount is $250.\n\nAnswer: \\boxed{B: \\$250}", True),
+    ("mmmu_mc_num", R + "Answer: \\boxed{B: \\$300}", False),
+    ("mmmu_mc_num", R + "Answer: \\boxed{C: \\$250}", False),
+    ("mmmu_mc_num", R + "Answer: (B) $250", True),
+    ("mmmu_amp", R + "I = V / R = 1.5 A.\n\nAnswer: \\boxed{C. 1.5 A}", True),
+    ("mmmu_amp", R + "Answer: \\boxed{C. 2 A}", False),
+    ("mmmu_amp", R + "Answer: \\boxed{(C) 1 A}", False),
+    ("wemath_count", R + "There are 6 triangles.\n\nAnswer: \\boxed{D: 6}", True),
+    ("wemath_count", R + "Answer: \\boxed{D: 5}", False),
+    ("wemath_count", R + "Answer: \\boxed{D) 6}", True),
+    ("wemath_count", R + "Answer: \\boxed{C) 6}", False),
+    ("wemath_vol", R + "V = 4^3 = 64 dm³.\n\nAnswer: \\boxed{C. 64 dm³}", True),
+    ("wemath_vol", R + "Answer: \\boxed{C. 16 dm³}", False),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: Vincent van Gogh}", True),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: Pablo Picasso}", False),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: the Dutch painter of the sunflowers}", True),
+    ("lv_inline", R + "Three faces are visible.\n\nAnswer: \\boxed{B. 3}", True),
+    ("lv_inline", R + "Answer: \\boxed{B. 4}", False),
+]
+
 FAMILIES = {
     "units": UNITS, "number_words": NUMBER_WORDS, "hedges": HEDGES, "multi_select": MULTI_SELECT,
     "prose_cues": PROSE_CUES, "prose_lists": PROSE_LISTS, "radicals": RADICALS, "bearings": BEARINGS,
     "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED, "assignments": ASSIGNMENTS,
-    "unfinished": UNFINISHED,
+    "unfinished": UNFINISHED, "letter_with_text": LETTER_WITH_TEXT,
 }
 CASES = [pytest.param(P[key], response, verdict, id=f"{family}-{i}")
          for family, rows in FAMILIES.items() for i, (key, response, verdict) in enumerate(rows)]

@@ -126,6 +126,23 @@ def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
     return None
 
 
+def letter_and_text(s: str, n_options: int) -> tuple[str, str] | None:
+    """A single upper-case option letter and the text written after it ("C: 12", "(C) 12", "C. 12 cm" →
+    ("C", "12 cm")), or None when ``s`` is not that shape (a bare letter, several letters, prose)."""
+    s = clean(s)
+    if not s or len(s) > 400:
+        return None
+    valid = LETTERS[: max(1, min(n_options, len(LETTERS)))]
+    m = _SINGLE.match(s)
+    if m and m.group("rest") and m.group("l").isupper():
+        letter, rest = m.group("l"), m.group("rest").strip()
+    elif (m := _LEAD.match(s)) is not None:
+        letter, rest = m.group("l"), m.group("rest").strip()
+    else:
+        return None
+    return (letter, rest) if letter in valid and rest else None
+
+
 _RUN = re.compile(r"^[A-J]{2,10}$")
 
 

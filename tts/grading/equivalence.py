@@ -24,7 +24,14 @@ from fractions import Fraction
 
 from tts.grading import numeric, symbolic, text
 from tts.grading.bearings import is_bearing, quadrant_bearing, true_bearing
-from tts.grading.choice import LETTERS, concatenated_letters, gold_letters, letters_for_text, parse_letters
+from tts.grading.choice import (
+    LETTERS,
+    concatenated_letters,
+    gold_letters,
+    letter_and_text,
+    letters_for_text,
+    parse_letters,
+)
 from tts.grading.numeric import (
     CURRENCIES,
     DEGREE,
@@ -258,6 +265,23 @@ def _letters_by_value(pred: str, rule: Rule) -> frozenset[str] | None:
     return frozenset(hits) if len(hits) == 1 else None
 
 
+def _text_names_another_option(pred: str, letters: frozenset[str], rule: Rule) -> bool:
+    """Whether ``pred`` is a letter followed by the text or the value of a *different* option ("C: 12" where
+    option C is 14 and option B is 12). A text that names no option ("C: the largest one") or the letter's
+    own option ("C: 14", "(C) 14 cm") is no contradiction. Only texts and plain numbers are compared here:
+    nothing symbolic runs for it."""
+    lead = letter_and_text(pred, rule.n_options)
+    if lead is None or frozenset(lead[0]) != letters:
+        return False
+    rest = lead[1]
+    named = letters_for_text(rest, rule.options)
+    if named is None and (p := parse_number(rest)) is not None:
+        hits = frozenset(LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
+                         if (o := parse_number(opt)) is not None and numbers_match(p, o))
+        named = hits or None
+    return named is not None and lead[0] not in named
+
+
 def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
     g = gold_letters(gold, rule.options, rule.n_options, text_first=rule.gold_is_text)
     if g is None:
@@ -268,6 +292,8 @@ def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
         p = _letters_by_value(pred, rule)
     if p is None:
         return Verdict(False, "letter")
+    if len(p) == 1 and rule.options and _text_names_another_option(pred, p, rule):
+        return Verdict(False, "letter")  # "C: 12" where 12 is option B: two different answers
     if rule.gold_is_text:  # a gold text shared by several options (MathVista pids 587, 740, 781): any of them
         return Verdict(p <= g, "letter")
     return Verdict(p == g, "letter")
