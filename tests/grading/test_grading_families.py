@@ -327,6 +327,37 @@ MULTI_SELECT = [
     ("lv_ab", R + "Statement A is true. Statement B is false. Statement C is false. Statement D is false.", False),
     ("lv_ab", R + "Statements A and B hold; C and D do not.", True),
     ("lv_ab", R + "Statements A and C hold; B and D do not.", False),
+    # plural answer lines and "Both X and Y are ..." (closing audit)
+    ("lv_ab", R + "Statements p and q must hold.\n\nAnswers: A, B", True),
+    ("lv_cd", R + "We must turn the red card and the brown card.\n\nAnswers: (C), (D)", True),
+    ("lv_cd", R + "Only the brown card matters.\n\nAnswers: (D)", False),
+    ("lv_ab", R + "Checking each statement in turn, both A and B are true.", True),
+    ("lv_bce", R + "Both B and C are symmetric.", False),
+    ("lv_cd", R + "Turning A or B tells us nothing. Both C and D are correct, while A and B are not.", True),
+]
+
+SET_ASIDE = [
+    # "X, not Y": an alternative named only to be rejected is no second answer (closing audit); without a
+    # separator ("it is not odd") the negation belongs to the answer
+    ("lv_single", R + "The pattern rotates by 90° each time, so the answer is D, not C.", True),
+    ("lv_single", R + "The pattern rotates by 90° each time, so the answer is C, not D.", False),
+    ("lv_single", R + "So the answer is D rather than B.", True),
+    ("lv_single", R + "So the answer is B rather than D.", False),
+    ("vis_letters", R + "Answer: \\boxed{E}, not D", True),
+    ("vis_letters", R + "The correct option is E and not A.", True),
+    ("mmmu_mc", R + "The ornament and the pastel palette point to Rococo... no: the drama is Romantic. "
+                    "The answer is D, not B.", True),
+    ("mmmu_mc", R + "The answer is B, not D.", False),
+    ("vista_count", R + "Two birds overlap, so the count is 9, not 10.", True),
+    ("vista_count", R + "One bird hides another, so the count is 10, not 9.", False),
+    ("vis_int", R + "The hidden faces hold 24 dots, not 21.\n\nAnswer: 24 rather than 21", True),
+    ("vis_int", R + "Answer: 21 rather than 24", False),
+    ("dyna_int", R + "The answer is 15 and not 16.", True),
+    ("dyna_int", R + "The answer is 16 but not 15.", False),
+    ("dyna_text", R + "f(-x) = x^3 + x ≠ -f(x), so the answer is No, not Yes.", True),
+    ("dyna_text", R + "Since f(-x) = -f(x), it is odd: Yes, not No.", False),
+    ("mmmu_city", R + "The fresco is in Florence, not Rome.", True),
+    ("mmmu_city", R + "The fresco is in Rome, not Florence.", False),
 ]
 
 PROSE_CUES = [
@@ -637,6 +668,7 @@ FAMILIES = {
     "prose_cues": PROSE_CUES, "prose_lists": PROSE_LISTS, "radicals": RADICALS, "bearings": BEARINGS,
     "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED, "assignments": ASSIGNMENTS,
     "unfinished": UNFINISHED, "letter_with_text": LETTER_WITH_TEXT,
+    "set_aside": SET_ASIDE,
 }
 CASES = [pytest.param(P[key], response, verdict, id=f"{family}-{i}")
          for family, rows in FAMILIES.items() for i, (key, response, verdict) in enumerate(rows)]

@@ -42,7 +42,7 @@ from tts.grading.numeric import (
     split_items,
     split_unit,
 )
-from tts.grading.qualifiers import harmless_qualifier, lone_number
+from tts.grading.qualifiers import harmless_qualifier, lone_number, set_aside
 from tts.grading.rules import GENERIC, Rule
 from tts.grading.text import and_list, assigned_value, clean, inequality_chain, squash, text_key
 from tts.grading.units import convert, same_dimension
@@ -341,7 +341,7 @@ def clear_cache() -> None:
         _CACHE.clear()
     symbolic.clear_caches()
     for fn in (text.clean, text.squash, text.text_key, numeric.parse_number, numeric.split_unit,
-               harmless_qualifier, lone_number):
+               harmless_qualifier, lone_number, set_aside):
         fn.cache_clear()
 
 
@@ -349,6 +349,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
     pred, gold = pred[:MAX_CHARS], gold[:MAX_CHARS]
     if not clean(pred) or not clean(gold):
         return Verdict(False, "empty")
+    head = set_aside(pred)
+    if head is not None and set_aside(gold) is None:
+        return _judge(head, gold, rule)  # "D, not C": the rejected alternative is no second answer
     if rule.multi_choice:
         v = _judge_choice(pred, gold, rule)
         if v is not None:
