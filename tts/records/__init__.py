@@ -101,6 +101,7 @@ from __future__ import annotations
 from tts.records.base import (
     ANSWER_TYPES,
     FINISH_REASONS,
+    GRADING_RULES,
     QUESTION_TYPES,
     SCHEMA_VERSION,
     UNENCODABLE_FLAG,
@@ -131,6 +132,7 @@ __all__ = [
     "DEPENDENT_TYPES",
     "FINISH_REASONS",
     "FinishReason",
+    "GRADING_RULES",
     "Grade",
     "GradingRules",
     "LabelledStepScores",

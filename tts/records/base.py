@@ -24,6 +24,7 @@ GradingRules = Literal["strict", "official"]
 QUESTION_TYPES: tuple[str, ...] = ("multi_choice", "free_form")
 ANSWER_TYPES: tuple[str, ...] = ("text", "integer", "float", "list", "expression")
 FINISH_REASONS: tuple[str, ...] = ("stop", "length", "error")
+GRADING_RULES: tuple[GradingRules, ...] = ("strict", "official")
 
 R = TypeVar("R", bound="Record")
 
