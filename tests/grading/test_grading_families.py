@@ -61,6 +61,7 @@ P = {
                              question="Find the length of CD.\nChoices:\nA:3\nB:4\nC:5\nD:6"),
     "verse_bearing": make_problem("mathverse", "S 35° E", answer_type="text", question="Find the bearing of C from B."),
     "verse_true": make_problem("mathverse", "220^\\circT", question="Find the true bearing of the boat."),
+    "verse_true_plain": make_problem("mathverse", "215°", question="Find the true bearing of C from B."),
     "verse_len": make_problem("mathverse", "12.6 m", question="Find x, correct to one decimal place."),
     "verse_area": make_problem("mathverse", "50 cm^2", question="Find the area of the kite."),
     "verse_cm": make_problem("mathverse", "15 cm", question="Find the perimeter."),
@@ -489,6 +490,13 @@ BEARINGS = [
     ("verse_bearing", R + "Answer: \\boxed{S\\ 35\\ \\text{degrees}\\ E}", True),
     ("verse_bearing", R + "So the bearing of C from B is 35° east of south.", True),
     ("verse_bearing", R + "So the bearing of C from B is 35° west of south.", False),
+    # a plain angle gold answered by a quadrant bearing (closing audit)
+    ("verse_true_plain", R + "Answer: \\boxed{S 35° W}", True),
+    ("verse_true_plain", R + "So the bearing of C from B is S35°W.", True),
+    ("verse_true_plain", R + "Answer: \\boxed{S 35° E}", False),
+    ("verse_true_plain", R + "Answer: \\boxed{N 35° W}", False),
+    ("verse_true_plain", R + "Answer: \\boxed{215^\\circ}", True),
+    ("verse_true_plain", R + "Answer: \\boxed{145°}", False),
 ]
 
 PRECISION = [

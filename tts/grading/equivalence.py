@@ -384,8 +384,14 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
 
 
 def _judge_bearing(pred: str, gold: str) -> Verdict | None:
-    """Compass bearings compare as directions (N 45° W = 315°T; N 40° E ≠ N 40° W); None: gold is no bearing."""
+    """Compass bearings compare as directions (N 45° W = 315°T; N 40° E ≠ N 40° W); None: gold is no bearing.
+
+    A quadrant bearing answering a plain angle gold ("S 35° W" for "215°") is read as its true bearing: a
+    direction written that way means nothing else."""
     if not is_bearing(gold):
+        q = quadrant_bearing(pred)
+        if q is not None and (g_deg := true_bearing(gold)) is not None:
+            return Verdict(q == g_deg, "bearing")
         return None
     g, p = true_bearing(gold), true_bearing(pred)
     if p is None:
