@@ -23,13 +23,13 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from tts.grading import numeric, symbolic, text
-from tts.grading.bearings import is_bearing, quadrant_bearing, true_bearing
+from tts.grading.bearings import same_bearing
 from tts.grading.choice import (
     LETTERS,
     concatenated_letters,
     gold_letters,
-    letter_and_text,
     letters_for_text,
+    names_another_option,
     parse_letters,
 )
 from tts.grading.numeric import (
@@ -265,23 +265,6 @@ def _letters_by_value(pred: str, rule: Rule) -> frozenset[str] | None:
     return frozenset(hits) if len(hits) == 1 else None
 
 
-def _text_names_another_option(pred: str, letters: frozenset[str], rule: Rule) -> bool:
-    """Whether ``pred`` is a letter followed by the text or the value of a *different* option ("C: 12" where
-    option C is 14 and option B is 12). A text that names no option ("C: the largest one") or the letter's
-    own option ("C: 14", "(C) 14 cm") is no contradiction. Only texts and plain numbers are compared here:
-    nothing symbolic runs for it."""
-    lead = letter_and_text(pred, rule.n_options)
-    if lead is None or frozenset(lead[0]) != letters:
-        return False
-    rest = lead[1]
-    named = letters_for_text(rest, rule.options)
-    if named is None and (p := parse_number(rest)) is not None:
-        hits = frozenset(LETTERS[i] for i, opt in enumerate(rule.options[: len(LETTERS)])
-                         if (o := parse_number(opt)) is not None and numbers_match(p, o))
-        named = hits or None
-    return named is not None and lead[0] not in named
-
-
 def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
     g = gold_letters(gold, rule.options, rule.n_options, text_first=rule.gold_is_text)
     if g is None:
@@ -292,7 +275,7 @@ def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
         p = _letters_by_value(pred, rule)
     if p is None:
         return Verdict(False, "letter")
-    if len(p) == 1 and rule.options and _text_names_another_option(pred, p, rule):
+    if len(p) == 1 and rule.options and names_another_option(pred, p, rule.options, rule.n_options):
         return Verdict(False, "letter")  # "C: 12" where 12 is option B: two different answers
     if rule.gold_is_text:  # a gold text shared by several options (MathVista pids 587, 740, 781): any of them
         return Verdict(p <= g, "letter")
@@ -384,19 +367,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
 
 
 def _judge_bearing(pred: str, gold: str) -> Verdict | None:
-    """Compass bearings compare as directions (N 45° W = 315°T; N 40° E ≠ N 40° W); None: gold is no bearing.
-
-    A quadrant bearing answering a plain angle gold ("S 35° W" for "215°") is read as its true bearing: a
-    direction written that way means nothing else."""
-    if not is_bearing(gold):
-        q = quadrant_bearing(pred)
-        if q is not None and (g_deg := true_bearing(gold)) is not None:
-            return Verdict(q == g_deg, "bearing")
-        return None
-    g, p = true_bearing(gold), true_bearing(pred)
-    if p is None:
-        return Verdict(False, "bearing") if quadrant_bearing(gold) is not None else None
-    return Verdict(p == g, "bearing")
+    """Compass bearings compare as directions (:func:`~tts.grading.bearings.same_bearing`); None: no bearing."""
+    same = same_bearing(pred, gold)
+    return None if same is None else Verdict(same, "bearing")
 
 
 def _converted_closed_forms(p_core: str, p_unit: str, g_core: str, g_unit: str) -> bool | None:
