@@ -132,6 +132,26 @@ def problem_issues(run: RunDir) -> StageIssues | None:
                        tuple(entry.get("examples") or ()))
 
 
+def finish_run(run: RunDir, config: RunConfig, problems: Sequence[Problem], critic: str, *,
+               progress: bool = True) -> dict[str, Any]:
+    """The stages after the candidates and their scores, the same for sampled and searched runs: grade, select
+    (the first ``n`` of each problem), report, and the preference pairs the config asks for. Returns the
+    report."""
+    from tts.stages import build_report, grade_run, select_run
+
+    timed(run, "grade", grade_run, run, problems, progress=progress)
+    timed(run, "select", select_run, run, critic, strategies=config.selection.strategies,
+          aggregations=config.selection.aggregations, n=config.sampling.n, problems=problems)
+    report = build_report(run, critic=critic)
+    if config.pairs is not None:
+        from tts.pairs import build_pairs, write_pairs
+
+        pairs = config.pairs
+        out_dir = pairs.out or run.path / f"pairs-{pairs.method}-{pairs.format}"
+        write_pairs(build_pairs(run.path, pairs.method, critic=critic, **pairs.options), pairs.format, out_dir)
+    return report
+
+
 def run_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Sample N rollouts per problem, score them with the critic, grade, select and report.
 
@@ -165,7 +185,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.preflight import engine_preflight, forget_unwritten_settings, loading
     from tts.progress import announce
     from tts.shard import parse_shard
-    from tts.stages import add_problems, build_report, grade_run, sample, score, select_run
+    from tts.stages import add_problems, sample, score
     from tts.stages.sample import StageFailed, all_failed_message
 
     params, data, models = config.sampling, config.data, config.models
@@ -216,16 +236,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
             raise StageFailed(all_failed_message(f"scoring with {label}", scored.failed_problems, scored.failures))
         issues.append(StageIssues(f"score:{label}", "problems failed to score (left unselected; run the command "
                                   "again to retry them)", scored.failed_problems, scored.problems, scored.failures))
-    timed(run, "grade", grade_run, run, problems, progress=progress)
-    timed(run, "select", select_run, run, label, strategies=config.selection.strategies,
-          aggregations=config.selection.aggregations, n=params.n, problems=problems)
-    report = build_report(run, critic=label)
-    if config.pairs is not None:
-        from tts.pairs import build_pairs, write_pairs
-
-        pairs = config.pairs
-        out_dir = pairs.out or run.path / f"pairs-{pairs.method}-{pairs.format}"
-        write_pairs(build_pairs(run.path, pairs.method, critic=label, **pairs.options), pairs.format, out_dir)
+    report = finish_run(run, config, problems, label, progress=progress)
     return BestOfNResult(run.path, report, tuple(issues))
 
 

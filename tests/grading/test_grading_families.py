@@ -61,6 +61,7 @@ P = {
                              question="Find the length of CD.\nChoices:\nA:3\nB:4\nC:5\nD:6"),
     "verse_bearing": make_problem("mathverse", "S 35° E", answer_type="text", question="Find the bearing of C from B."),
     "verse_true": make_problem("mathverse", "220^\\circT", question="Find the true bearing of the boat."),
+    "verse_true_plain": make_problem("mathverse", "215°", question="Find the true bearing of C from B."),
     "verse_len": make_problem("mathverse", "12.6 m", question="Find x, correct to one decimal place."),
     "verse_area": make_problem("mathverse", "50 cm^2", question="Find the area of the kite."),
     "verse_cm": make_problem("mathverse", "15 cm", question="Find the perimeter."),
@@ -150,6 +151,13 @@ P = {
                               question="Which city on the west coast of Florida is marked?"),
     "vista_none": make_problem("mathvista", "0", answer_type="integer",
                                question="How many bars have a value above 90?"),
+    # Added by the closing audit: the asked unit after another "in" phrase, unit words capitalised
+    "mmmu_tension": make_problem("mmmu", "800", answer_type="integer",
+                                 question="What is the tension in the rope in newtons?"),
+    "vis_track": make_problem("mathvision", "400", answer_type="integer",
+                              question="How long is one lap of the track, in Meters?"),
+    "dyna_time": make_problem("dynamath", "3", answer_type="integer",
+                              question="How long does the water take to fill the tank in the figure in hours?"),
 }
 
 R = "We examine the figure carefully and compute step by step.\n\n"
@@ -207,6 +215,16 @@ UNITS = [
     ("vis_side", R + "Answer: \\boxed{1 \\text{ m}}", False),
     ("verse_rod", R + "The other shadow is 150 cm long.\n\nAnswer: \\boxed{150 \\text{ cm}}", True),
     ("verse_rod", R + "Answer: \\boxed{15 \\text{ cm}}", False),
+    # the asked unit is the last "in ..." phrase, not swallowed by an earlier "in the rope" (closing audit)
+    ("mmmu_tension", R + "T = mg = 0.8 kN.\n\nAnswer: \\boxed{0.8 \\text{ kN}}", True),
+    ("mmmu_tension", R + "Answer: \\boxed{800 \\text{ kg}}", False),
+    ("mmmu_tension", R + "The tension is 800 Newtons.\n\nAnswer: \\boxed{800 \\text{ Newtons}}", True),
+    ("mmmu_tension", R + "Answer: \\boxed{0.8 \\text{ N}}", False),
+    ("vis_track", R + "One lap is 0.4 km.\n\nAnswer: \\boxed{0.4 \\text{ km}}", True),
+    ("vis_track", R + "Answer: \\boxed{400 \\text{ Meters}}", True),
+    ("vis_track", R + "Answer: \\boxed{400 \\text{ cm}}", False),
+    ("dyna_time", R + "It takes 180 minutes.\n\nAnswer: \\boxed{180 \\text{ minutes}}", True),
+    ("dyna_time", R + "Answer: \\boxed{3 \\text{ Minutes}}", False),
 ]
 
 NUMBER_WORDS = [
@@ -310,6 +328,37 @@ MULTI_SELECT = [
     ("lv_ab", R + "Statement A is true. Statement B is false. Statement C is false. Statement D is false.", False),
     ("lv_ab", R + "Statements A and B hold; C and D do not.", True),
     ("lv_ab", R + "Statements A and C hold; B and D do not.", False),
+    # plural answer lines and "Both X and Y are ..." (closing audit)
+    ("lv_ab", R + "Statements p and q must hold.\n\nAnswers: A, B", True),
+    ("lv_cd", R + "We must turn the red card and the brown card.\n\nAnswers: (C), (D)", True),
+    ("lv_cd", R + "Only the brown card matters.\n\nAnswers: (D)", False),
+    ("lv_ab", R + "Checking each statement in turn, both A and B are true.", True),
+    ("lv_bce", R + "Both B and C are symmetric.", False),
+    ("lv_cd", R + "Turning A or B tells us nothing. Both C and D are correct, while A and B are not.", True),
+]
+
+SET_ASIDE = [
+    # "X, not Y": an alternative named only to be rejected is no second answer (closing audit); without a
+    # separator ("it is not odd") the negation belongs to the answer
+    ("lv_single", R + "The pattern rotates by 90° each time, so the answer is D, not C.", True),
+    ("lv_single", R + "The pattern rotates by 90° each time, so the answer is C, not D.", False),
+    ("lv_single", R + "So the answer is D rather than B.", True),
+    ("lv_single", R + "So the answer is B rather than D.", False),
+    ("vis_letters", R + "Answer: \\boxed{E}, not D", True),
+    ("vis_letters", R + "The correct option is E and not A.", True),
+    ("mmmu_mc", R + "The ornament and the pastel palette point to Rococo... no: the drama is Romantic. "
+                    "The answer is D, not B.", True),
+    ("mmmu_mc", R + "The answer is B, not D.", False),
+    ("vista_count", R + "Two birds overlap, so the count is 9, not 10.", True),
+    ("vista_count", R + "One bird hides another, so the count is 10, not 9.", False),
+    ("vis_int", R + "The hidden faces hold 24 dots, not 21.\n\nAnswer: 24 rather than 21", True),
+    ("vis_int", R + "Answer: 21 rather than 24", False),
+    ("dyna_int", R + "The answer is 15 and not 16.", True),
+    ("dyna_int", R + "The answer is 16 but not 15.", False),
+    ("dyna_text", R + "f(-x) = x^3 + x ≠ -f(x), so the answer is No, not Yes.", True),
+    ("dyna_text", R + "Since f(-x) = -f(x), it is odd: Yes, not No.", False),
+    ("mmmu_city", R + "The fresco is in Florence, not Rome.", True),
+    ("mmmu_city", R + "The fresco is in Rome, not Florence.", False),
 ]
 
 PROSE_CUES = [
@@ -441,6 +490,13 @@ BEARINGS = [
     ("verse_bearing", R + "Answer: \\boxed{S\\ 35\\ \\text{degrees}\\ E}", True),
     ("verse_bearing", R + "So the bearing of C from B is 35° east of south.", True),
     ("verse_bearing", R + "So the bearing of C from B is 35° west of south.", False),
+    # a plain angle gold answered by a quadrant bearing (closing audit)
+    ("verse_true_plain", R + "Answer: \\boxed{S 35° W}", True),
+    ("verse_true_plain", R + "So the bearing of C from B is S35°W.", True),
+    ("verse_true_plain", R + "Answer: \\boxed{S 35° E}", False),
+    ("verse_true_plain", R + "Answer: \\boxed{N 35° W}", False),
+    ("verse_true_plain", R + "Answer: \\boxed{215^\\circ}", True),
+    ("verse_true_plain", R + "Answer: \\boxed{145°}", False),
 ]
 
 PRECISION = [
@@ -592,11 +648,35 @@ UNFINISHED = [
     ("vis_int", R + "So 24 dots are hidden", True),
 ]
 
+LETTER_WITH_TEXT = [
+    # a letter followed by an option's text or value: the two must name the same option (closing audit);
+    # a letter followed by text that names no option keeps the letter
+    ("mmmu_mc_num", R + "The price after the discount is $250.\n\nAnswer: \\boxed{B: \\$250}", True),
+    ("mmmu_mc_num", R + "Answer: \\boxed{B: \\$300}", False),
+    ("mmmu_mc_num", R + "Answer: \\boxed{C: \\$250}", False),
+    ("mmmu_mc_num", R + "Answer: (B) $250", True),
+    ("mmmu_amp", R + "I = V / R = 1.5 A.\n\nAnswer: \\boxed{C. 1.5 A}", True),
+    ("mmmu_amp", R + "Answer: \\boxed{C. 2 A}", False),
+    ("mmmu_amp", R + "Answer: \\boxed{(C) 1 A}", False),
+    ("wemath_count", R + "There are 6 triangles.\n\nAnswer: \\boxed{D: 6}", True),
+    ("wemath_count", R + "Answer: \\boxed{D: 5}", False),
+    ("wemath_count", R + "Answer: \\boxed{D) 6}", True),
+    ("wemath_count", R + "Answer: \\boxed{C) 6}", False),
+    ("wemath_vol", R + "V = 4^3 = 64 dm³.\n\nAnswer: \\boxed{C. 64 dm³}", True),
+    ("wemath_vol", R + "Answer: \\boxed{C. 16 dm³}", False),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: Vincent van Gogh}", True),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: Pablo Picasso}", False),
+    ("mmmu_mc_names", R + "Answer: \\boxed{C: the Dutch painter of the sunflowers}", True),
+    ("lv_inline", R + "Three faces are visible.\n\nAnswer: \\boxed{B. 3}", True),
+    ("lv_inline", R + "Answer: \\boxed{B. 4}", False),
+]
+
 FAMILIES = {
     "units": UNITS, "number_words": NUMBER_WORDS, "hedges": HEDGES, "multi_select": MULTI_SELECT,
     "prose_cues": PROSE_CUES, "prose_lists": PROSE_LISTS, "radicals": RADICALS, "bearings": BEARINGS,
     "precision": PRECISION, "qualifiers": QUALIFIERS, "stated": STATED, "assignments": ASSIGNMENTS,
-    "unfinished": UNFINISHED,
+    "unfinished": UNFINISHED, "letter_with_text": LETTER_WITH_TEXT,
+    "set_aside": SET_ASIDE,
 }
 CASES = [pytest.param(P[key], response, verdict, id=f"{family}-{i}")
          for family, rows in FAMILIES.items() for i, (key, response, verdict) in enumerate(rows)]

@@ -119,6 +119,11 @@ def test_not_plain_numbers(text: str) -> None:
         ("5 cm", "5 m", {}, False),
         ("100 cm^2", "1 m^2", {}, False),
         ("10000 cm^2", "1 m^2", {}, True),
+        # rounding is exact at any size (Decimal.quantize raised on 1E100 at one decimal: a grade "error")
+        ("1E100", "1.5", {"precision": 1}, False),
+        ("1E40", "1E40", {"precision": 2}, True),
+        ("-2.25", "-2.3", {"precision": 1}, True),
+        ("2.675", "2.68", {"precision": 2}, True),
     ],
 )
 def test_numbers_match(pred: str, gold: str, kwargs: dict, same: bool) -> None:

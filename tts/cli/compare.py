@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from tts.records import GRADING_RULES
+
 
 def compare(
     runs: list[Path] = typer.Argument(..., help="Run directories: sampled (Best-of-N) and searched runs."),
@@ -33,7 +35,7 @@ def compare(
     from tts.search.compare_plot import plot_comparison
     from tts.strategies import check_aggregation
 
-    if rules not in ("strict", "official"):
+    if rules not in GRADING_RULES:
         raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--rules")
     if aggregation is not None:
         check_aggregation(aggregation)

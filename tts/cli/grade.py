@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tts.records import GradingRules
+from tts.records import GRADING_RULES, GradingRules
 
 
 def grade(
@@ -31,7 +31,7 @@ def grade(
 
         tts grade runs/internvl3-8b-bo8 --rules official
     """
-    if rules not in ("strict", "official"):
+    if rules not in GRADING_RULES:
         raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--rules")
     chosen: GradingRules = "official" if rules == "official" else "strict"
     if file.is_dir():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import typer
 
+from tts.records import GradingRules
 from tts.step_labels.settings import CONTINUATIONS, MAX_STEPS, ROLLOUTS, THRESHOLD, MCSettings
 
 _M = MCSettings()
@@ -80,7 +82,9 @@ def label(
     result = label_run(
         run_dir, out, policy=policy, engine=engine, engine_options=key_values(engine_option), benchmarks=benchmark,
         prompt_set=prompt_set, data_dir=data_dir, limit=limit, rollouts=rollouts, continuations=continuations,
-        max_steps=max_steps, early_stop=early_stop, threshold=threshold, rules=rules, temperature=temperature,
+        max_steps=max_steps, early_stop=early_stop, threshold=threshold,
+        rules=cast(GradingRules, rules),  # checked by MCSettings: one line naming the choices
+        temperature=temperature,
         top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens, seed=seed, batch_size=batch_size, device=device,
         dtype=dtype, shard=shard, merge=merge, dry_run=dry_run, on_estimate=announce,
     )

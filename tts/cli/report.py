@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from tts.records import GRADING_RULES
+
 
 def report(
     run_dir: Path = typer.Argument(..., help="Run directory (made by tts bestofn)."),
@@ -49,7 +51,7 @@ def report(
     from tts.stages.report import build_report, headline_aggregation, report_files
     from tts.strategies import STRATEGIES, check_aggregation
 
-    if rules not in ("strict", "official"):
+    if rules not in GRADING_RULES:
         raise typer.BadParameter("must be 'strict' or 'official'", param_hint="--rules")
     for name in strategy:
         STRATEGIES.get(name)

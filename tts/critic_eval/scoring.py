@@ -4,7 +4,7 @@ Output folder (its own format, not a run directory)::
 
     <out>/manifest.json   the settings the scores depend on (dataset sha256, critic identity, tiling), refused
                           if a later call differs; plus the critic's info and stage times
-    <out>/scores.jsonl    one :class:`~tts.records.LabelledStepScores` per solution (line format: tts/records.py)
+    <out>/scores.jsonl    one :class:`~tts.records.LabelledStepScores` per solution (line format: tts/records/__init__.py)
     <out>/report.json, <out>/report-f1.png, <out>/run.log
 
 How a solution is scored — the Best-of-N conversation, with the dataset's steps as the steps:

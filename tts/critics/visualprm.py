@@ -49,6 +49,7 @@ from tts.critics.fitting import fit_steps
 from tts.critics.rows import Row, assemble, split_prepared
 from tts.critics.steps import split_steps
 from tts.errors import ConfigError
+from tts.models.internvl import expand_images
 from tts.prompts import IMAGE_PLACEHOLDER, prompt_text
 from tts.records import StepScores
 
@@ -244,13 +245,7 @@ class VisualPRM(Critic):
         return list(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def expand_images(self, text: str, tiles: Sequence[int]) -> str:
-        pieces = text.split(IMAGE_PLACEHOLDER)
-        if len(pieces) - 1 != len(tiles):
-            raise ValueError(f"{len(pieces) - 1} <image> placeholders for {len(tiles)} images")
-        out = [pieces[0]]
-        for n, piece in zip(tiles, pieces[1:]):
-            out += [f"<img>{'<IMG_CONTEXT>' * (self.tokens_per_tile * int(n))}</img>", piece]
-        return "".join(out)
+        return expand_images(text, tiles, self.tokens_per_tile)
 
     def reserved_markers(self, request: ScoringRequest) -> tuple[str, ...]:
         """Markers a response must not contain; on vLLM's image path also its image token, which vLLM expands."""

@@ -68,6 +68,21 @@ def true_bearing(s: str, *, plain: bool = True) -> Fraction | None:
     return deg if deg < 360 else None
 
 
+def same_bearing(pred: str, gold: str) -> bool | None:
+    """Whether ``pred`` gives the direction of the bearing ``gold`` (N 45° W = 315°T; N 40° E ≠ N 40° W); None
+    when ``gold`` is no bearing. A quadrant bearing answering a plain angle gold ("S 35° W" for "215°") is read
+    as its true bearing: a direction written that way means nothing else."""
+    if not is_bearing(gold):
+        q = quadrant_bearing(pred)
+        if q is not None and (g_deg := true_bearing(gold)) is not None:
+            return q == g_deg
+        return None
+    g, p = true_bearing(gold), true_bearing(pred)
+    if p is None:
+        return False if quadrant_bearing(gold) is not None else None
+    return p == g
+
+
 def is_bearing(s: str) -> bool:
     """Whether ``s`` is written as a bearing (quadrant form, or with a T / a leading zero: "315°T", "040°")."""
     return true_bearing(s, plain=False) is not None

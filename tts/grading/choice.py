@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tts.grading.numeric import parse_number
+from tts.grading.numeric import numbers_match, parse_number
 from tts.grading.text import clean, squash, text_key
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -124,6 +124,40 @@ def parse_letters(s: str, n_options: int) -> frozenset[str] | None:
     if m and m.group("l") in valid:
         return frozenset(m.group("l"))
     return None
+
+
+def letter_and_text(s: str, n_options: int) -> tuple[str, str] | None:
+    """A single upper-case option letter and the text written after it ("C: 12", "(C) 12", "C. 12 cm" →
+    ("C", "12 cm")), or None when ``s`` is not that shape (a bare letter, several letters, prose)."""
+    s = clean(s)
+    if not s or len(s) > 400:
+        return None
+    valid = LETTERS[: max(1, min(n_options, len(LETTERS)))]
+    m = _SINGLE.match(s)
+    if m and m.group("rest") and m.group("l").isupper():
+        letter, rest = m.group("l"), m.group("rest").strip()
+    elif (m := _LEAD.match(s)) is not None:
+        letter, rest = m.group("l"), m.group("rest").strip()
+    else:
+        return None
+    return (letter, rest) if letter in valid and rest else None
+
+
+def names_another_option(pred: str, letters: frozenset[str], options: Sequence[str], n_options: int) -> bool:
+    """Whether ``pred`` is a letter followed by the text or the value of a *different* option ("C: 12" where
+    option C is 14 and option B is 12): two answers in one. A text that names no option ("C: the largest one")
+    or the letter's own option ("C: 14", "(C) 14 cm") is no contradiction. Only texts and plain numbers are
+    compared: nothing symbolic runs for it."""
+    lead = letter_and_text(pred, n_options)
+    if lead is None or frozenset(lead[0]) != letters:
+        return False
+    rest = lead[1]
+    named = letters_for_text(rest, options)
+    if named is None and (p := parse_number(rest)) is not None:
+        hits = frozenset(LETTERS[i] for i, opt in enumerate(options[: len(LETTERS)])
+                         if (o := parse_number(opt)) is not None and numbers_match(p, o))
+        named = hits or None
+    return named is not None and lead[0] not in named
 
 
 _RUN = re.compile(r"^[A-J]{2,10}$")

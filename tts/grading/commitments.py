@@ -44,9 +44,9 @@ _WEAK_COMMIT = re.compile(
 )
 _CLAUSE_START = re.compile(r"[,;:]")
 # A letter (or letters) as the subject of the last clause: "so B is the odd one out", "Figure B is the answer",
-# "Conclusions A and D follow".
+# "Conclusions A and D follow", "Both A and C are correct".
 _LETTER_SUBJECT = re.compile(
-    rf"(?i)(?:^|[,;:]\s*|\b(?:so|thus|therefore|hence)\s*,?\s+)(?:(?:the\s+)?(?:only\s+)?(?:{_NOUNS})s?\s+)?"
+    rf"(?i)(?:^|[,;:]\s*|\b(?:so|thus|therefore|hence)\s*,?\s+)(?:both\s+)?(?:(?:the\s+)?(?:only\s+)?(?:{_NOUNS})s?\s+)?"
     r"(?P<list>(?-i:\(?[A-J]\)?(?:\s*(?:,\s*and\b|,|\band\b|&)\s*\(?[A-J]\)?)*))\s+"
     r"(?:(?:is|are|must\s+be|should\s+be|would\s+be)\s+(?:the\s+)?(?:correct|right|answer|odd|one|missing|next|best|"
     r"true|valid|answers|ones|correct\s+\w+)|follows?|holds?|(?:is|are)\s+(?:true|valid|correct)|fits?|works?|"

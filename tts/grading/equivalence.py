@@ -23,8 +23,15 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from tts.grading import numeric, symbolic, text
-from tts.grading.bearings import is_bearing, quadrant_bearing, true_bearing
-from tts.grading.choice import LETTERS, concatenated_letters, gold_letters, letters_for_text, parse_letters
+from tts.grading.bearings import same_bearing
+from tts.grading.choice import (
+    LETTERS,
+    concatenated_letters,
+    gold_letters,
+    letters_for_text,
+    names_another_option,
+    parse_letters,
+)
 from tts.grading.numeric import (
     CURRENCIES,
     DEGREE,
@@ -35,7 +42,7 @@ from tts.grading.numeric import (
     split_items,
     split_unit,
 )
-from tts.grading.qualifiers import harmless_qualifier, lone_number
+from tts.grading.qualifiers import harmless_qualifier, lone_number, set_aside
 from tts.grading.rules import GENERIC, Rule
 from tts.grading.text import and_list, assigned_value, clean, inequality_chain, squash, text_key
 from tts.grading.units import convert, same_dimension
@@ -268,6 +275,8 @@ def _judge_choice(pred: str, gold: str, rule: Rule) -> Verdict | None:
         p = _letters_by_value(pred, rule)
     if p is None:
         return Verdict(False, "letter")
+    if len(p) == 1 and rule.options and names_another_option(pred, p, rule.options, rule.n_options):
+        return Verdict(False, "letter")  # "C: 12" where 12 is option B: two different answers
     if rule.gold_is_text:  # a gold text shared by several options (MathVista pids 587, 740, 781): any of them
         return Verdict(p <= g, "letter")
     return Verdict(p == g, "letter")
@@ -315,7 +324,7 @@ def clear_cache() -> None:
         _CACHE.clear()
     symbolic.clear_caches()
     for fn in (text.clean, text.squash, text.text_key, numeric.parse_number, numeric.split_unit,
-               harmless_qualifier, lone_number):
+               harmless_qualifier, lone_number, set_aside):
         fn.cache_clear()
 
 
@@ -323,6 +332,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
     pred, gold = pred[:MAX_CHARS], gold[:MAX_CHARS]
     if not clean(pred) or not clean(gold):
         return Verdict(False, "empty")
+    head = set_aside(pred)
+    if head is not None and set_aside(gold) is None:
+        return _judge(head, gold, rule)  # "D, not C": the rejected alternative is no second answer
     if rule.multi_choice:
         v = _judge_choice(pred, gold, rule)
         if v is not None:
@@ -355,13 +367,9 @@ def _judge(pred: str, gold: str, rule: Rule) -> Verdict:
 
 
 def _judge_bearing(pred: str, gold: str) -> Verdict | None:
-    """Compass bearings compare as directions (N 45° W = 315°T; N 40° E ≠ N 40° W); None: gold is no bearing."""
-    if not is_bearing(gold):
-        return None
-    g, p = true_bearing(gold), true_bearing(pred)
-    if p is None:
-        return Verdict(False, "bearing") if quadrant_bearing(gold) is not None else None
-    return Verdict(p == g, "bearing")
+    """Compass bearings compare as directions (:func:`~tts.grading.bearings.same_bearing`); None: no bearing."""
+    same = same_bearing(pred, gold)
+    return None if same is None else Verdict(same, "bearing")
 
 
 def _converted_closed_forms(p_core: str, p_unit: str, g_core: str, g_unit: str) -> bool | None:

@@ -25,9 +25,9 @@ from tts.grading.equivalence import judge
 from tts.grading.extract import extract_answer
 from tts.grading.official import grade_official, official_equivalent, official_fallback_note
 from tts.grading.rules import rule_for
-from tts.records import Grade, GradingRules, Problem
+from tts.records import GRADING_RULES, Grade, GradingRules, Problem
 
-RULE_SETS: tuple[GradingRules, ...] = ("strict", "official")
+RULE_SETS: tuple[GradingRules, ...] = GRADING_RULES
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

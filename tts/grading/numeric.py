@@ -17,9 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
 
@@ -288,10 +288,12 @@ def in_unit(pred: Number, unit: str | None) -> Number | None:
 
 
 def round_half_up(x: Fraction, digits: int) -> Fraction:
-    """Round like a person does (2.675 → 2.68), exactly, unlike ``round(float)``."""
-    q = Decimal(1).scaleb(-digits)
-    d = (Decimal(x.numerator) / Decimal(x.denominator)) if x.denominator != 1 else Decimal(x.numerator)
-    return Fraction(d.quantize(q, rounding=ROUND_HALF_UP))
+    """Round like a person does (2.675 → 2.68, −2.5 → −3: halves away from zero), exactly, unlike
+    ``round(float)``; in fractions, so a value of any size rounds (``Decimal.quantize`` refuses 1E100 to
+    one decimal under its 28-digit context)."""
+    scale = Fraction(10) ** digits
+    magnitude = math.floor(abs(x) * scale + Fraction(1, 2))
+    return Fraction(magnitude if x >= 0 else -magnitude) / scale
 
 
 def approx_match(pred: Number, gold: Number) -> bool:

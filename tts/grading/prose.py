@@ -198,12 +198,18 @@ def spelled_number(text: str) -> str | None:
     return _with_tail(sentence, found[-1][0], found[-1][1]) if found else None
 
 
+_REJECTING = re.compile(r"(?i)(?:[,;]\s*(?:but\s+)?not|\s(?:and|but)\s+not|\brather\s+than|\binstead\s+of)\s*$")
+
+
 def final_number(text: str, question: str = "") -> str | None:
     """The last number of the last sentence, in digits or words, with its unit ("seven years", "24 N",
     "1.5 million people", "1.85:1"); when the sentence gives several quantities ("the slope is −0.5 and the
     intercept is 2"), the one whose subject shares a word with the question."""
     sentence = fix_unicode(last_sentence(text))
     spans = _mentions(sentence)
+    kept = [(s, e) for s, e in spans if not _REJECTING.search(sentence[max(0, s - 24):s])]
+    if kept:
+        spans = kept  # "the count is 9, not 10": a number named only to be rejected is not the answer
     if not spans:
         return None
     start, end = spans[-1]

@@ -57,6 +57,30 @@ def _word_list(pred: str) -> bool:
 _REJECTED = re.compile(r"(?i)^(?P<head>.+?)\s*[,;]?\s*(?:but\s+)?(?:not|rather\s+than|instead\s+of)\s+(?P<alt>[^,;]{1,40})$")
 
 
+# The same, for any answer, with an explicit separator: "D, not C", "12, not 13", "D rather than C", "D and not
+# C", "D but not C". Without one ("it is not odd") the "not" belongs to the answer.
+_SET_ASIDE = re.compile(
+    r"(?i)^(?P<head>[^,;]+?)\s*(?:[,;]\s*(?:but\s+)?not|\s(?:and|but)\s+not|\s+rather\s+than|\s+instead\s+of)"
+    r"\s+(?P<alt>[^,;]{1,40}?)\s*[.!]?$"
+)
+
+
+@lru_cache(maxsize=65536)
+def set_aside(pred: str) -> str | None:
+    """The answer of "X, not Y" (an alternative named only to be rejected), or None when ``pred`` is not that.
+
+    ``X`` must say something without a negation of its own, and ``Y`` must differ from it.
+    """
+    m = _SET_ASIDE.match(clean(pred))
+    if m is None:
+        return None
+    head, alt = m.group("head").strip(), m.group("alt").strip()
+    words = _words(head)
+    if not words or any(w in _SECOND_CLAIM for w in words) or _words(alt) == words:
+        return None
+    return head
+
+
 @lru_cache(maxsize=65536)
 def harmless_qualifier(pred: str, gold: str) -> bool:
     """Whether ``pred`` states ``gold`` (a text answer) with only harmless extra words around it."""

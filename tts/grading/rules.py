@@ -75,7 +75,9 @@ class Rule:
 
 
 _UNIT_FIELD = re.compile(r"\(\s*units?\s*:\s*([^()]{1,30})\)", re.IGNORECASE)
-_IN_UNIT = re.compile(r"\bin\s+(?:units\s+of\s+)?([A-Za-zμΩ°²³^/ ]{1,30}?)\s*(?:[?.,;)]|$)", re.IGNORECASE)
+# A lookahead, so that every "in" is tried: in "the tension in the rope in newtons?" the first "in" reads "the rope
+# in newtons" (no unit) and must not swallow the second.
+_IN_UNIT = re.compile(r"\bin\s+(?:units\s+of\s+)?(?=([A-Za-zμΩ°²³^/ ]{1,30}?)\s*(?:[?.,;)]|$))", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\bhow\s+many\s+([A-Za-z]+(?:\s+[A-Za-z]+)?)", re.IGNORECASE)
 _DECIMALS = re.compile(
     r"\b(?:correct|round(?:ed)?|accurate|answer)\w*\s+(?:it\s+)?to\s+(\w+)\s+decimal(?:\s+places?|\s+digits?|s)?\b"

@@ -20,13 +20,13 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL | re.IGNORECASE)
 _JSON_KEY = re.compile(r'"short[ _]answer"\s*:\s*("(?:[^"\\]|\\.){0,400}"|-?[\d.]+)', re.IGNORECASE)
 _CUES = (
-    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?<?(?:final\s+)?answer>?(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
+    re.compile(r"(?im)^[ \t>#*_-]*(?:\*\*)?<?(?:final\s+)?answers?>?(?:\*\*)?\s*[:：](?:\*\*)?[ \t]*(?P<a>\S[^\n]*)$"),
     re.compile(
         r"(?i)\b(?:final|correct)\s+(?:answer|option|choice)s?(?:\s+to\s+the\s+question)?\s*(?:is|are|should\s+be|would\s+be|will\s+be|=|:)"
         r"\s*:?[ \t]*(?P<a>\S[^\n]*)"
     ),
     re.compile(r"(?i)\bthe\s+answers?\s*(?:is|are|should\s+be|would\s+be|will\s+be)\s*:?[ \t]*(?P<a>\S[^\n]*)"),
-    re.compile(r"(?i)\banswer>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
+    re.compile(r"(?i)\banswers?>?\s*[:：][ \t]*(?P<a>\S[^\n]*)"),
     # Chinese: "答案：C", "答案是 C。", "因此答案为 7", "答案选 B", "故选 A"
     re.compile(r"答案\s*(?:应该|应)?\s*(?:是|为|选|:|：)\s*(?P<a>\S[^\n]*)"),
     re.compile(r"(?m)(?:^|[，,。\s]|故|所以|因此|应)选(?:择)?\s*[:：]?\s*(?P<a>\(?[A-J]\)?)\s*[。.！!]?\s*$"),

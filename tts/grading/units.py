@@ -69,9 +69,23 @@ def _spelling(text: str) -> str:
     return s.strip()
 
 
+_TITLE_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
 @lru_cache(maxsize=4096)
 def unit_of(text: str) -> str | None:
-    """The canonical pint name of the unit ``text`` spells ("cm^2" → "centimeter ** 2"), or None if none."""
+    """The canonical pint name of the unit ``text`` spells ("cm^2" → "centimeter ** 2"), or None if none.
+
+    A unit word capitalised as in a title or a sentence start ("Newtons", "Square Meters") is read as its
+    lowercase spelling when it is no unit as written; symbols keep their case ("Mm" is not "mm").
+    """
+    unit = _unit_of(text)
+    if unit is None and _TITLE_WORD.search(text):
+        unit = _unit_of(_TITLE_WORD.sub(lambda m: m.group(0).lower(), text))
+    return unit
+
+
+def _unit_of(text: str) -> str | None:
     text = text.strip().rstrip(".")
     if not text or len(text) > MAX_UNIT_CHARS or not _UNIT_CHARS.match(text):
         return None

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from tts.errors import ConfigError
+from tts.prompts import IMAGE_PLACEHOLDER
 
 log = logging.getLogger(__name__)
 
-IMAGE_PLACEHOLDER = "<image>"
 IMG_START, IMG_END, IMG_CONTEXT = "<img>", "</img>", "<IMG_CONTEXT>"
 CHATML_TEMPLATES = ("internvl2_5",)
 """Conversation templates rendered exactly (InternVL2.5, InternVL3, InternVL3.5, VisualPRM). Others differ:
@@ -61,6 +61,28 @@ def chatml(system: str | None, user: str, assistant_prefix: str = "") -> str:
     """
     head = f"<|im_start|>system\n{system}<|im_end|>\n" if system is not None else ""
     return f"{head}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{assistant_prefix}"
+
+
+def image_block(tiles: int, tokens_per_tile: int) -> str:
+    """The image-token block of one image of ``tiles`` tiles: ``<img>``, one ``<IMG_CONTEXT>`` per visual token,
+    ``</img>`` (InternVL's ``model.chat``)."""
+    return f"{IMG_START}{IMG_CONTEXT * (tokens_per_tile * tiles)}{IMG_END}"
+
+
+def expand_images(text: str, tiles: Sequence[int], tokens_per_tile: int) -> str:
+    """Replace each ``<image>`` placeholder of ``text``, in order, by the image-token block of its image.
+
+    Example:
+        >>> expand_images("<image>\\nWhat is x?", [2], tokens_per_tile=1)
+        '<img><IMG_CONTEXT><IMG_CONTEXT></img>\\nWhat is x?'
+    """
+    pieces = text.split(IMAGE_PLACEHOLDER)
+    if len(pieces) - 1 != len(tiles):
+        raise ValueError(f"{len(pieces) - 1} <image> placeholders for {len(tiles)} images")
+    out = [pieces[0]]
+    for n, piece in zip(tiles, pieces[1:]):
+        out += [image_block(int(n), tokens_per_tile), piece]
+    return "".join(out)
 
 
 class InternVLAdapter(ABC):
@@ -103,17 +125,11 @@ class InternVLAdapter(ABC):
 
     # ------------------------------------------------------------------ shared
     def image_block(self, tiles: int) -> str:
-        return f"{IMG_START}{IMG_CONTEXT * (self.tokens_per_tile * tiles)}{IMG_END}"
+        return image_block(tiles, self.tokens_per_tile)
 
     def expand_images(self, text: str, tiles: Sequence[int]) -> str:
         """Replace each ``<image>`` placeholder, in order, by its image-token block."""
-        pieces = text.split(IMAGE_PLACEHOLDER)
-        if len(pieces) - 1 != len(tiles):
-            raise ValueError(f"{len(pieces) - 1} <image> placeholders for {len(tiles)} images")
-        out = [pieces[0]]
-        for n, piece in zip(tiles, pieces[1:]):
-            out += [self.image_block(int(n)), piece]
-        return "".join(out)
+        return expand_images(text, tiles, self.tokens_per_tile)
 
     def encode(self, text: str) -> list[int]:
         """Ids of a whole rendered prompt, with the tokenizer's own special tokens as ``model.chat``, the -hf

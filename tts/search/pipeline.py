@@ -105,6 +105,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
         BestOfNResult,
         critic_kwargs,
         engine_kwargs,
+        finish_run,
         record_policy_engine,
         release_memory,
         timed,
@@ -113,7 +114,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
     from tts.engines import load_engine
     from tts.search.store import SearchStore
     from tts.shard import parse_shard
-    from tts.stages import add_problems, build_report, grade_run, select_run
+    from tts.stages import add_problems
     from tts.stages.search import complete_derived, search
 
     params, data, models, algorithm = config.sampling, config.data, config.models, config.search.algorithm
@@ -146,16 +147,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
             engine.close()
             del engine, critic
             release_memory()
-    timed(run, "grade", grade_run, run, problems, progress=progress)
-    timed(run, "select", select_run, run, label, strategies=config.selection.strategies,
-          aggregations=config.selection.aggregations, n=params.n, problems=problems)
-    report = build_report(run, critic=label)
-    if config.pairs is not None:
-        from tts.pairs import build_pairs, write_pairs
-
-        pairs = config.pairs
-        out_dir = pairs.out or run.path / f"pairs-{pairs.method}-{pairs.format}"
-        write_pairs(build_pairs(run.path, pairs.method, critic=label, **pairs.options), pairs.format, out_dir)
+    report = finish_run(run, config, problems, label, progress=progress)
     return BestOfNResult(run.path, report)
 
 

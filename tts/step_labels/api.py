@@ -21,7 +21,7 @@ from typing import Any
 from tts.engines.base import Engine
 from tts.errors import ConfigError
 from tts.jsonl import jsonable
-from tts.records import MCStep, Problem, Rollout, StepLabels
+from tts.records import GradingRules, MCStep, Problem, Rollout, StepLabels
 from tts.rundir import RunDir, RunDirError
 from tts.step_labels.generate import Cost, GraderLike, label_targets
 from tts.step_labels.plan import Estimate, Selection, estimate, select_targets
@@ -115,7 +115,7 @@ def label_run(run_dir: str | Path, out: str | Path | None = None, *, policy: str
               benchmarks: Sequence[str] = (), prompt_set: str | None = None, data_dir: str | Path | None = None,
               limit: int | None = None, rollouts: int = ROLLOUTS, continuations: int = CONTINUATIONS,
               max_steps: int | None = MAX_STEPS, early_stop: bool = False, threshold: float = THRESHOLD,
-              rules: str = "strict", temperature: float = 1.0, top_p: float = 1.0, top_k: int | None = 50,
+              rules: GradingRules = "strict", temperature: float = 1.0, top_p: float = 1.0, top_k: int | None = 50,
               max_new_tokens: int = 4096, seed: int = 0, stop_on_repetition: bool = True,
               batch_size: int | None = None, device: str | None = None, dtype: str | None = None,
               shard: tuple[int, int] | str | None = None, merge: Sequence[str | Path] = (),

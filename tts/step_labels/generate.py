@@ -241,7 +241,7 @@ def label_targets(run: RunDir, folder: LabelFolder, selection: Selection, done: 
     if grader is None:
         from tts.grading import Grader
 
-        owned = grader = Grader(settings.rules, workers, expected=total)  # type: ignore[arg-type]
+        owned = grader = Grader(settings.rules, workers, expected=total)
     try:
         with progress_bar("labelling", total=total, unit="continuations", enabled=progress) as advance, \
                 folder.appender() as journal:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tts.errors import ConfigError
+from tts.records import GRADING_RULES, GradingRules
 from tts.sampling import SamplingParams
 
 ROLLOUTS = 4
@@ -31,7 +32,7 @@ MAX_STEPS = 16
 """Steps per rollout after the even merge (``--max-steps 16``; the paper's v1 data used 12)."""
 THRESHOLD = 0.0
 """A step is ``+`` iff mc > this (``--mc-threshold 0.0``)."""
-RULES = ("strict", "official")
+RULES = GRADING_RULES
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class MCSettings:
     max_new_tokens: int = 4096
     seed: int = 0
     stop_on_repetition: bool = True
-    rules: str = "strict"
+    rules: GradingRules = "strict"
 
     def __post_init__(self) -> None:
         if self.continuations < 1:
