@@ -42,15 +42,17 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     read as ``rules``.
 
 ``selections.jsonl`` — :class:`Selection`
-    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?, flags``. The rollout a strategy
-    chose among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
+    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?, flags, text_hash?``. The rollout a
+    strategy chose among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
 
 What a record depends on (``text_hash``, in scores and grades)
     The first 16 hex digits of the SHA-256 of the rollout ``text`` (UTF-8) the score or grade was computed
     from (:func:`hash_text`). A line whose hash differs from its rollout's is *stale* (the rollout was
     edited, or the line was copied from another run): readers ignore it, the stage computes it again and
     ``tts doctor`` reports it. Lines written before the field existed have no hash: they are read as
-    unknown, not stale. Written only when known (an absent key reads as unknown).
+    unknown, not stale. Written only when known (an absent key reads as unknown). A selection depends on the
+    texts of the first ``n`` rollouts of its problem (through their scores and grades): its ``text_hash`` is
+    :func:`hash_texts` of their hashes in sample order, and it is stale, ignored and chosen again, in the same way.
 
 Text that UTF-8 cannot encode (``flags``)
     A lone surrogate (``"\\ud800"``, from a JSON escape in a server reply or a dataset file) cannot be
@@ -137,6 +139,17 @@ def hash_text(text: str) -> str:
         '9eff27922b447367'
     """
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def hash_texts(hashes: Sequence[str]) -> str:
+    """What a selection records of the rollout texts it was made from (the first ``n`` of its problem, in sample
+    order): :func:`hash_text` of their :func:`hash_text` values, one per line.
+
+    Example:
+        >>> hash_texts(["9eff27922b447367"]) == hash_text("9eff27922b447367")
+        True
+    """
+    return hash_text("\n".join(hashes))
 
 
 def _clean_text(text: str) -> str | None:
@@ -430,7 +443,7 @@ class Selection(Record):
 
     STAGE: ClassVar[str] = "selections"
     _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
-    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("flags",)
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("flags", "text_hash")
 
     problem_id: str
     strategy: str
@@ -440,6 +453,7 @@ class Selection(Record):
     sample_idx: int | None
     answer: str | None
     flags: tuple[str, ...] = ()
+    text_hash: str | None = None  # hash_texts() of the first n rollouts' text hashes: what the pick was made from
 
     def key(self) -> tuple:
         return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)
