@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tts.integrity import KINDS, QUARANTINED, Finding, Scan, scan_records, split_lines
+from tts.integrity import KINDS, QUARANTINED, Finding, Scan, scan_records, selection_hashes, split_lines
 from tts.jsonl import is_temporary, write_bytes_atomic
 from tts.records import Grade, Problem, Record, Rollout, Selection, StepScores
 from tts.rundir import RunDir, RunDirError, load_manifest
@@ -164,8 +164,8 @@ def _check(path: Path, *, locked: bool = False) -> list[Issue]:
 
 
 def _scan_all(run: RunDir) -> dict[str, Scan[Any]]:
-    """Every record file scanned leniently (damage reported, not raised), scores and grades against the
-    rollouts that readers use."""
+    """Every record file scanned leniently (damage reported, not raised), scores, grades and selections against
+    the rollouts that readers use."""
     rollouts = scan_records(run.file("rollouts"), Rollout, strict=False)
     hashes = {r.key(): r.text_hash for r in rollouts.records}
     files: list[tuple[str, type[Record], str | None]] = [
@@ -176,6 +176,7 @@ def _scan_all(run: RunDir) -> dict[str, Scan[Any]]:
         p = run.path / name
         if p.exists():
             scans[name] = scan_records(p, cls, label=label, rollouts=hashes if cls in (StepScores, Grade) else None,
+                                       selections=selection_hashes(hashes) if cls is Selection else None,
                                        strict=False, name=name)
     return scans
 

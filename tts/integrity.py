@@ -3,7 +3,7 @@
 A record file can hold lines no reader should use: a second line for a key already on disk (two
 processes wrote the run, or a file was concatenated), a score or grade computed from a rollout text that
 has changed since (a hand-edited rollout) or that never was this run's (copied from another run: its
-``text_hash`` differs), a score line in another critic's file, or a score or grade whose rollout is not in
+``text_hash`` differs), a selection made from rollout texts that have changed since, a score line in another critic's file, or a score or grade whose rollout is not in
 the run (yet). :func:`scan_records` keeps the first valid line of every key and says why it ignored each
 other line; :class:`tts.rundir.RunDir` reads every stage through it (so every reader, the analysis arrays
 and the report's cost section included, counts each record once) and ``tts doctor`` reports its findings.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from tts.jsonl import JsonlCorruption
-from tts.records import DEPENDENT_TYPES, Record, RecordError, StepScores
+from tts.records import DEPENDENT_TYPES, Record, RecordError, Selection, StepScores, hash_texts
 
 R = TypeVar("R", bound=Record)
 
@@ -43,13 +43,17 @@ KINDS: dict[str, str] = {
     "duplicate": "a second line for a key already in the file (the first is used)",
     "foreign": "a score line of another critic in a file that holds its own critic's lines too",
     "stale": "computed from a rollout text that differs from the run's (edited since, or copied from another run)",
-    "orphan": "no rollout of the run has its key (used once its rollout is written with the same text)",
+    "orphan": "no rollout of the run has its key, or a selection's first n rollouts are not all in the run (used once "
+              "they are written with the same texts)",
 }
 """Every reason a line is not used, with what it means."""
 
 QUARANTINED = ("malformed", "invalid", "partial", "duplicate", "foreign", "stale")
 """Kinds of line ``tts doctor --repair`` moves to quarantine (orphans stay: a resume that regenerates their
 rollout with the same text makes them valid again)."""
+
+
+_NOT_CHECKED = object()
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,14 @@ def split_lines(data: bytes) -> tuple[list[bytes], bool]:
 
 def scan_records(path: Path, cls: type[R], *, label: str | None = None,
                  rollouts: Mapping[tuple[str, int], str] | None = None, strict: bool = True,
+                 selections: Callable[[str, int], str | None] | None = None,
                  name: str | None = None, keep: Callable[[dict[str, Any]], bool] | None = None) -> Scan[R]:
     """Read ``path`` as records of ``cls``: the first valid line of every key, plus why any other is ignored.
 
     ``label``: the critic label of a scores file (in a file mixing critics, lines of another are foreign). ``rollouts``: the
     run's rollout key → text hash (scores and grades are checked against it; ``None`` skips the check).
+    ``selections``: (problem id, n) → the :func:`~tts.records.hash_texts` a selection of its first n rollouts
+    records (:func:`selection_hashes`; ``None`` when they are not all in the run), to check selections against.
     ``strict``: raise :class:`~tts.jsonl.JsonlCorruption` at the first malformed or invalid line instead of
     reporting it. ``name``: the file's name in findings (default: the file name). ``keep``: a test on the
     parsed JSON object; other lines are skipped unparsed (e.g. only one grading rules' lines).
@@ -128,9 +135,13 @@ def scan_records(path: Path, cls: type[R], *, label: str | None = None,
         if mixed and isinstance(rec, StepScores) and rec.critic != label:
             scan.ignored.append(Finding(name, lineno, "foreign", f"critic {rec.critic!r}"))
             continue
+        wanted: object = _NOT_CHECKED
         if rollouts is not None and isinstance(rec, DEPENDENT_TYPES):
             wanted = rollouts.get((rec.problem_id, rec.sample_idx))
-            have = rec.text_hash
+        elif selections is not None and isinstance(rec, Selection):
+            wanted = selections(rec.problem_id, rec.n)
+        if wanted is not _NOT_CHECKED:
+            have = getattr(rec, "text_hash", None)
             if wanted is None:
                 scan.ignored.append(Finding(name, lineno, "orphan", _key(key)))
                 continue
@@ -148,6 +159,24 @@ def scan_records(path: Path, cls: type[R], *, label: str | None = None,
         scan.ignored.append(Finding(name, len(complete) + 1, "partial"))
     scan.ignored.sort(key=lambda f: f.line)
     return scan
+
+
+def selection_hashes(rollouts: Mapping[tuple[str, int], str]) -> Callable[[str, int], str | None]:
+    """(problem id, n) → what a selection among that problem's first ``n`` rollouts records of their texts
+    (``None`` while one of them is missing), from the run's rollout key → text hash."""
+    by_problem: dict[str, dict[int, str]] = {}
+    for (pid, idx), h in rollouts.items():
+        by_problem.setdefault(pid, {})[idx] = h
+    memo: dict[tuple[str, int], str | None] = {}
+
+    def wanted(problem_id: str, n: int) -> str | None:
+        if (problem_id, n) not in memo:
+            hashes = by_problem.get(problem_id, {})
+            memo[(problem_id, n)] = (hash_texts([hashes[i] for i in range(n)])
+                                     if all(i in hashes for i in range(n)) else None)
+        return memo[(problem_id, n)]
+
+    return wanted
 
 
 def _key(key: tuple) -> str:

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tts.integrity import Scan, scan_records, summary
+from tts.integrity import Scan, scan_records, selection_hashes, summary
 from tts.jsonl import JsonlAppender, JsonlCorruption, is_temporary, repair_tail, write_json_atomic
 from tts.logs import release_log_space, reserve_log_space
 from tts.manifest import (
@@ -305,7 +305,8 @@ class RunDir:
         path = self.file(cls.STAGE, critic)
         try:
             rollouts = self.rollout_hashes() if cls in (StepScores, Grade) else None
-            return scan_records(path, cls, label=critic, rollouts=rollouts, strict=strict,
+            selections = selection_hashes(self.rollout_hashes()) if cls is Selection else None
+            return scan_records(path, cls, label=critic, rollouts=rollouts, strict=strict, selections=selections,
                                 name=str(path.relative_to(self.path)), keep=keep)
         except JsonlCorruption as exc:
             raise RunDirError(f"{exc}; run `tts doctor {self.path} --repair` to set the damaged line(s) aside "

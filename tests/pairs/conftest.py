@@ -53,14 +53,17 @@ def unparsable(text: str = "I am not sure what the figure shows", scores: Sequen
     return R(text, None, False, scores)
 
 
-def make_run(path: Path, problems: Sequence[P], *, critic: str | None = "visualprm", policy: str = "tiny-policy") -> Path:
-    """Write a run directory with the given problems and rollouts; returns its path."""
+def make_run(path: Path, problems: Sequence[P], *, critic: str | None = "visualprm", policy: str = "tiny-policy",
+             system: str | None = SYSTEM) -> Path:
+    """Write a run directory with the given problems and rollouts; returns its path. ``system``: the policy's
+    system message the run records (``None``: a run that records none)."""
     from PIL import Image
 
     run = RunDir.open(path)
     run.bind("prompt", {"set": "internvl_cot", "fingerprint": PROMPT_SETS.get("internvl_cot").fingerprint()})
     run.bind("policy", {"model": policy, "engine": "transformers"})
-    run.set_model_info("policy", {"model": policy, "engine": "transformers", "system_message": SYSTEM})
+    run.set_model_info("policy", {"model": policy, "engine": "transformers",
+                                  **({} if system is None else {"system_message": system})})
     store = ImageStore(path)
     colors = ["red", "green", "blue", "white", "black", "yellow"]
     recs_p, recs_r, recs_g, recs_s = [], [], [], []

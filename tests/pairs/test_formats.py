@@ -48,6 +48,26 @@ def test_trl_rows_are_conversational_with_image_blocks_in_order(run, tmp_path):
     assert text_only["images"] == [] and [b["type"] for b in text_only["prompt"][1]["content"]] == ["text"]
 
 
+@pytest.mark.parametrize("system,turn", [
+    ("", {"role": "system", "content": [{"type": "text", "text": ""}]}),  # sampled with an empty system turn
+    (None, None),  # a run that does not record the policy's system message: no system turn is made up
+])
+def test_the_system_turn_of_trl_rows_is_the_one_the_policy_was_sampled_with(run_factory, tmp_path, system, turn):
+    """InternVL's template writes ``<|im_start|>system\n<|im_end|>\n`` for an empty system message, and so do the
+    engines; the pairs must train on that prompt, not on one without a system turn."""
+    from types import SimpleNamespace
+
+    from tts.pairs.formats import trl_step_prompt
+
+    run = run_factory([P("one-image", "6", [ok("6"), bad("5")])], critic=None, system=system)
+    write_pairs(build_pairs(run, "correctness"), "trl", tmp_path / "out")
+    (row,) = read_jsonl(tmp_path / "out" / "correctness.jsonl")
+    assert (row["prompt"][0] if row["prompt"][0]["role"] == "system" else None) == turn
+    step = trl_step_prompt(SimpleNamespace(prompt="<image>\nQ?", initial_steps="Step 1.\n\n"), system)  # type: ignore[arg-type]
+    head = "<|im_start|>system\n<|im_end|>\n" if system == "" else ""
+    assert step == head + "<|im_start|>user\n<IMG_CONTEXT>\nQ?<|im_end|>\n<|im_start|>assistant\nStep 1.\n\n"
+
+
 def test_trl_output_loads_with_datasets_as_pil_images(run, tmp_path):
     write_pairs(build_pairs(run, "correctness"), "trl", tmp_path / "out")
     import datasets

@@ -67,6 +67,24 @@ def test_trl_renders_the_policy_prompt_exactly(dataset, tiny):
         assert rendered["chosen"] == row["chosen"][0]["content"][0]["text"] + "<|im_end|>\n"
 
 
+def test_trl_renders_an_empty_system_turn_as_the_policy_was_sampled_with(tiny, tmp_path):
+    from trl.data_utils import apply_chat_template, prepare_multimodal_messages
+
+    from tests.pairs.conftest import make_run
+    from tts.engines import GenerationRequest, load_engine
+
+    run = make_run(tmp_path / "run", [P("one", "6", [ok("6"), bad("5")])], critic=None, system="")
+    write_pairs(build_pairs(run, "correctness"), "trl", tmp_path / "out")
+    (row,) = load_trl(tmp_path / "out" / "correctness.jsonl")
+    engine = load_engine("transformers", str(tiny.policy), system_message="")
+    prompt = prepare_multimodal_messages(row["prompt"], images=row["images"])
+    rendered = apply_chat_template({"prompt": prompt, "chosen": row["chosen"], "rejected": row["rejected"]},
+                                   engine.vlm.processor)
+    policy_prompt = engine.render(GenerationRequest("x", _policy_prompt(row), tuple(row["images"])))
+    assert policy_prompt.startswith("<|im_start|>system\n<|im_end|>\n")
+    assert rendered["prompt"] == policy_prompt.replace("<image>", "<IMG_CONTEXT>")
+
+
 def _policy_prompt(row) -> str:
     """The `<image>` prompt text back from the user content blocks (the inverse of the writer's split)."""
     out = ""

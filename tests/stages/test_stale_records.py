@@ -9,9 +9,9 @@ import pytest
 
 from tts.critics import load_critic
 from tts.doctor import doctor
-from tts.records import Grade, Rollout, StepScores
+from tts.records import Grade, Problem, Rollout, Selection, StepScores
 from tts.rundir import RunDir
-from tts.stages import add_problems, grade_run, score
+from tts.stages import add_problems, grade_run, score, select_run
 from tts.stages.report_sections import cost_section
 
 TEXTS = ["We look at the figure.\n\nThe answer is (C).", "x = 2\n\ny = -1\n\nAnswer: \\boxed{1}"]
@@ -60,3 +60,26 @@ def test_scores_copied_from_another_run_under_the_same_label_are_not_used(tmp_pa
     assert run.read(StepScores, "visualprm") == [] and run.ignored["scores/visualprm.jsonl"] == {"stale": 4}
     assert score(run, critic, progress=False).written == 4
     assert [s.text_hash for s in run.read(StepScores, "visualprm")] == [r.text_hash for r in run.read(Rollout)]
+
+
+def test_a_selection_made_before_a_rollout_was_edited_is_made_again(tmp_path, critic):
+    """A selection is computed from the texts of the first n rollouts (through their scores and grades): after a
+    hand edit it is stale like them, and ``select`` chooses again instead of keeping the old pick's answer."""
+    run = _make(tmp_path / "run")
+    score(run, critic, progress=False)
+    grade_run(run, progress=False)
+    assert select_run(run, "visualprm", strategies=("best_of_n", "majority")) == 4
+    first = run.read(Problem)[0]
+    rollouts = run.file("rollouts")
+    rollouts.write_text(rollouts.read_text().replace(f"(C). ({first.id})", f"(D). ({first.id})")
+                        .replace(f"{{1}} ({first.id})", f"{{7}} ({first.id})"))  # both of its answers change
+    score(run, critic, progress=False)
+    grade_run(run, progress=False)
+    assert select_run(run, "visualprm", strategies=("best_of_n", "majority")) == 2  # that problem's two
+    grades = {(g.problem_id, g.sample_idx): g.extracted for g in run.read(Grade)}
+    selections = run.read(Selection)
+    assert len(selections) == 4 and run.ignored["selections.jsonl"] == {"stale": 2}
+    for s in selections:
+        assert s.answer == grades[(s.problem_id, s.sample_idx)]
+    assert {s.answer for s in selections if s.problem_id == first.id} <= {"D", "7"}
+    assert sum("selections.jsonl" in line and "stale" in line for line in doctor(run.path).lines()) == 2

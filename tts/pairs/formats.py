@@ -142,24 +142,25 @@ def _text_message(role: str, text: str) -> dict[str, Any]:
     return {"role": role, "content": [{"type": "text", "text": text}]}
 
 
-def trl_step_prompt(pair: Pair, system_message: str = "") -> str:
+def trl_step_prompt(pair: Pair, system_message: str | None = None) -> str:
     """A step pair's prompt as TRL's standard (string) format wants it: the policy's own rendering of the
     question (InternVL2.5 ChatML, ``<IMG_CONTEXT>`` per image as the -hf processor expands it) with the
-    assistant turn opened and continued by ``initial_reason_steps``, exactly as Step-DPO builds it."""
+    assistant turn opened and continued by ``initial_reason_steps``, exactly as Step-DPO builds it. An empty
+    system message is an empty system turn, as the policy was sampled with; ``None`` leaves the turn out."""
     from tts.models.internvl import chatml
     from tts.prompts import IMAGE_PLACEHOLDER
 
-    return chatml(system_message or None, pair.prompt.replace(IMAGE_PLACEHOLDER, "<IMG_CONTEXT>"), pair.initial_steps)
+    return chatml(system_message, pair.prompt.replace(IMAGE_PLACEHOLDER, "<IMG_CONTEXT>"), pair.initial_steps)
 
 
-def trl_row(pair: Pair, images: list[str], system_message: str = "") -> dict[str, Any]:
+def trl_row(pair: Pair, images: list[str], system_message: str | None = None) -> dict[str, Any]:
     """One TRL vision-preference row: conversational, except step pairs (see the module docstring)."""
     common = {"images": images, "pair_id": pair.pair_id, "problem_id": pair.problem_id, "method": pair.method,
               "kind": pair.kind}
     if pair.kind == "step":
         return {"prompt": trl_step_prompt(pair, system_message), "chosen": pair.chosen, "rejected": pair.rejected,
                 **common, "initial_reason_steps": pair.initial_steps}
-    prompt = [_text_message("system", system_message)] if system_message else []
+    prompt = [_text_message("system", system_message)] if system_message is not None else []
     prompt.append({"role": "user", "content": user_content(pair.prompt, len(images))})
     return {"prompt": prompt, "chosen": [_text_message("assistant", pair.chosen_response)],
             "rejected": [_text_message("assistant", pair.rejected_response)], **common}

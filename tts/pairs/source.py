@@ -63,7 +63,7 @@ class RunView:
     problems: list[Problem]
     samples: dict[str, list[Sample]]
     prompt_set: str
-    system_message: str
+    system_message: str | None  # the policy's, as the run records it (None: the run does not say)
     critic: str | None
     aggregation: str
     rollouts_total: int
@@ -123,7 +123,7 @@ def load_run(run_dir: str | Path, *, critic: str | None = None, critic_required:
     check_prompt_files(run, prompt_cfg)
     if system_message is None:
         policy_info: dict[str, Any] = (run.manifest.get("models") or {}).get("policy") or {}
-        system_message = policy_info.get("system_message") or ""
+        system_message = policy_info.get("system_message")  # "" is an empty system turn, not none
     grades = {(g.problem_id, g.sample_idx): g for g in _read(run, Grade, keep=lambda row: row.get("rules", row.get("scoring", "strict")) == "strict")}
     scores = {s.key(): s for s in run.read(StepScores, label)} if label else {}
     samples: dict[str, list[Sample]] = {}

@@ -157,7 +157,8 @@ class PairSet:
     """The pairs built from one run by one method, with the settings used and the report.
 
     ``system_message`` is the policy's system prompt during sampling (TRL rows carry it as a system turn so
-    the trained model sees the conversation the rollouts were sampled in).
+    the trained model sees the conversation the rollouts were sampled in; ``""`` is an empty system turn, as
+    InternVL's template writes one; ``None``, when the run does not record it, writes none).
     """
 
     run_dir: str
@@ -165,7 +166,7 @@ class PairSet:
     pairs: tuple[Pair, ...]
     report: PairReport
     config: Mapping[str, Any]
-    system_message: str = ""
+    system_message: str | None = None
 
     def __len__(self) -> int:
         return len(self.pairs)

@@ -43,15 +43,17 @@ Line formats (keys in order; ``?`` marks a key that may be ``null``):
     read as ``rules``.
 
 ``selections.jsonl`` — :class:`Selection`
-    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?, flags``. The rollout a strategy
-    chose among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
+    ``problem_id, strategy, aggregation, n, critic?, sample_idx?, answer?, flags, text_hash?``. The rollout a
+    strategy chose among the first ``n`` samples; ``sample_idx`` is ``null`` when no rollout could be chosen.
 
 What a record depends on (``text_hash``, in scores and grades)
     The first 16 hex digits of the SHA-256 of the rollout ``text`` (UTF-8) the score or grade was computed
     from (:func:`hash_text`). A line whose hash differs from its rollout's is *stale* (the rollout was
     edited, or the line was copied from another run): readers ignore it, the stage computes it again and
     ``tts doctor`` reports it. Lines written before the field existed have no hash: they are read as
-    unknown, not stale. Written only when known (an absent key reads as unknown).
+    unknown, not stale. Written only when known (an absent key reads as unknown). A selection depends on the
+    texts of the first ``n`` rollouts of its problem (through their scores and grades): its ``text_hash`` is
+    :func:`hash_texts` of their hashes in sample order, and it is stale, ignored and chosen again, in the same way.
 
 Text that UTF-8 cannot encode (``flags``)
     A lone surrogate (``"\\ud800"``, from a JSON escape in a server reply or a dataset file) cannot be
@@ -112,6 +114,7 @@ from tts.records.base import (
     Record,
     RecordError,
     hash_text,
+    hash_texts,
     records_from_lines,
 )
 from tts.records.labels import LabelledStepScores, MCStep, StepLabels
@@ -150,5 +153,6 @@ __all__ = [
     "StepScores",
     "UNENCODABLE_FLAG",
     "hash_text",
+    "hash_texts",
     "records_from_lines",
 ]

@@ -48,6 +48,17 @@ def hash_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def hash_texts(hashes: Sequence[str]) -> str:
+    """What a selection records of the rollout texts it was made from (the first ``n`` of its problem, in sample
+    order): :func:`hash_text` of their :func:`hash_text` values, one per line.
+
+    Example:
+        >>> hash_texts(["9eff27922b447367"]) == hash_text("9eff27922b447367")
+        True
+    """
+    return hash_text("\n".join(hashes))
+
+
 def _clean_text(text: str) -> str | None:
     """``text`` with every lone surrogate replaced by U+FFFD (a valid pair becomes its character); ``None``
     when it is already encodable (the common case costs one flag check or one encode)."""

@@ -188,7 +188,7 @@ class Selection(Record):
 
     STAGE: ClassVar[str] = "selections"
     _TUPLE_FIELDS: ClassVar[tuple[str, ...]] = ("flags",)
-    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("flags",)
+    _OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = ("flags", "text_hash")
 
     problem_id: str
     strategy: str
@@ -198,6 +198,7 @@ class Selection(Record):
     sample_idx: int | None
     answer: str | None
     flags: tuple[str, ...] = ()
+    text_hash: str | None = None  # hash_texts() of the first n rollouts' text hashes: what the pick was made from
 
     def key(self) -> tuple:
         return (self.problem_id, self.strategy, self.aggregation, self.n, self.critic)

@@ -10,7 +10,9 @@ appended per batch of problems and existing keys are skipped, so a killed select
 Records are immutable, so a problem is selected only once it is complete: all of its first ``n`` samples
 are on disk, strict-graded and (for strategies that read scores) scored by the critic. A problem with a
 failed sample or critic call is left for the resume that fills it in, never decided on part of its
-samples; the number left is ``manifest.stages.select.incomplete``.
+samples; the number left is ``manifest.stages.select.incomplete``. A selection records the hash of the texts it
+was made from (``text_hash``): when a rollout is edited afterwards, readers ignore the stale selection, as they
+ignore its scores and grades, and the next ``select`` makes it again from the recomputed ones.
 
 Example:
     >>> select_run(run, "visualprm", strategies=["best_of_n", "majority"], aggregations=["mean", "min"])  # doctest: +SKIP
@@ -23,7 +25,7 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from tts.labels import pick_critic
-from tts.records import Grade, Problem, Rollout, Selection, StepScores
+from tts.records import Grade, Problem, Rollout, Selection, StepScores, hash_texts
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, by_problem, chunks, select_problems
 
@@ -75,6 +77,7 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
                 if not complete(rs, n, grades, needs_scores):
                     incomplete += 1
                     continue
+                inputs = hash_texts([r.text_hash for r in rs if r.sample_idx < n])  # by_problem: in sample order
                 answers = [grades[r.key()].extracted if r.key() in grades else None for r in rs]
                 ids = cluster_ids(answers, p) if need_clusters else [None] * len(rs)
                 cands = [
@@ -91,7 +94,7 @@ def select_run(run: RunDir, critic: str | None, *, strategies: Sequence[str] = (
                             continue
                         idx = spec(cands, "mean" if free else agg, seed=problem_seed(0, p.id))
                         answer = next((c.answer for c in cands if c.sample_idx == idx), None)
-                        records.append(Selection(p.id, spec.name, agg, n, label, idx, answer))
+                        records.append(Selection(p.id, spec.name, agg, n, label, idx, answer, text_hash=inputs))
                         done.add((p.id, spec.name, agg, n, label))
             worked = len({r.problem_id for r in records})
             written += run.append(records)
