@@ -16,30 +16,46 @@ import pytest
 
 from tests.conftest import PYTHON
 from tts.api import run_recipe
-from tts.config import recipes_dir
+from tts.config import load_recipe, recipes_dir
 from tts.metrics import OVERALL_BENCHMARKS
 from tts.rundir import RunDir
 
 pytest_plugins = ["tests.fixtures.pytest_fixtures"]
 pytestmark = pytest.mark.slow
 
-RECIPES = sorted(p.stem for p in recipes_dir().glob("*.yaml"))
+# The step-level search series differ only in N within an algorithm: the N=4 recipe of each runs end to end here
+# (tests/search/test_search_cli.py checks every budget's settings).
+RECIPES = sorted(p.stem for p in recipes_dir().glob("*.yaml") if not p.stem.endswith(("-n16", "-n64")))
 
 
-def _overrides(tiny, root, out) -> list[str]:
-    return [f"models.policy={tiny.policy_remote}", f"models.critic={tiny.critic_remote}", "sampling.n=2",
-            "data.limit=1", "sampling.max_new_tokens=12", f"data.data_dir={root}", f"out={out}"]
+def _overrides(name: str, tiny, root, out) -> list[str]:
+    cfg = load_recipe(name)
+    common = [f"models.policy={tiny.policy_remote}", f"models.critic={tiny.critic_remote}", "data.limit=1",
+              "sampling.max_new_tokens=12", f"data.data_dir={root}", f"out={out}"]
+    if cfg.models.engine == "vllm":  # no vLLM in this environment: the same run on transformers
+        common += ["models.engine=transformers", "models.engine_options={}", "models.critic_options={}"]
+    if cfg.search is not None:  # the recipe's own N (beam width 4 divides it), two search iterations
+        return [*common, "search.max_steps=2"]
+    return [*common, "sampling.n=2"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_runs_end_to_end_on_tiny_checkpoints(name, tiny, reasoning7_root, tmp_path):
     out = tmp_path / "run"
-    result = run_recipe(name, _overrides(tiny, reasoning7_root, out), progress=False)
+    result = run_recipe(name, _overrides(name, tiny, reasoning7_root, out), progress=False)
     report = result.report
     run = RunDir.open(out, create=False)
     assert run.manifest["recipe"]["models"]["policy"] == str(tiny.policy_remote)
     benches = set(report["accuracy"])
-    if name.startswith("internvl3-"):
+    recipe = load_recipe(name)
+    if recipe.data.benchmarks == ("mathvista:testmini",):  # the search series and its Best-of-64 baseline
+        assert benches == {"mathvista"}
+        n = recipe.sampling.n if recipe.search is not None else 2  # the overrides' n for sampled runs
+        assert report["cost"]["policy"]["rollouts"] == n * len(run.problems())
+        if recipe.search is not None:
+            assert report["search"][recipe.search.algorithm]["problems"] == len(run.problems())
+        assert report["curves"]["mathvista"]["best_of_n"]["mean"][str(n)] is not None
+    elif name.startswith("internvl3-"):
         assert benches == set(OVERALL_BENCHMARKS)
         rule = "best_of_n/mean@2 [visualprm]"
         headline = {b: report["metrics"][b][rule]["score"] for b in OVERALL_BENCHMARKS}
