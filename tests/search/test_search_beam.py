@@ -7,6 +7,7 @@ import pytest
 from tests.search.scripted import HashCritic, Step, TableCritic, TreePolicy
 from tts.search import SearchProblem, SearchSettings, search_problems
 from tts.search.beam import spread
+from tts.search.types import PartialScore
 
 P = SearchProblem("p", 1234)
 
@@ -148,3 +149,30 @@ def test_beam_with_one_step_is_best_of_n() -> None:
         assert a.summary.candidates == b.summary.candidates == ("0", "1", "2", "3")
         assert a.rollouts("m", "e")[0].text == b.rollouts("m", "e")[0].text
         assert a.step_scores("c") == b.step_scores("c")
+
+
+class BatchNoiseCritic(TableCritic):
+    """:class:`TableCritic` whose scores move in their last bits with the request's place in the call, as a
+    real critic's floats move with the shape of the batch they are computed in."""
+
+    def score(self, requests):
+        out = super().score(requests)
+        return [PartialScore(tuple(s + 1e-9 * (i + 1) for s in p.scores), p.tokens) for i, p in enumerate(out)]
+
+
+def test_identical_partial_solutions_are_scored_once_and_stay_tied() -> None:
+    # "1" and "2" write the same step: scored apart, the batch noise would rank the later copy first
+    script = {"0": Step("x", 1), "1": Step("y", 1), "2": Step("y", 1), "3": Step("z", 1),
+              **{f"{p}.{c}": Step(f"e{p}{c}", 1, "stop") for p in "0123" for c in (0, 1)}}
+    policy, critic = TreePolicy(script), BatchNoiseCritic({"x": 0.9, "y": 0.5, "z": 0.1})
+    (result,) = search_problems("beam", [P], policy, critic, SearchSettings(n=4, beam_width=2, max_steps=2))
+    assert result.error is None, result.error
+    assert [r.steps for r in critic.calls[0]] == [("x",), ("y",), ("z",)]  # the copy is not sent again
+    st = statuses(result)
+    assert st["1"] == "expanded" and st["2"] == "pruned"  # the tie goes to the copy proposed first
+    nodes = {n.node: n for n in result.nodes}
+    assert nodes["1"].scores == nodes["2"].scores and nodes["1"].rank == nodes["2"].rank
+    assert nodes["1"].critic_tokens == nodes["2"].critic_tokens == 3
+    # its cost is counted once: what the critic was sent
+    assert result.summary.scored == 3 + 4 == sum(len(call) for call in critic.calls)
+    assert result.summary.critic_tokens == sum(3 * len(r.steps) for call in critic.calls for r in call)

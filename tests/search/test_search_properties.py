@@ -41,7 +41,7 @@ def search_settings(draw: st.DrawFn) -> tuple[str, SearchSettings]:
     )
 
 
-def check_invariants(algorithm: str, s: SearchSettings, policy: HashPolicy, result) -> None:
+def check_invariants(algorithm: str, s: SearchSettings, policy: HashPolicy, critic: HashCritic, result) -> None:
     assert result.error is None, result.error
     summary, nodes = result.summary, {n.node: n for n in result.nodes}
     # budgets
@@ -62,7 +62,11 @@ def check_invariants(algorithm: str, s: SearchSettings, policy: HashPolicy, resu
     # accounting adds up
     assert summary.policy_tokens == sum(n.tokens + n.lookahead_tokens for n in nodes.values())
     assert summary.proposals == len(nodes) + sum(len(n.lookahead) for n in nodes.values())
-    assert summary.critic_tokens == sum(n.critic_tokens for n in nodes.values())
+    sent = [r for call in critic.calls for r in call if r.problem.problem_id == result.problem_id]
+    assert summary.critic_tokens == sum(3 * len(r.steps) for r in sent)  # HashCritic's tokens: what it was sent
+    assert summary.scored == len(sent) == len({(i, r.steps) for i, call in enumerate(critic.calls) for r in call
+                                                if r.problem.problem_id == result.problem_id})  # each text once a call
+    assert summary.critic_tokens <= sum(n.critic_tokens for n in nodes.values())
     rounds = s.max_steps * (1 + (s.lookahead if algorithm in ("beam", "dvts", "step_greedy") else 0))
     assert 1 <= summary.proposer_calls <= rounds
     assert summary.scorer_calls <= s.max_steps + 1
@@ -94,8 +98,9 @@ def test_budgets_are_never_exceeded(case: tuple[str, SearchSettings], seed: int,
     s.check(algorithm)
     policy = CapEater() if eat else HashPolicy(max_tokens=12)
     ps = [SearchProblem(f"q{i}", seed + i) for i in range(3)]
-    for result in search_problems(algorithm, ps, policy, HashCritic(), s):
-        check_invariants(algorithm, s, policy, result)
+    critic = HashCritic()
+    for result in search_problems(algorithm, ps, policy, critic, s):
+        check_invariants(algorithm, s, policy, critic, result)
 
 
 @settings(max_examples=60, deadline=None)

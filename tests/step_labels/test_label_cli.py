@@ -53,3 +53,23 @@ def test_the_command_speaks_the_shared_vocabulary(tts):
                  "--dry-run", "--early-stop", "--continuations", "--rollouts", "--threshold"):
         assert flag in help_text, flag
     assert "--label " not in help_text and "--prompt " not in help_text
+
+
+def test_the_defaults_are_internvls_v1_1_data_script():
+    """Issue 22: 4 rollouts, 16 continuations, temperature 1.0, up to 16 steps, no early stop, '+' iff mc > 0
+    (``visualprm_mmpr_8b.sh`` over the pipeline's own argparse defaults: top-k 50, top-p 1.0, 4096 tokens), the
+    same in the library call and on the command line."""
+    import inspect
+
+    from tts.cli.label import label
+    from tts.step_labels import MCSettings, label_run
+
+    expected = {"rollouts": 4, "continuations": 16, "temperature": 1.0, "max_steps": 16, "early_stop": False,
+                "threshold": 0.0, "top_k": 50, "top_p": 1.0, "max_new_tokens": 4096}
+    s = MCSettings()
+    assert {k: getattr(s, k) for k in expected if hasattr(s, k)} == {k: v for k, v in expected.items() if hasattr(s, k)}
+    library = inspect.signature(label_run).parameters
+    command = inspect.signature(label).parameters
+    for name, value in expected.items():
+        assert library[name].default == value, name
+        assert command[name].default.default == value, name  # typer.Option(default, ...)

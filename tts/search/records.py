@@ -18,7 +18,8 @@ partial solution, has no line). Keys in order (``?``: may be ``null``):
     * ``lookahead``: the greedy steps rolled out after it before scoring (``lookahead_tokens`` their cost).
     * ``scores``: the critic's score of every step of the scored text (the partial solution plus its
       lookahead, split as the critic splits; aligned to its end, ``[]`` unscored); ``critic_tokens`` the
-      sequence length the critic read, ``flags`` its flags; ``score`` this step's own score; ``rank`` the
+      sequence length the critic read (a copy of a partial solution scored in the same call shares that
+      one's answer: the summary's cost counts it once), ``flags`` its flags; ``score`` this step's own score; ``rank`` the
       aggregation of ``scores`` that ranked it.
     * ``status``: ``expanded`` (kept alive and continued), ``finished`` (a complete solution the search
       kept), ``pruned`` (ranked out or not resampled), ``duplicate`` (dropped: an earlier candidate had the
@@ -37,7 +38,7 @@ partial solution, has no line). Keys in order (``?``: may be ``null``):
     ``candidates`` are node ids in sample order (sample ``i`` is ``candidates[i]``), ``candidate_flags`` each
     one's provenance (``copy``: a resampled particle already listed; ``sibling``: a finished sibling of a
     DVTS subtree's chosen step). ``stopped``: ``done|max_steps|budget``. Cost: policy tokens generated
-    (lookahead included), critic tokens read, policy/critic calls this problem took part in, continuations
+    (lookahead included), critic tokens read (identical partial solutions of one call read once), policy/critic calls this problem took part in, continuations
     proposed, partial solutions scored, and its share of the calls' wall time (by tokens). ``nodes`` is the
     number of node lines of the problem's tree and ``tree_hash`` their :func:`tree_hash`: a reader takes a
     problem's last ``nodes`` lines and checks the hash, so lines left by an attempt killed before its summary

@@ -240,13 +240,25 @@ class SearchTree:
     # ------------------------------------------------------------------------------------------ scoring
     def score(self, nodes: Iterable[Node]) -> Generator[Action, Any, None]:
         """Score each node's partial solution (with its lookahead) in one critic call; nodes whose text is
-        blank stay unscored and cost no call."""
-        todo, requests = [], []
+        blank stay unscored and cost no call.
+
+        Identical partial solutions of the call (duplicate siblings are common) are sent once and share the
+        answer: the problem's critic cost counts them once (each node still records the length of the
+        sequence its text is, ``critic_tokens``), and a tie stays a tie
+        (ties go to the node proposed first). A real critic's floats move in their last bits with the batch
+        it is scored in, so two copies scored apart would be ranked by that noise, and a search batched
+        across problems (or resumed) would keep other beams than one run alone.
+        """
+        todo: list[tuple[Node, int]] = []
+        requests: list[ScoreRequest] = []
+        index: dict[tuple[str, ...], int] = {}
         for node in nodes:
-            steps = split_steps(join_steps((*node.steps, *node.lookahead)), max_steps=None)
+            steps = tuple(split_steps(join_steps((*node.steps, *node.lookahead)), max_steps=None))
             if steps:
-                todo.append(node)
-                requests.append(ScoreRequest(self.problem, tuple(steps)))
+                if steps not in index:
+                    index[steps] = len(requests)
+                    requests.append(ScoreRequest(self.problem, steps))
+                todo.append((node, index[steps]))
         if not requests:
             return
         answers = yield Score(tuple(requests))
@@ -254,11 +266,15 @@ class SearchTree:
         if not isinstance(answers, Sequence) or len(answers) != len(requests):
             raise SearchContractError(f"{who}: the scorer answered {answers!r} for {len(requests)} requests")
         self.cost.scorer_calls += 1
-        for node, request, answer in zip(todo, requests, answers):
+        for request, answer in zip(requests, answers):
             if not isinstance(answer, PartialScore) or len(answer.scores) > len(request.steps):
                 raise SearchContractError(f"{who}: {answer!r} for {len(request.steps)} steps")
             if not all(isinstance(s, numbers.Real) and math.isfinite(s) for s in answer.scores):
                 raise SearchContractError(f"{who}: non-finite step scores {answer.scores!r}")
+            self.cost.critic_tokens += answer.tokens
+            self.cost.scored += 1
+        for node, k in todo:
+            answer = answers[k]
             node.scores = tuple(float(s) for s in answer.scores)
             node.critic_tokens = answer.tokens
             node.critic_flags = tuple(answer.flags)
@@ -266,8 +282,6 @@ class SearchTree:
             extra = sum(len(s.split(STEP_SEPARATOR)) for s in node.lookahead)
             own = node.scores[: len(node.scores) - extra] if len(node.scores) > extra else ()
             node.score = own[-1] if own else None
-            self.cost.critic_tokens += answer.tokens
-            self.cost.scored += 1
 
     # ------------------------------------------------------------------------------------------ ranking
     @staticmethod
