@@ -28,3 +28,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+# Doctest collection would import every conftest.py as a module named "conftest" (two would clash when their
+# folders are run together); conftests hold no doctests.
+collect_ignore_glob = ["*/conftest.py"]
