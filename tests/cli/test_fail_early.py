@@ -181,3 +181,15 @@ def test_search_with_a_dead_server_is_one_line_before_the_critic_is_loaded(tts, 
     assert f"cannot reach the OpenAI-compatible server at {DEAD}" in _lines(result)[-1]
     assert "Traceback" not in result.stderr
     assert "Traceback" in (tmp_path / "run" / "run.log").read_text()  # the details are kept in the run log
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--critic", "{tmp}/no/such/critic"), "--critic {tmp}/no/such/critic: no such directory"),
+    (("--critic", "{critic}", "--critic-option", "max_step=3"), "unknown critic option 'max_step' for visualprm"),
+])
+def test_critic_eval_checks_its_critic_before_reading_the_dataset(extra, message, tts, tiny, tmp_path):
+    args = [a.format(tmp=tmp_path, critic=tiny.critic) for a in extra]
+    result = tts("critic-eval", *args, "--data-dir", tmp_path / "no-dataset-here", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    lines = _lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
