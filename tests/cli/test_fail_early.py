@@ -193,3 +193,19 @@ def test_critic_eval_checks_its_critic_before_reading_the_dataset(extra, message
     assert result.exit_code == 2, result.output
     lines = _lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--policy", "{tmp}/no/such/policy"), "--policy {tmp}/no/such/policy: no such directory"),
+    (("--engine", "transformers", "--engine-option", "max_batch_row=2"), "unknown engine option 'max_batch_row'"),
+    (("--engine", "transfomers"), "unknown engine 'transfomers' (did you mean 'transformers'?)"),
+])
+def test_label_checks_its_policy_before_loading_it(extra, message, tts, tmp_path):
+    from tests.analysis.synthetic_run import make_run
+
+    run = make_run(tmp_path / "run", problems=1, n=2)
+    result = tts("label", run.path, *[a.format(tmp=tmp_path) for a in extra], "--rollouts", "1")
+    assert result.exit_code == 2, result.output
+    lines = _lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
+    assert not (run.path / "labels").exists()
