@@ -11,6 +11,8 @@ before the first model is loaded (:func:`check_run`):
   The policy of ``--engine openai`` is a served model name, checked by the engine's server probe instead;
 * the engine and critic names (did-you-mean), their options (names against the implementation's
   parameters, values against their annotations and the known choices), ``dtype`` names and ``device``;
+* the names the run looks up only after sampling (:func:`check_names`): benchmarks and splits, the prompt
+  set, selection strategies and aggregations;
 * :func:`engine_preflight` then asks the loaded engine itself (:meth:`tts.engines.Engine.preflight`: for a
   server, reachability, the served model, its context, per-request image settings) and records what it
   warns about in the run's manifest.
@@ -260,6 +262,26 @@ def check_critic(kind: str, options: Mapping[str, Any]) -> None:
         needs_vllm(f"--critic-option backend=vllm ({kind})")
 
 
+def check_names(config: Any) -> None:
+    """The names a run uses only after sampling and scoring, checked now: the benchmarks (and their splits),
+    the prompt set, the selection strategies and aggregations. A typo here used to surface after hours of
+    sampling, when the select stage first looked the name up."""
+    from tts.benchmarks import benchmark, expand_spec, parse_full_spec
+    from tts.prompts import PROMPT_SETS
+    from tts.strategies import STRATEGIES
+    from tts.strategies.scores import check_aggregation
+
+    for spec in config.data.benchmarks:
+        for member in expand_spec(spec):
+            full = parse_full_spec(member)
+            benchmark(full.name).check_split(full.split)
+    PROMPT_SETS.get(config.data.prompt_set)
+    for strategy in config.selection.strategies:
+        STRATEGIES.get(strategy)
+    for aggregation in config.selection.aggregations:
+        check_aggregation(aggregation)
+
+
 def check_run(config: Any, *, hub: bool = True) -> list[str]:
     """Everything a :class:`~tts.config.RunConfig` needs, before any model is loaded or problem read.
 
@@ -270,6 +292,7 @@ def check_run(config: Any, *, hub: bool = True) -> list[str]:
 
     models = config.models
     warnings: list[str] = []
+    check_names(config)
     check_dtype(models.dtype, "--dtype (models.dtype)", VLLM_DTYPES if models.engine == "vllm" else TORCH_DTYPES)
     check_device(models.device, "--device (models.device)")
     check_engine(models.engine, engine_kwargs(config))
@@ -353,5 +376,5 @@ def forget_unwritten_settings(run: Any, benchmarks: Iterable[str] | None = None)
     return forgotten
 
 
-__all__ = ["check_critic", "check_device", "check_dtype", "check_engine", "check_model", "check_run",
+__all__ = ["check_critic", "check_device", "check_dtype", "check_engine", "check_model", "check_names", "check_run",
            "engine_preflight", "forget_unwritten_settings", "loading"]

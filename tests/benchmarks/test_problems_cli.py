@@ -71,3 +71,19 @@ def test_strict_and_unknown_names_fail_cleanly(reasoning7_root, tmp_path):
 
 def test_registered_in_the_cli():
     assert "tts.cli.problems" in COMMAND_MODULES
+
+
+def test_a_log_gets_progress_lines_per_split_and_an_error_is_one_line(reasoning7_root, tmp_path, monkeypatch):
+    """Not a terminal (Slurm, nohup): plain lines from tts.progress, one block per dataset split, and nothing
+    on stdout but the result (a transient rich bar used to leave a blank line, even before an error)."""
+    monkeypatch.setenv("TTS_PROGRESS_INTERVAL", "0")
+    result = run("reasoning7", "--data-dir", str(reasoning7_root), "--limit", "2", "--out", str(tmp_path / "r7.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "mathvista:testmini: 6 rows to do" in result.stderr
+    assert any(line.startswith("mathvista:testmini: done, ") for line in result.stderr.splitlines())
+    assert result.stdout.startswith("wrote ")
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    refused = run("demo", "--out", str(folder))
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines()[0].startswith("error: --out ")

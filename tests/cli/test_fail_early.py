@@ -31,12 +31,18 @@ def _lines(result) -> list[str]:
     (("--critic", "{tmp}/no/such/critic"), "--critic {tmp}/no/such/critic: no such directory"),
     (("--critic", "{tmp}"), "not a model directory (it has no config.json)"),
     (("--critic", "Open GVLab/VisualPRM"), "no such directory, and not a hub id"),
+    # names used only after sampling and scoring: checked first too, not after hours
+    (("--strategy", "bestofn"), "unknown strategy 'bestofn' (did you mean 'best_of_n'?)"),
+    (("--aggregation", "meen"), "unknown aggregation 'meen' (did you mean 'mean'?)"),
+    (("--benchmark", "mathvsta"), "unknown benchmark 'mathvsta' (did you mean 'mathvista'?)"),
+    (("--benchmark", "mathvista:testmin"), "mathvista has no split 'testmin'"),
+    (("--prompt-set", "internvl_cott"), "unknown prompt set 'internvl_cott' (did you mean 'internvl_cot'?)"),
 ])
 def test_a_mistake_is_one_line_before_anything_is_loaded(extra, message, tts, tiny, tmp_path):
     args = [a.format(tmp=tmp_path) for a in extra]
     critic = [] if "--critic" in args else ["--critic", str(tiny.critic)]
-    result = tts("bestofn", "--policy", tiny.policy, *critic, *args, "--benchmark", "demo", "--n", "2",
-                 "--out", tmp_path / "run")
+    bench = [] if "--benchmark" in args else ["--benchmark", "demo"]
+    result = tts("bestofn", "--policy", tiny.policy, *critic, *args, *bench, "--n", "2", "--out", tmp_path / "run")
     assert result.exit_code == 2, result.output
     lines = _lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
@@ -136,3 +142,70 @@ def test_score_checks_its_critic_before_loading_it(extra, message, tts, tiny, tm
     result = tts("score", run.path, *[a.format(critic=tiny.critic) for a in extra])
     assert result.exit_code == 2, result.output
     assert _lines(result)[0].startswith("error: ") and message in _lines(result)[0]
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--policy", "{tmp}/no/such/policy"), "--policy {tmp}/no/such/policy: no such directory"),
+    (("--critic", "{tmp}/no/such/critic"), "--critic {tmp}/no/such/critic: no such directory"),
+    (("--critic-option", "max_step=3"), "unknown critic option 'max_step' for visualprm (did you mean 'max_steps'?)"),
+    (("--engine-option", "max_batch_row=2"), "unknown engine option 'max_batch_row' for transformers"),
+    (("--strategy", "bestofn"), "unknown strategy 'bestofn' (did you mean 'best_of_n'?)"),
+])
+def test_search_checks_everything_before_anything_is_loaded(extra, message, tts, tiny, tmp_path):
+    """`tts search` loads two models and searches for hours: the same checks as bestofn, first."""
+    args = [a.format(tmp=tmp_path) for a in extra]
+    models = {"--policy": str(tiny.policy), "--critic": str(tiny.critic)}
+    for flag in [f for f in models if f in args]:
+        models.pop(flag)
+    result = tts("search", *[x for kv in models.items() for x in kv], *args, "--algorithm", "beam", "--n", "2",
+                 "--beam-width", "1", "--max-new-tokens", "4", "--benchmark", "demo", "--limit", "1",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 2, result.output
+    lines = _lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
+    assert not (tmp_path / "run").exists()
+
+
+def test_search_with_a_dead_server_is_one_line_before_the_critic_is_loaded(tts, tiny, tmp_path, monkeypatch):
+    from tts import critics
+
+    def no_critic(*args, **kwargs):
+        raise AssertionError("the critic was loaded before the server was probed")
+
+    monkeypatch.setattr(critics, "load_critic", no_critic)
+    result = tts("search", "--policy", "stub-model", "--engine", "openai", "--engine-option", f"base_url={DEAD}",
+                 "--engine-option", "max_retries=0", "--critic", tiny.critic, "--algorithm", "beam", "--n", "2",
+                 "--beam-width", "1", "--max-new-tokens", "4", "--benchmark", "demo", "--limit", "1",
+                 "--out", tmp_path / "run")
+    assert result.exit_code == 2, result.output
+    assert f"cannot reach the OpenAI-compatible server at {DEAD}" in _lines(result)[-1]
+    assert "Traceback" not in result.stderr
+    assert "Traceback" in (tmp_path / "run" / "run.log").read_text()  # the details are kept in the run log
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--critic", "{tmp}/no/such/critic"), "--critic {tmp}/no/such/critic: no such directory"),
+    (("--critic", "{critic}", "--critic-option", "max_step=3"), "unknown critic option 'max_step' for visualprm"),
+])
+def test_critic_eval_checks_its_critic_before_reading_the_dataset(extra, message, tts, tiny, tmp_path):
+    args = [a.format(tmp=tmp_path, critic=tiny.critic) for a in extra]
+    result = tts("critic-eval", *args, "--data-dir", tmp_path / "no-dataset-here", "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    lines = _lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
+
+
+@pytest.mark.parametrize("extra,message", [
+    (("--policy", "{tmp}/no/such/policy"), "--policy {tmp}/no/such/policy: no such directory"),
+    (("--engine", "transformers", "--engine-option", "max_batch_row=2"), "unknown engine option 'max_batch_row'"),
+    (("--engine", "transfomers"), "unknown engine 'transfomers' (did you mean 'transformers'?)"),
+])
+def test_label_checks_its_policy_before_loading_it(extra, message, tts, tmp_path):
+    from tests.analysis.synthetic_run import make_run
+
+    run = make_run(tmp_path / "run", problems=1, n=2)
+    result = tts("label", run.path, *[a.format(tmp=tmp_path) for a in extra], "--rollouts", "1")
+    assert result.exit_code == 2, result.output
+    lines = _lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], lines
+    assert not (run.path / "labels").exists()

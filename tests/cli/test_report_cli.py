@@ -117,3 +117,33 @@ def test_published_numbers_beside_partial_ones_keep_the_warning(tts, tmp_path):
     ours = _header(table, "ours")
     assert ours[1 + ["MathVista", "DynaMath"].index("DynaMath")].endswith("*1")
     assert "*1 DynaMath: worst case over 2 seed questions" in table
+
+
+def test_a_run_without_scores_shows_the_score_strategies_unavailable_not_a_number(tts, tmp_path):
+    """Sampled and graded, never scored (`tts sample` + `tts grade`, or a run stopped while scoring): best-of-N
+    would be the lowest sample index, a number that looks like best-of-N and is not."""
+    run = make_run(tmp_path / "run", problems=4, n=4)
+    (run.path / "scores" / "prm.jsonl").unlink()
+    result = tts("report", run.path, "--draws", "10", "--no-plot")
+    assert result.exit_code == 0, result.output
+    info = json.loads((run.path / "report.json").read_text())["curve_info"]
+    assert set(info["unavailable"]) == {"best_of_n", "weighted_vote"}
+    assert f"tts score {run.path} --critic MODEL" in info["unavailable"]["best_of_n"]
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in ALL}
+    assert "n/a" in rows["best_of_n"] and "n/a" in rows["weighted_vote"]
+    assert "n/a" not in rows["majority"] and "n/a" not in rows["oracle"]  # they need no scores
+    assert "the run has no critic scores; score it first" in result.stdout
+
+
+def test_a_run_scored_in_part_warns_how_many_rollouts_lack_a_score(tts, tmp_path):
+    run = make_run(tmp_path / "run", problems=4, n=4)
+    scores = run.path / "scores" / "prm.jsonl"
+    lines = scores.read_text().splitlines(keepends=True)
+    scores.write_text("".join(lines[:10]))  # scoring stopped after 10 of the 16 rollouts
+    result = tts("report", run.path, "--draws", "10", "--no-plot")
+    assert result.exit_code == 0, result.output
+    assert "warning: 6 of 16 rollouts have no score from critic prm: best_of_n and the votes rank them below " \
+           "every scored one" in " ".join(result.output.split())  # as rich wraps it
+    whole = make_run(tmp_path / "whole", problems=4, n=4)  # some rollouts are scored with no steps: not missing
+    again = tts("report", whole.path, "--draws", "10", "--no-plot")
+    assert "have no score from critic" not in again.output

@@ -13,6 +13,8 @@ from tts.rundir import RunDir
 from tts.stages.report_sections import fidelity_lines, fidelity_section
 from tts.stages.sample import prompt_binding
 
+pytest_plugins = ["tests.fixtures.cli_fixtures"]  # detach_run_logs: the command attaches the run's log
+
 REPRODUCTIONS = sorted(p.stem for p in recipes_dir().glob("internvl3-*_visualprm-bo8.yaml"))
 REFERENCE_SAMPLING = {"n": 8, "temperature": 0.7, "top_p": 0.95, "top_k": 50, "max_new_tokens": 4096, "seed": 0,
                       "first_greedy": True, "stop_on_repetition": True}
@@ -85,7 +87,7 @@ def test_the_2509_recipe_is_todays_vlmevalkit_and_claims_no_published_numbers():
     assert (cfg.data.prompt_set, cfg.sampling.temperature) == ("internvl_cot_2509", 0.6) and not cfg.expected
 
 
-def test_tts_report_prints_the_fidelity_lines_under_the_published_comparison(tmp_path, monkeypatch):
+def test_tts_report_prints_the_fidelity_lines_under_the_published_comparison(tmp_path, monkeypatch, detach_run_logs):
     """The printing path of ``tts report`` (build_report is stubbed: the curves are tested elsewhere)."""
     from tts.cli import build_app
     from tts.stages import report as report_stage

@@ -50,9 +50,13 @@ def critic_eval(
     from tts.critic_eval import evaluate_critic
     from tts.critic_eval.scoring import CriticEvalError
     from tts.logs import attach_run_log
+    from tts.preflight import check_critic, check_model
 
-    log_path = attach_run_log(out)
     options = {"device": device, "dtype": dtype, **key_values(critic_option)}
+    # the critic is loaded after the whole dataset: a typo is one line now, not a traceback after the download
+    check_critic(critic_kind, options)
+    check_model(critic, "--critic", revision=options.get("revision"))
+    log_path = attach_run_log(out)
     try:
         result = evaluate_critic(critic, out, kind=critic_kind, critic_options=options, label=label,
                                  data_dir=data_dir, revision=revision, threshold=threshold, batch_size=batch_size,

@@ -67,9 +67,14 @@ def label(
     """
     from tts.cli.options import key_values
     from tts.logs import attach_run_log
+    from tts.preflight import check_engine, check_model
     from tts.rundir import RunDir
     from tts.step_labels import label_run
 
+    if engine is not None:  # the run's own engine and options were checked when it sampled
+        check_engine(engine, key_values(engine_option))
+    if policy is not None and engine != "openai":  # a served model name is checked by the server probe
+        check_model(policy, "--policy")
     if not dry_run:
         if benchmark and not (run_dir / "manifest.json").exists():
             RunDir.open(run_dir).close()  # a fresh run: made (under its lock) before its log goes into it

@@ -91,12 +91,15 @@ def search_pipeline(config: RunConfig, *, progress: bool = True) -> Any:
     :class:`tts.api.BestOfNResult`: the run directory and its report). Holds the run's writer lock until the
     report is written (:class:`~tts.runlock.RunBusy` when another process writes it)."""
     from tts.logs import attach_run_log
+    from tts.preflight import check_run
 
     if config.search is None:
         raise ConfigError("search_pipeline needs a config with a search section")
     config.search.checked(n=config.sampling.n, max_new_tokens=config.sampling.max_new_tokens)
+    checked = check_run(config)  # models, options, names: one line before the run directory is touched
     with RunDir.open(config.out or default_out(config)) as run:
         attach_run_log(run.path)
+        run.add_warnings("preflight", checked)
         return _pipeline(run, config, progress)
 
 
@@ -112,6 +115,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
     )
     from tts.critics import load_critic
     from tts.engines import load_engine
+    from tts.preflight import engine_preflight, loading
     from tts.search.store import SearchStore
     from tts.shard import parse_shard
     from tts.stages import add_problems
@@ -133,10 +137,13 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
         options = engine_kwargs(config)
         critic_options = critic_kwargs(config)
         memory_split(models.engine, options, critic_options)
-        engine = load_engine(models.engine, models.policy, **options)
+        with loading("--policy", models.policy):
+            engine = load_engine(models.engine, models.policy, **options)
         critic = None
         try:
-            critic = load_critic(models.critic_kind, models.critic, **critic_options)  # both loaded together
+            engine_preflight(run, engine, params)  # a server: reachable, serving the model, before the critic loads
+            with loading("--critic", models.critic):
+                critic = load_critic(models.critic_kind, models.critic, **critic_options)  # both loaded together
             label = critic.label
             timed(run, "search", search, run, engine, critic, algorithm, settings, params, problems,
                   prompt_set=data.prompt_set, batch_size=models.batch_size, progress=progress)

@@ -306,9 +306,10 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
     if arrays.n_problems == 0:
         return {}
     sections: dict[str, Any] = {}
-    unavailable: dict[str, str] = {}
+    unavailable = without_scores(run, names) if arrays.critic is None else {}
+    computed = [s for s in names if s not in unavailable]
     for convention in ("subsets", "first_n"):
-        result = compute_curves(arrays, names, aggs, convention=convention, draws=draws, seed=seed,
+        result = compute_curves(arrays, computed, aggs, convention=convention, draws=draws, seed=seed,
                                 workers=workers, progress=progress)
         unavailable.update(result.unavailable)
         sections[convention] = curve_section(result, aggs, resamples=resamples, seed=seed)
@@ -323,7 +324,8 @@ def curve_report(run: RunDir, rules: str = "strict", *, critic: str | None = Non
         "ci_level": 0.95, "aggregations": aggs, "strategies": [s for s in names if s not in unavailable],
         "estimators": {s: estimator(s) for s in names if s not in unavailable},
         "unavailable": unavailable, "coverage": dict(arrays.coverage),
-        "warnings": coverage_warnings(arrays, "greedy" in names and "greedy" not in unavailable),
+        "warnings": coverage_warnings(arrays, "greedy" in names and "greedy" not in unavailable)
+        + unscored_warnings(run, arrays, computed),
     }
     if plot:  # build_report writes its plot itself (atomically, under the lock); this is for direct use
         label = "first n samples" if plot_convention == "first_n" else f"random n-subsets, {draws} draws"
@@ -352,6 +354,44 @@ def aggregation_plot_file(plot_file: str, aggregation: str, headline: str) -> st
         return plot_file
     stem, dot, ext = plot_file.rpartition(".")
     return f"{stem}-{aggregation}{dot}{ext}"
+
+
+SCORE_TIE_BREAK_ONLY = ("majority",)
+"""Strategies that read scores only to break ties: well defined without any (the cluster order decides)."""
+
+
+def needs_scores(strategy: str) -> bool:
+    """Whether the strategy's pick rests on critic scores (best-of-N, the weighted vote)."""
+    from tts.strategies import STRATEGIES
+
+    return STRATEGIES.get(strategy).uses_scores and strategy not in SCORE_TIE_BREAK_ONLY
+
+
+def without_scores(run: RunDir, strategies: Sequence[str]) -> dict[str, str]:
+    """In a run with no critic scores at all, the strategies that cannot be computed, with why: their
+    "pick" would be the lowest sample index, a number that looks like best-of-N and is not."""
+    reason = f"the run has no critic scores; score it first (tts score {run.path} --critic MODEL)"
+    return {s: reason for s in strategies if needs_scores(s)}
+
+
+def unscored_warnings(run: RunDir, arrays: Any, strategies: Sequence[str]) -> list[str]:
+    """A run scored in part (a stage interrupted, problems that failed to score): the score-reading curves
+    rank the unscored rollouts below every scored one, so say how many there are and how to finish."""
+    cov = arrays.coverage
+    if arrays.critic is None or not any(needs_scores(s) for s in strategies) or cov["scored"] >= cov["rollouts"]:
+        return []
+    from tts.records import StepScores
+
+    # the arrays count a rollout with no steps (an empty response, scored as such) as unscored: count records
+    scored = {s.key() for s in run.read(StepScores, arrays.critic)}
+    keys = {(pid, i) for row, pid in enumerate(arrays.problem_ids) for i in range(arrays.n_samples)
+            if arrays.present[row, i]}
+    missing = len(keys - scored)
+    if not missing:
+        return []
+    return [f"{missing} of {len(keys)} rollouts have no score from critic {arrays.critic}: best_of_n and the votes "
+            "rank them below every scored one (resume the run, or tts score RUN --critic MODEL --critic-label "
+            f"{arrays.critic})"]
 
 
 def coverage_warnings(arrays: Any, greedy: bool) -> list[str]:
