@@ -194,7 +194,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     shard = parse_shard(data.shard) if data.shard else None
     announce(f"problems: loading {', '.join(data.benchmarks)}", enabled=progress)
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
-                     limit=data.limit, ids=data.ids, strict=data.strict, shard=shard)
+                     limit=data.limit, ids=data.ids, strict=data.strict, shard=shard, progress=progress)
     run.manifest["recipe"] = config.to_json()  # only once every check has passed
     run.save()
     issues = [i for i in [problem_issues(run)] if i is not None]

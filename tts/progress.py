@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -216,3 +216,22 @@ def _bar(console: Any, description: str, tracker: Tracker) -> Iterator[Advance]:
 
         bar.refresh()  # show the empty bar at once
         yield advance
+
+
+@contextmanager
+def dataset_progress(*, enabled: bool = True) -> Iterator[Callable[[int, int | None, str], None]]:
+    """The loaders' ``progress(done, total, label)`` callback drawn by :func:`tts.progress.progress_bar`: a
+    bar on a terminal, plain lines with counts, rate and ETA in a log (one bar per dataset split, in turn)."""
+    with ExitStack() as stack:
+        current: dict[str, Any] = {"label": None, "advance": None, "done": 0}
+
+        def progress(done: int, total: int | None, label: str) -> None:
+            if label != current["label"]:
+                stack.close()  # the previous split's bar ends (its final line) before the next starts
+                current.update(label=label, done=0,
+                               advance=stack.enter_context(progress_bar(label, total or 0, unit="rows",
+                                                                           enabled=enabled)))
+            current["advance"](done - current["done"])
+            current["done"] = done
+
+        yield progress

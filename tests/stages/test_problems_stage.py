@@ -34,3 +34,15 @@ def test_run_config_carries_ids_and_strict():
     cfg = apply_overrides(RunConfig.of("p", "c"), ['data.ids=["mathvista-testmini-2", 7]', "data.strict=true"])
     assert cfg.data.ids == ("mathvista-testmini-2", "7") and cfg.data.strict is True
     assert RunConfig.of("p", "c").data.ids is None and RunConfig.from_mapping(cfg.to_json()) == cfg
+
+
+def test_a_pipeline_log_gets_the_rows_read(reasoning7_root, tmp_path, monkeypatch, capsys):
+    """tts bestofn / run / search read benchmarks through this stage: in a log (not a terminal) the rows read
+    are plain progress lines per split, as tts problems prints them; nothing when progress is off."""
+    monkeypatch.setenv("TTS_PROGRESS_INTERVAL", "0")
+    add_problems(RunDir.open(tmp_path / "quiet"), ["mathvista"], data_dir=reasoning7_root)
+    assert capsys.readouterr().err == ""
+    add_problems(RunDir.open(tmp_path / "run"), ["mathvista"], data_dir=reasoning7_root, progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert "mathvista:testmini: 6 rows to do" in lines
+    assert any(line.startswith("mathvista:testmini: done, ") for line in lines)

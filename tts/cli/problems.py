@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,6 +37,7 @@ def problems(
     """
     from tts.benchmarks.export import export_problems
     from tts.cli.options import split_list
+    from tts.progress import dataset_progress
 
     with dataset_progress() as progress:
         summary = export_problems(spec, out, data_dir=data_dir, prompt_set=prompt_set, limit=limit,
@@ -47,26 +46,6 @@ def problems(
         typer.echo(f"warning: {message}", err=True)
     skipped = f", skipped {len(summary.warnings)} bad row(s)" if summary.warnings else ""
     typer.echo(f"wrote {summary.n_problems} problems to {summary.path}{skipped}")
-
-
-@contextmanager
-def dataset_progress() -> Iterator[Callable[[int, int | None, str], None]]:
-    """The loaders' ``progress(done, total, label)`` callback drawn by :func:`tts.progress.progress_bar`: a
-    bar on a terminal, plain lines with counts, rate and ETA in a log (one bar per dataset split, in turn)."""
-    from tts.progress import progress_bar
-
-    with ExitStack() as stack:
-        current: dict[str, Any] = {"label": None, "advance": None, "done": 0}
-
-        def progress(done: int, total: int | None, label: str) -> None:
-            if label != current["label"]:
-                stack.close()  # the previous split's bar ends (its final line) before the next starts
-                current.update(label=label, done=0,
-                               advance=stack.enter_context(progress_bar(label, total or 0, unit="rows")))
-            current["advance"](done - current["done"])
-            current["done"] = done
-
-        yield progress
 
 
 def register(app: typer.Typer) -> None:

@@ -126,7 +126,7 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
-                     limit=data.limit, ids=data.ids, strict=data.strict, shard=shard)
+                     limit=data.limit, ids=data.ids, strict=data.strict, shard=shard, progress=progress)
     run.manifest["recipe"] = config.to_json()
     run.save()
 
