@@ -33,16 +33,10 @@ def best_of_n(tree: SearchTree) -> Generator[Action, Any, Outcome]:
     chains: list[Node] = [tree.root] * s.n
     stopped = "max_steps"
     for t in range(s.max_steps):
-        live = [i for i in range(s.n) if not chains[i].done]
-        if not live:
-            stopped = "done"
+        end = yield from tree.advance(chains, t)
+        if end is not None:
+            stopped = end
             break
-        groups = yield from tree.expand([(chains[i], 1) for i in live], to_end=t == s.max_steps - 1)
-        if groups is None:
-            stopped = "budget"
-            break
-        for i, (child,) in zip(live, groups):
-            chains[i] = child
     yield from tree.score(chains)
     return Outcome(chains, stopped)
 

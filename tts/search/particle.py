@@ -84,16 +84,11 @@ def particle_filter(tree: SearchTree) -> Generator[Action, Any, Outcome]:
     stopped = "max_steps"
     for t in range(s.max_steps):
         moving = [i for i, node in enumerate(particles) if not node.done]
-        if not moving:
-            stopped = "done"
+        end = yield from tree.advance(particles, t)
+        if end is not None:
+            stopped = end
             break
-        groups = yield from tree.expand([(particles[i], 1) for i in moving], to_end=t == s.max_steps - 1)
-        if groups is None:
-            stopped = "budget"
-            break
-        for i, (child,) in zip(moving, groups):
-            particles[i] = child
-        yield from tree.score(g[0] for g in groups)
+        yield from tree.score(particles[i] for i in moving)  # the new steps
         p = weights([node.rank for node in particles], s.particle_weight, s.temperature)
         picked = resample(p, iteration_rng(tree.problem.seed, t), s.resampling)
         survivors = {id(particles[i]) for i in picked}

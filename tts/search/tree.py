@@ -238,6 +238,20 @@ class SearchTree:
                     raise SearchContractError(f"{who}: a continuation asked to run to the end stopped at a step")
 
     # ------------------------------------------------------------------------------------------ scoring
+    def advance(self, chains: list[Node], iteration: int) -> Generator[Action, Any, str | None]:
+        """One step for every unfinished chain of independent single-path walkers (particles, stepwise
+        samples), replacing each by its child in place; the last iteration writes to the end. Returns why the
+        walk stops (``"done"``: every chain finished; ``"budget"``: nothing was proposed) or ``None``."""
+        live = [i for i, node in enumerate(chains) if not node.done]
+        if not live:
+            return "done"
+        groups = yield from self.expand([(chains[i], 1) for i in live], to_end=iteration == self.settings.max_steps - 1)
+        if groups is None:
+            return "budget"
+        for i, (child,) in zip(live, groups):
+            chains[i] = child
+        return None
+
     def score(self, nodes: Iterable[Node]) -> Generator[Action, Any, None]:
         """Score each node's partial solution (with its lookahead) in one critic call; nodes whose text is
         blank stay unscored and cost no call.
