@@ -356,15 +356,11 @@ def aggregation_plot_file(plot_file: str, aggregation: str, headline: str) -> st
     return f"{stem}-{aggregation}{dot}{ext}"
 
 
-SCORE_TIE_BREAK_ONLY = ("majority",)
-"""Strategies that read scores only to break ties: well defined without any (the cluster order decides)."""
-
-
 def needs_scores(strategy: str) -> bool:
-    """Whether the strategy's pick rests on critic scores (best-of-N, the weighted vote)."""
+    """Whether the strategy's pick rests on critic scores (:attr:`tts.strategies.rules.Strategy.needs_scores`)."""
     from tts.strategies import STRATEGIES
 
-    return STRATEGIES.get(strategy).uses_scores and strategy not in SCORE_TIE_BREAK_ONLY
+    return STRATEGIES.get(strategy).needs_scores
 
 
 def without_scores(run: RunDir, strategies: Sequence[str]) -> dict[str, str]:

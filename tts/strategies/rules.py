@@ -53,6 +53,7 @@ class Strategy:
     uses_scores: bool
     uses_clusters: bool
     uses_grades: bool = False
+    scores_break_ties_only: bool = False  # well defined without any score (majority: the cluster order decides)
 
     def __call__(self, candidates: Sequence[Candidate], aggregation: str = "mean", *, seed: int = 0) -> int | None:
         check_aggregation(aggregation)
@@ -67,6 +68,12 @@ class Strategy:
     def aggregation_free(self) -> bool:
         """True when the choice does not depend on the aggregation (greedy, oracle, random)."""
         return not self.uses_scores
+
+    @property
+    def needs_scores(self) -> bool:
+        """True when the pick rests on critic scores (best-of-N, the weighted vote): without any, it would be
+        the lowest sample index, a number that looks like the strategy's and is not."""
+        return self.uses_scores and not self.scores_break_ties_only
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")
@@ -148,7 +155,7 @@ def random_pick(candidates: Sequence[Candidate], aggregation: str = "mean", seed
 for _strategy in (
     Strategy("best_of_n", best_of_n, uses_scores=True, uses_clusters=False),
     Strategy("weighted_vote", weighted_vote, uses_scores=True, uses_clusters=True),
-    Strategy("majority", majority, uses_scores=True, uses_clusters=True),
+    Strategy("majority", majority, uses_scores=True, uses_clusters=True, scores_break_ties_only=True),
     Strategy("greedy", greedy, uses_scores=False, uses_clusters=False),
     Strategy("oracle", oracle, uses_scores=False, uses_clusters=False, uses_grades=True),
     Strategy("random", random_pick, uses_scores=False, uses_clusters=False),
