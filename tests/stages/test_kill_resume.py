@@ -126,8 +126,11 @@ def _stderr_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.strip() and "━" not in ln and not PROGRESS_LINE.match(ln)]
 
 
-def test_sigterm_during_sampling_exits_143_with_one_line_then_resumes(tiny, tmp_path, clean):
-    """Slurm preemption: SIGTERM, a prompt exit with status 143 and one line saying how to resume."""
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_signal_during_sampling_exits_128_plus_signal_with_one_line_then_resumes(tiny, tmp_path, clean, signum, code):
+    """Slurm preemption (SIGTERM) or Ctrl-C (SIGINT, as a terminal sends it to the process): a prompt exit
+    with status 128 + signal and one line saying how to resume."""
+    name = signal.Signals(signum).name
     out = tmp_path / "run"
     env = {**os.environ, "TTS_STAGE_BATCH_DELAY": "0.4", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(_cmd(tiny, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -135,15 +138,15 @@ def test_sigterm_during_sampling_exits_143_with_one_line_then_resumes(tiny, tmp_
     while _lines(out / "rollouts.jsonl") < 8:
         assert proc.poll() is None and time.time() < deadline, "sampling ended before the signal"
         time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGTERM)
+    os.kill(proc.pid, signum)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err[-2000:]
+    assert proc.returncode == code, err[-2000:]
     lines = _stderr_lines(err)
-    assert len(lines) == 1 and lines[0].startswith("interrupted by SIGTERM: saved in "), err[-2000:]
+    assert len(lines) == 1 and lines[0].startswith(f"interrupted by {name}: saved in "), err[-2000:]
     assert " rollouts" in lines[0] and "resume with: tts bestofn --policy" in lines[0]
     assert "Traceback" not in err and "Logging error" not in err
     assert _lines(out / "rollouts.jsonl") < 24, "sampling finished before the signal; the test proves nothing"
-    assert "interrupted by SIGTERM" in (out / "run.log").read_text()
+    assert f"interrupted by {name}" in (out / "run.log").read_text()
     _resume_equals_clean(tiny, out, clean)
 
 

@@ -27,6 +27,9 @@ the next one starts (:meth:`VLLMEngine.stream`). With ``params.stop_on_repetitio
 ended by a logits processor (:mod:`tts.engines.vllm_repetition`) and reported with finish reason
 ``length`` and the ``repetition`` flag; loops are flagged from the token ids in any case.
 
+On a CPU prefills are kept whole and a failed ``LLM.generate`` aborts what it left in the engine
+(:mod:`tts.engines.vllm_scheduling`).
+
 Example (GPU machine)::
 
     engine = VLLMEngine("OpenGVLab/InternVL3-8B", tensor_parallel_size=1, max_model_len=16384)
@@ -53,6 +56,7 @@ from tts.engines.base import (
 from tts.engines.prompting import default_system_message, read_config, render_chatml
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector
 from tts.engines.vllm_repetition import PROCESSOR, loop_xargs, stopped_by_loop
+from tts.engines.vllm_scheduling import abort_unfinished, whole_prefills
 
 # model_type in config.json -> (image token in the prompt, mm_processor_kwargs key of the tiling cap)
 MULTIMODAL_STYLES = {
@@ -125,6 +129,7 @@ class VLLMEngine(Engine):
         if loop_stop:
             kwargs["logits_processors"] = [PROCESSOR]
         kwargs.update(llm_kwargs)
+        kwargs.update(whole_prefills(kwargs, config))
         self.llm = LLM(**kwargs)
         tok = self.llm.get_tokenizer()
         im_end = tok.convert_tokens_to_ids("<|im_end|>")
@@ -211,7 +216,11 @@ class VLLMEngine(Engine):
             for _, sp in parts:
                 prompts.append(prompt)
                 sampling.append(sp)
-        outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
+        try:
+            outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
+        except Exception:
+            abort_unfinished(self.llm)
+            raise
         seconds = (time.perf_counter() - started) / max(1, sum(own.n for _, _, own, _ in plan))
         results = []
         for first, kinds, own, stops in plan:
