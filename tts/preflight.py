@@ -346,9 +346,11 @@ UNWRITTEN = ("run", "policy", "sampling", "prompt", "problems", "shard")
 """Settings a run binds before its first rollout is written (they bind once a rollout exists)."""
 
 
-def forget_unwritten_settings(run: Any, benchmarks: Iterable[str] | None = None) -> list[str]:
+def forget_unwritten_settings(run: Any, benchmarks: Iterable[str] | None = None, *,
+                              also: Iterable[str] = ()) -> list[str]:
     """Let a run that has no rollouts yet take new settings: drop the settings an earlier, failed attempt
-    bound (model, engine, sampling, prompt, problems) and the critic settings of labels without scores.
+    bound (model, engine, sampling, prompt, problems, and the sections in ``also``: a search's ``search``)
+    and the critic settings of labels without scores.
 
     When ``benchmarks`` differ from the problems the failed attempt loaded, those problems are removed too
     (they came from the old command and nothing was made from them). Returns the sections forgotten.
@@ -364,7 +366,7 @@ def forget_unwritten_settings(run: Any, benchmarks: Iterable[str] | None = None)
             if problems.exists():
                 problems.unlink()
             run.manifest.get("warnings", {}).pop("problems", None)
-        forgotten += [s for s in UNWRITTEN if config.pop(s, None) is not None]
+        forgotten += [s for s in (*UNWRITTEN, *also) if config.pop(s, None) is not None]
     labels = set(run.critics())
     critics = config.get("critics") or {}
     for label in [k for k in critics if k not in labels]:

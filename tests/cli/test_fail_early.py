@@ -183,6 +183,25 @@ def test_search_with_a_dead_server_is_one_line_before_the_critic_is_loaded(tts, 
     assert "Traceback" in (tmp_path / "run" / "run.log").read_text()  # the details are kept in the run log
 
 
+def test_a_search_whose_first_attempt_wrote_nothing_takes_a_corrected_command(tts, tiny, tmp_path):
+    # As tts bestofn: the failed attempt (a wrong server) bound its settings; the corrected command (the right
+    # server, another n, beam width and limit) was refused as a conflicting resume.
+    from tts.rundir import RunDir
+
+    out = tmp_path / "run"
+    common = ["--policy", "stub-model", "--engine", "openai", "--engine-option", "max_retries=0", "--critic",
+              tiny.critic, "--algorithm", "beam", "--max-new-tokens", "4", "--benchmark", "demo", "--out", out]
+    failed = tts("search", *common, "--engine-option", f"base_url={DEAD}", "--n", "2", "--beam-width", "1",
+                 "--limit", "1")
+    assert failed.exit_code == 2 and RunDir.open(out, create=False).config("search") is not None
+    with StubServer(owned_by="vllm") as server:  # continuing a partial solution needs vLLM's extensions
+        result = tts("search", *common, "--engine-option", f"base_url={server.base_url}", "--n", "4",
+                     "--beam-width", "2", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    run = RunDir.open(out, create=False)
+    assert run.config("sampling")["n"] == 4 and run.config("search")["settings"]["beam_width"] == 2
+
+
 @pytest.mark.parametrize("extra,message", [
     (("--critic", "{tmp}/no/such/critic"), "--critic {tmp}/no/such/critic: no such directory"),
     (("--critic", "{critic}", "--critic-option", "max_step=3"), "unknown critic option 'max_step' for visualprm"),

@@ -115,14 +115,16 @@ def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
     )
     from tts.critics import load_critic
     from tts.engines import load_engine
-    from tts.preflight import engine_preflight, loading
-    from tts.search.store import SearchStore
+    from tts.preflight import engine_preflight, forget_unwritten_settings, loading
+    from tts.search.store import SearchStore, algorithms_in
     from tts.shard import parse_shard
     from tts.stages import add_problems
     from tts.stages.search import complete_derived, search
 
     params, data, models, algorithm = config.sampling, config.data, config.models, config.search.algorithm
     settings = config.search.checked(n=params.n, max_new_tokens=params.max_new_tokens)
+    if not algorithms_in(run.path):  # no problem searched yet: a failed first attempt binds nothing
+        forget_unwritten_settings(run, data.benchmarks, also=("search",))
     check_resumable(run, config)
     shard = parse_shard(data.shard) if data.shard else None
     problems = timed(run, "problems", add_problems, run, data.benchmarks, data_dir=data.data_dir,
