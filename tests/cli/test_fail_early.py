@@ -217,6 +217,7 @@ def test_critic_eval_checks_its_critic_before_reading_the_dataset(extra, message
 @pytest.mark.parametrize("extra,message", [
     (("--policy", "{tmp}/no/such/policy"), "--policy {tmp}/no/such/policy: no such directory"),
     (("--engine", "transformers", "--engine-option", "max_batch_row=2"), "unknown engine option 'max_batch_row'"),
+    (("--engine-option", "max_batch_row=2"), "unknown engine option 'max_batch_row'"),  # the run's own engine
     (("--engine", "transfomers"), "unknown engine 'transfomers' (did you mean 'transformers'?)"),
 ])
 def test_label_checks_its_policy_before_loading_it(extra, message, tts, tmp_path):

@@ -73,6 +73,9 @@ def label(
 
     if engine is not None:  # the run's own engine and options were checked when it sampled
         check_engine(engine, key_values(engine_option))
+    elif engine_option and (run_dir / "manifest.json").exists():  # options over the run's own engine
+        bound = RunDir.open(run_dir, write=False).config("policy") or {}
+        check_engine(bound.get("engine") or "transformers", key_values(engine_option))
     if policy is not None and engine != "openai":  # a served model name is checked by the server probe
         check_model(policy, "--policy")
     if not dry_run:
