@@ -49,6 +49,13 @@ class _Run:
     pending: Action | None = None
     result: SearchResult | None = None
 
+    @property
+    def requests(self) -> Sequence[Any]:
+        """The requests of the action this run waits on (only runs that wait on one are served)."""
+        if self.pending is None:
+            raise RuntimeError(f"{self.problem.problem_id}: served while waiting on nothing")
+        return self.pending.requests
+
 
 def run_search(algorithm: str, problems: Iterable[SearchProblem], proposer: StepProposer, scorer: PartialScorer,
                settings: SearchSettings, *, max_in_flight: int = 64) -> Iterator[SearchResult]:
@@ -106,7 +113,7 @@ def _serve(runs: list[_Run], call: Callable[[list[Any]], Sequence[Any]], weigh: 
     """Answer every run's pending action with one call; retry run by run if the call raises."""
     if not runs:
         return
-    requests = [r for run in runs for r in run.pending.requests]  # type: ignore[union-attr]
+    requests = [r for run in runs for r in run.requests]
     start = time.perf_counter()
     try:
         answers = list(call(requests))
@@ -122,7 +129,7 @@ def _serve(runs: list[_Run], call: Callable[[list[Any]], Sequence[Any]], weigh: 
     seconds = time.perf_counter() - start
     parts, at = [], 0
     for run in runs:
-        k = len(run.pending.requests)  # type: ignore[union-attr]
+        k = len(run.requests)
         parts.append(answers[at : at + k])
         at += k
     weights = [sum(weigh(a) for a in part) for part in parts]

@@ -52,4 +52,7 @@ class CriticScorer:
                 raise ValueError(f"the critic answered {len(records)} records for {len(members)} partial solutions")
             for i, rec in zip(members, records):
                 out[i] = PartialScore(tuple(rec.scores), int(rec.tokens or 0), tuple(rec.flags))
-        return out  # type: ignore[return-value]
+        unanswered = [requests[i].problem.problem_id for i, s in enumerate(out) if s is None]
+        if unanswered:
+            raise ValueError(f"the critic left partial solutions of {unanswered[0]} unscored")
+        return [s for s in out if s is not None]
