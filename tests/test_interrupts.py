@@ -10,6 +10,7 @@ import signal
 import pytest
 
 from tts import interrupts
+from tts.cli.guard import cli_guard
 from tts.logs import RESERVE_NAME, attach_run_log, reserve_log_space
 
 
@@ -47,7 +48,7 @@ def test_the_cli_guard_prints_what_is_saved_and_how_to_resume(capsys, monkeypatc
     monkeypatch.setattr("sys.argv", ["tts", "bestofn", "--out", "runs/my run"])
     remove = interrupts.on_interrupt(lambda: "saved in runs/my run: 12 rollouts")
     try:
-        with pytest.raises(SystemExit) as exc, interrupts.cli_guard():
+        with pytest.raises(SystemExit) as exc, cli_guard():
             os.kill(os.getpid(), signal.SIGTERM)
             for _ in range(1000):
                 pass
@@ -65,7 +66,7 @@ def test_a_full_disk_is_one_line_and_the_traceback_reaches_the_run_log(tmp_path,
     reserve_log_space(tmp_path)  # what the run's writer keeps
     try:
         assert (tmp_path / RESERVE_NAME).stat().st_size > 0
-        with pytest.raises(SystemExit) as exc, interrupts.cli_guard():
+        with pytest.raises(SystemExit) as exc, cli_guard():
             raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "rollouts.jsonl"))
         err = capsys.readouterr().err
         assert exc.value.code == 1 and err.count("\n") == 1

@@ -7,7 +7,7 @@ then raised as :class:`Interrupted`. Outside a critical section it is raised at 
 stops promptly (a model call in flight is abandoned; its records were never written, and the resume
 regenerates them from the same seeds).
 
-:func:`cli_guard` wraps the ``tts`` command line: it installs the handlers and turns an
+:func:`tts.cli.guard.cli_guard` wraps the ``tts`` command line: it installs the handlers and turns an
 :class:`Interrupted` into one line (what is saved, the command that resumes) and exit status
 ``128 + signal`` (130 for SIGINT, 143 for SIGTERM); a full disk (``ENOSPC``/``EDQUOT``) into
 ``error: no space left on <path>`` after the traceback went to ``<run>/run.log``.
@@ -122,7 +122,8 @@ def resume_command(argv: list[str] | None = None) -> str:
     return " ".join(shlex.quote(a) for a in ["tts", *args])
 
 
-def _saved_summary() -> str:
+def saved_summary() -> str:
+    """What the registered describers say is saved (one part per open run)."""
     parts = []
     for describe in list(_describers):
         with contextlib.suppress(Exception):  # an account of what is saved must never fail the exit
@@ -139,33 +140,3 @@ def is_disk_full(exc: BaseException) -> bool:
 def disk_full_path(exc: OSError) -> str:
     """The path a full-disk error was about (the writers attach it), else the current directory."""
     return str(exc.filename) if exc.filename else str(Path.cwd())
-
-
-@contextlib.contextmanager
-def cli_guard() -> Iterator[None]:
-    """Wrap one ``tts`` command: signals and a full disk become one line and an exit status."""
-    import logging
-
-    install()
-    try:
-        yield
-    except Interrupted as exc:
-        from tts.logs import current_run_log, log_exception
-
-        log = current_run_log()
-        log_exception(logging.getLogger("tts.cli"), f"interrupted by {signal.Signals(exc.signum).name}", exc)
-        print(f"interrupted by {signal.Signals(exc.signum).name}: {_saved_summary()}; resume with: "
-              f"{resume_command()}" + (f" (log: {log})" if log else ""), file=sys.stderr, flush=True)
-        raise SystemExit(exc.exit_code) from None
-    except OSError as exc:
-        if not is_disk_full(exc):
-            raise
-        from tts.logs import current_run_log, log_exception
-
-        log_exception(logging.getLogger("tts.cli"), "no space left on device", exc)  # the log first
-        log = current_run_log()
-        print(f"error: no space left on {disk_full_path(exc)}; free some space and run the same command again "
-              "to resume" + (f" (traceback: {log})" if log else ""), file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
-    finally:
-        uninstall()

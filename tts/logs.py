@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from tts.interrupts import is_disk_full
+
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 RESERVE_NAME = ".run.log.reserve"
 RESERVE_BYTES = 64 * 1024
@@ -123,8 +125,6 @@ atexit.register(free_reserves)
 def log_exception(logger: logging.Logger, message: str, exc: BaseException) -> None:
     """Log ``message`` with ``exc``'s traceback to the run log, freeing the reserve first when the disk
     is full; then flush, so the traceback is on disk before the caller prints its terminal line."""
-    from tts.interrupts import is_disk_full
-
     if is_disk_full(exc):
         free_reserves()
     logger.error("%s", message, exc_info=(type(exc), exc, exc.__traceback__))

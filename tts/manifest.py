@@ -39,6 +39,9 @@ class ReadOnlyRun(RunDirError):
 
 
 MANIFEST_SECTIONS = ("config", "models", "stages", "warnings")
+
+POLICY_ENGINE = "policy_engine"
+"""Manifest key of the engine name and options the rollouts were sampled with (``tts pairs`` reuses them)."""
 """Manifest keys that must hold JSON objects when present."""
 
 def load_manifest(mpath: Path) -> dict[str, Any]:

@@ -288,7 +288,7 @@ def check_run(config: Any, *, hub: bool = True) -> list[str]:
     Raises :class:`~tts.errors.ConfigError` (or :class:`~tts.errors.UnknownName`) naming the fix; returns
     warnings (a model that could not be checked on the hub).
     """
-    from tts.api import critic_kwargs, engine_kwargs
+    from tts.model_options import critic_kwargs, engine_kwargs
 
     models = config.models
     warnings: list[str] = []

@@ -49,7 +49,7 @@ class Commands(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
-        from tts.interrupts import cli_guard
+        from tts.cli.guard import cli_guard
 
         try:
             with cli_guard():  # SIGINT/SIGTERM: one line, exit 130/143; a full disk: one line, exit 1

@@ -44,9 +44,9 @@ def grade(
 
 
 def grade_run_dir(path: Path, rules: GradingRules, workers: int | None) -> None:
-    from tts.api import timed
     from tts.cli.render import print_report
     from tts.logs import attach_run_log
+    from tts.pipeline_common import timed
     from tts.rundir import RunDir
     from tts.stages import build_report, grade_run
 

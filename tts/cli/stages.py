@@ -39,11 +39,11 @@ def sample(
 
         tts sample runs/mv --policy OpenGVLab/InternVL3-8B --n 8 --first-greedy --benchmark mathvista:testmini
     """
-    from tts.api import StageIssues, problem_issues, record_policy_engine, timed
     from tts.cli.options import key_values
     from tts.cli.render import print_issues
     from tts.engines import load_engine
     from tts.logs import attach_run_log
+    from tts.pipeline_common import StageIssues, problem_issues, record_policy_engine, timed
     from tts.preflight import check_engine, check_model, engine_preflight, forget_unwritten_settings, loading
     from tts.rundir import RunDir
     from tts.stages import add_problems
@@ -95,10 +95,10 @@ def score(
 
         tts score runs/mv --critic OpenGVLab/VisualPRM-8B-v1_1 --critic-label visualprm-v1_1
     """
-    from tts.api import timed
     from tts.cli.options import key_values
     from tts.critics import load_critic
     from tts.logs import attach_run_log
+    from tts.pipeline_common import timed
     from tts.preflight import check_critic, check_model, loading
     from tts.rundir import RunDir
     from tts.stages import score as score_stage
@@ -115,8 +115,8 @@ def score(
     finally:
         scorer.close()
     if summary.failed_problems:
-        from tts.api import StageIssues
         from tts.cli.render import print_issues
+        from tts.pipeline_common import StageIssues
         from tts.stages.sample import StageFailed, all_failed_message
 
         if summary.failed_problems == summary.problems:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tts.api import POLICY_ENGINE
 from tts.labels import pick_critic
+from tts.manifest import POLICY_ENGINE
 from tts.prompts import PROMPT_SETS, build_prompt
 from tts.records import Grade, Problem, Record, Rollout, StepScores
 from tts.rundir import ConfigConflict, RunDir

@@ -30,6 +30,16 @@ from typing import Any
 
 from tts.config import RunConfig
 from tts.errors import ConfigError
+from tts.pipeline_common import (
+    BestOfNResult,
+    critic_kwargs,
+    engine_kwargs,
+    finish_run,
+    record_policy_engine,
+    release_memory,
+    slug,
+    timed,
+)
 from tts.rundir import RunDir
 
 log = logging.getLogger(__name__)
@@ -40,7 +50,6 @@ VLLM_POLICY_SHARE: float = 0.5
 
 
 def default_out(config: RunConfig) -> Path:
-    from tts.api import slug
 
     shard = f"-shard{config.data.shard.replace('/', 'of')}" if config.data.shard else ""
     m = config.models
@@ -86,7 +95,7 @@ def check_resumable(run: RunDir, config: RunConfig) -> None:
     run.check(f"critics.{models.label}", {"model": models.critic})
 
 
-def search_pipeline(config: RunConfig, *, progress: bool = True) -> Any:
+def search_pipeline(config: RunConfig, *, progress: bool = True) -> BestOfNResult:
     """Search every problem, grade the candidates, select among them and report (resumes; returns a
     :class:`tts.api.BestOfNResult`: the run directory and its report). Holds the run's writer lock until the
     report is written (:class:`~tts.runlock.RunBusy` when another process writes it)."""
@@ -103,16 +112,7 @@ def search_pipeline(config: RunConfig, *, progress: bool = True) -> Any:
         return _pipeline(run, config, progress)
 
 
-def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> Any:
-    from tts.api import (
-        BestOfNResult,
-        critic_kwargs,
-        engine_kwargs,
-        finish_run,
-        record_policy_engine,
-        release_memory,
-        timed,
-    )
+def _pipeline(run: RunDir, config: RunConfig, progress: bool) -> BestOfNResult:
     from tts.critics import load_critic
     from tts.engines import load_engine
     from tts.preflight import engine_preflight, forget_unwritten_settings, loading

@@ -50,7 +50,7 @@ def engine_options(run: RunDir, engine: str, options: Mapping[str, Any], device:
                    dtype: str | None) -> dict[str, Any]:
     """The options the run's rollouts were sampled with (when it is the run's engine), then device/dtype, then
     the options given (as DropoutNTP continues a run's responses)."""
-    from tts.api import POLICY_ENGINE
+    from tts.manifest import POLICY_ENGINE
 
     recorded = run.manifest.get(POLICY_ENGINE) or {}
     out = dict(recorded.get("options") or {}) if recorded.get("engine") == engine else {}
@@ -73,7 +73,7 @@ def sample_fresh(run: RunDir, benchmarks: Sequence[str], settings: MCSettings, l
                  batch_size: int | None, progress: bool) -> tuple[Engine | None, list[Problem]]:
     """Load the benchmarks' problems into the run and sample ``rollouts`` per problem with the label settings
     (the sample stage: resumable, bound in the run); returns the engine loaded here (kept for the labelling)."""
-    from tts.api import record_policy_engine, timed
+    from tts.pipeline_common import record_policy_engine, timed
     from tts.stages import add_problems
     from tts.stages import sample as sample_stage
 
