@@ -46,10 +46,10 @@ def context_length(config: dict[str, Any]) -> int | None:
 def abort_unfinished(llm: Any) -> None:
     """Abort every request still in ``llm``'s engine (after ``LLM.generate`` raised mid-run). Best effort:
     the bookkeeping it reads is vLLM's own and may move between versions."""
-    engine = getattr(llm, "llm_engine", None)
+    engine: Any = getattr(llm, "llm_engine", None)
     try:
-        ids = list(engine.output_processor.external_req_ids)  # type: ignore[union-attr]
+        ids = list(engine.output_processor.external_req_ids)
         if ids:
-            engine.abort_request(ids)  # type: ignore[union-attr]
+            engine.abort_request(ids)
     except Exception as exc:  # noqa: BLE001 - the original error is the one to report
         log.warning("could not abort the requests of a failed vLLM call: %s", exc)

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 from tts.engines.base import Completion, Engine, GenerationRequest, SamplingParams
 from tts.search.context import context_of
-from tts.search.types import STEP_SEPARATOR, StepProposal, StepRequest
+from tts.search.types import STEP_SEPARATOR, ProposalFinish, StepProposal, StepRequest
 
 
 class ProposalError(RuntimeError):
@@ -74,13 +75,16 @@ class EngineProposer:
 
     @staticmethod
     def proposal(request: StepRequest, completion: Completion) -> StepProposal:
-        if completion.finish_reason == "error":
+        finish = completion.finish_reason
+        if finish == "error":
             raise ProposalError(f"{request.problem.problem_id}: the engine failed on a continuation")
+        if finish not in ("step", "stop", "length"):
+            raise ProposalError(f"{request.problem.problem_id}: the engine ended a continuation with {finish!r}")
         text = completion.text
         if not request.steps:
             text = text.lstrip()  # model.chat strips the response
         if completion.finish_reason == "stop":
             text = text.rstrip()
         flags = tuple(f for f in completion.flags if f != "greedy")
-        return StepProposal(text, completion.completion_tokens, completion.finish_reason,  # type: ignore[arg-type]
+        return StepProposal(text, completion.completion_tokens, cast(ProposalFinish, finish),
                             prompt_tokens=completion.prompt_tokens, flags=flags)

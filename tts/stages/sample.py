@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from tts.engines.base import Engine, GenerationRequest, SamplingParams, problem_seed
 from tts.errors import TTSError
 from tts.images import BadImage
 from tts.progress import progress_bar
 from tts.prompts import PROMPT_SETS, build_prompt
-from tts.records import Problem, Rollout
+from tts.records import FinishReason, Problem, Rollout
 from tts.rundir import RunDir
 from tts.stages.common import after_batch, chunks, load_images, select_problems, tiles_for
 
@@ -139,7 +140,7 @@ def sample(run: RunDir, engine: Engine, params: SamplingParams, problems: Sequen
                     have.add(c.sample_idx)
                     records.append(Rollout(
                         problem_id=p.id, sample_idx=c.sample_idx, text=reference_response(c.text),
-                        finish_reason=c.finish_reason,  # type: ignore[arg-type]
+                        finish_reason=cast(FinishReason, c.finish_reason),  # Rollout checks it
                         prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, seconds=c.seconds,
                         model=engine.model_id, engine=engine.name, seed=seed, flags=c.flags,
                     ))
