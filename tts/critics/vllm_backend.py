@@ -125,7 +125,6 @@ class VLLMLabelScorer:
                   for i in range(len(prompts))]
         return [_p_first(m, labels, rounding) for m in merged]
 
-
     def _generate(self, prompts: list[Prompt], params: Any) -> Any:
         """``LLM.generate``; if it raises, the requests it left in the engine are aborted (a later call would
         otherwise schedule them again: :mod:`tts.engines.vllm_scheduling`)."""

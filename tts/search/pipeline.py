@@ -50,7 +50,6 @@ VLLM_POLICY_SHARE: float = 0.5
 
 
 def default_out(config: RunConfig) -> Path:
-
     shard = f"-shard{config.data.shard.replace('/', 'of')}" if config.data.shard else ""
     m = config.models
     return Path("runs") / f"search-{config.search.algorithm}-{slug(m.policy)}-{slug(m.critic)}-n{config.sampling.n}{shard}"
