@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tts.rundir import ReadOnlyRun, RunDir
+from tts.rundir import ReadOnlyRun, RunDir, RunDirError
 from tts.runlock import LOCK_NAME, RunBusy, acquire, break_lock, holder, read_owner, try_acquire
 
 HOLD = """
@@ -46,6 +46,38 @@ def _holder(code: str, run: Path, seconds: float = 60) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held", proc.stderr.read() if proc.stderr else ""
     return proc
+
+
+# A writer caught creating the run: it holds the lock and its manifest is still a temporary file.
+CREATING = """
+import os, sys, time
+from tts.runlock import acquire
+os.makedirs(sys.argv[1])
+lock = acquire(sys.argv[1])
+open(os.path.join(sys.argv[1], ".manifest.json.tmp-%d" % os.getpid()), "w").close()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_writer_that_arrives_while_another_creates_the_run_is_refused_as_busy(tmp_path):
+    # Seen in CI: two `tts bestofn` started together; the second saw the first's half-made directory and
+    # said "exists, is not empty and has no manifest.json" instead of naming the writer.
+    proc = _holder(CREATING, tmp_path / "run")
+    try:
+        with pytest.raises(RunBusy, match=f"is being written by PID {proc.pid}"):
+            RunDir.open(tmp_path / "run")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_foreign_directory_is_still_refused_and_left_untouched(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="is not empty and has no manifest.json"):
+        RunDir.open(tmp_path / "notes")
+    assert [p.name for p in (tmp_path / "notes").iterdir()] == ["todo.txt"]
 
 
 def test_a_second_writer_is_refused_naming_the_first(tmp_path):

@@ -62,7 +62,7 @@ from tts.manifest import (
     utc_now,
 )
 from tts.records import Grade, Problem, Record, Rollout, Selection, StepScores
-from tts.runlock import RunBusy, WriterLock, acquire
+from tts.runlock import LOCK_NAME, RunBusy, WriterLock, acquire
 
 R = TypeVar("R", bound=Record)
 
@@ -72,6 +72,12 @@ __all__ = ["ConfigConflict", "ReadOnlyRun", "RunBusy", "RunDir", "RunDirError", 
            "load_manifest", "package_versions"]
 
 IGNORED_NAMES = frozenset({".lock", ".run.log.reserve"})
+
+
+def _foreign_files(path: Path) -> bool:
+    """Whether ``path`` holds anything a run's creation does not leave (its lock, its log reserve, the
+    temporary file of an atomic write that was killed)."""
+    return any(p.name not in IGNORED_NAMES and not is_temporary(p) for p in path.iterdir())
 """Files a failed creation may leave in an otherwise empty folder (it still counts as empty)."""
 
 WARNING_EXAMPLES = 20
@@ -121,7 +127,8 @@ class RunDir:
         if not mpath.exists():
             if not create:
                 raise RunDirError(f"{path} is not a run directory (no manifest.json)")
-            if path.exists() and any(p.name not in IGNORED_NAMES for p in path.iterdir()):
+            # A directory with a lock file may be a run another writer is creating: the lock decides.
+            if path.exists() and not (path / LOCK_NAME).exists() and _foreign_files(path):
                 raise RunDirError(f"{path} exists, is not empty and has no manifest.json; choose another --out")
             path.mkdir(parents=True, exist_ok=True)
         lock = acquire(path)
@@ -129,6 +136,8 @@ class RunDir:
             if mpath.exists():  # read under the lock: the last writer's manifest
                 manifest = load_manifest(mpath)
             else:
+                if _foreign_files(path):  # checked again under the lock
+                    raise RunDirError(f"{path} exists, is not empty and has no manifest.json; choose another --out")
                 manifest = new_manifest()
                 write_json_atomic(mpath, manifest)
             run = cls(path, manifest, lock=lock)
