@@ -41,6 +41,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -145,11 +146,12 @@ def _ceiling(engine: Any, critic: Any, problems: list[Any], args: argparse.Names
     from tts.search.scorer import CriticScorer
 
     params = SamplingParams(n=args.n, max_new_tokens=args.max_new_tokens)
-    requests = [GenerationRequest(p.problem_id, context_of(p).prompt, context_of(p).images, p.seed,
-                                  max_tiles=context_of(p).max_tiles) for p in problems]
+    contexts = [context_of(p) for p in problems]
+    requests = [GenerationRequest(p.problem_id, c.prompt, c.images, p.seed, max_tiles=c.max_tiles)
+                for p, c in zip(problems, contexts)]
     scorer = CriticScorer(critic)
     cache = getattr(engine, "image_cache", None)
-    with cache() if cache is not None else _nothing():
+    with cache() if cache is not None else contextlib.nullcontext():
         engine.generate(requests[:1], params)  # warm, and the image cache filled as in a search
         for r in requests:
             engine.generate([r], SamplingParams(n=1, max_new_tokens=1))
@@ -172,13 +174,6 @@ def _ceiling(engine: Any, critic: Any, problems: list[Any], args: argparse.Names
     return {"policy": policy_alone / policy_together, "critic": critic_alone / critic_together,
             "both": (policy_alone + critic_alone) / (policy_together + critic_together), "same_samples": same}
 
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 class CountedVLLM:

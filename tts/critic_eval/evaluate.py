@@ -112,13 +112,12 @@ def _score(folder: OutputDir, critic: Critic | str, loaded: LoadedSamples, *, ki
            progress: bool) -> tuple[dict[str, Any], ScoringSummary]:
     """Load the critic if given by name, bind the settings, score what is missing; the critic's step cap is
     restored (and a critic loaded here closed) afterwards."""
-    owned = not isinstance(critic, Critic)
     if isinstance(critic, Critic):
-        scorer = critic
+        scorer, owned = critic, False
     else:
         from tts.critics import load_critic
 
-        scorer = load_critic(kind, str(critic), label=label, **dict(critic_options or {}))
+        scorer, owned = load_critic(kind, str(critic), label=label, **dict(critic_options or {})), True
     before = scorer.max_steps
     try:
         scorer.configure(max_steps=None)  # the dataset's steps are the steps: no even merge

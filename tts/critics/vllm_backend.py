@@ -27,6 +27,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from tts.engines.vllm_scheduling import generate_or_abort
+
 Prompt = dict[str, Any]  # a vLLM prompt: {"prompt_token_ids": [...]} or {"prompt": str, "multi_modal_data": ...}
 
 
@@ -114,27 +116,17 @@ class VLLMLabelScorer:
         self.stats["generate_calls"] += 1
         if self.method == "token_ids":
             params = SamplingParams(max_tokens=1, temperature=0.0, logprob_token_ids=list(labels), detokenize=False)
-            outputs = self._generate(prompts, params)
+            outputs = generate_or_abort(self.llm, prompts, params)
             self.stats["requests"] += len(prompts)
             return [_p_first(o.outputs[0].logprobs[0], labels, rounding) for o in outputs]
         pair = [SamplingParams(max_tokens=1, temperature=0.0, allowed_token_ids=[t], logprobs=0, detokenize=False)
                 for t in labels]
-        outputs = self._generate([p for p in prompts for _ in labels], [pair[j] for _ in prompts for j in range(2)])
+        outputs = generate_or_abort(self.llm, [p for p in prompts for _ in labels],
+                                    [pair[j] for _ in prompts for j in range(2)])
         self.stats["requests"] += 2 * len(prompts)
         merged = [{**outputs[2 * i].outputs[0].logprobs[0], **outputs[2 * i + 1].outputs[0].logprobs[0]}
                   for i in range(len(prompts))]
         return [_p_first(m, labels, rounding) for m in merged]
-
-    def _generate(self, prompts: list[Prompt], params: Any) -> Any:
-        """``LLM.generate``; if it raises, the requests it left in the engine are aborted (a later call would
-        otherwise schedule them again: :mod:`tts.engines.vllm_scheduling`)."""
-        from tts.engines.vllm_scheduling import abort_unfinished
-
-        try:
-            return self.llm.generate(prompts, params, use_tqdm=False)
-        except Exception:
-            abort_unfinished(self.llm)
-            raise
 
 
 def _p_first(logprobs: dict[int, Any], labels: tuple[int, int], rounding: str = "none") -> float:

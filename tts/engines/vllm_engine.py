@@ -56,7 +56,7 @@ from tts.engines.base import (
 from tts.engines.prompting import default_system_message, read_config, render_chatml
 from tts.engines.repetition import DEFAULT_DETECTOR, REPETITION_FLAG, RepetitionDetector
 from tts.engines.vllm_repetition import PROCESSOR, loop_xargs, stopped_by_loop
-from tts.engines.vllm_scheduling import abort_unfinished, whole_prefills
+from tts.engines.vllm_scheduling import generate_or_abort, whole_prefills
 
 # model_type in config.json -> (image token in the prompt, mm_processor_kwargs key of the tiling cap)
 MULTIMODAL_STYLES = {
@@ -216,11 +216,7 @@ class VLLMEngine(Engine):
             for _, sp in parts:
                 prompts.append(prompt)
                 sampling.append(sp)
-        try:
-            outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        except Exception:
-            abort_unfinished(self.llm)
-            raise
+        outputs = generate_or_abort(self.llm, prompts, sampling)
         seconds = (time.perf_counter() - started) / max(1, sum(own.n for _, _, own, _ in plan))
         results = []
         for first, kinds, own, stops in plan:

@@ -43,6 +43,15 @@ def context_length(config: dict[str, Any]) -> int | None:
     return None
 
 
+def generate_or_abort(llm: Any, prompts: Any, params: Any) -> Any:
+    """``llm.generate(prompts, params)``; if it raises, the requests it left in the engine are aborted first."""
+    try:
+        return llm.generate(prompts, params, use_tqdm=False)
+    except Exception:
+        abort_unfinished(llm)
+        raise
+
+
 def abort_unfinished(llm: Any) -> None:
     """Abort every request still in ``llm``'s engine (after ``LLM.generate`` raised mid-run). Best effort:
     the bookkeeping it reads is vLLM's own and may move between versions."""
